@@ -1,0 +1,129 @@
+//! [`BlockingSandbox`]: the sandbox API for programs without an async runtime.
+
+use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower, Val};
+
+use crate::error::{Error, Result};
+use crate::exports::ExportFunction;
+use crate::sandbox::{SandboxBuilder, WasmSandbox};
+
+/// A [`WasmSandbox`] whose methods block the calling thread; created with
+/// [`SandboxBuilder::build_blocking`].
+///
+/// It owns a small single-threaded tokio runtime that drives the plugin (WASI
+/// is asynchronous inside). Do not use it from async code: its methods return
+/// [`Error::BlockingInAsyncContext`] there; use [`WasmSandbox`] instead.
+///
+/// ```no_run
+/// use wasm_sandbox::WasmSandbox;
+///
+/// fn main() -> wasm_sandbox::Result<()> {
+///     let sandbox = WasmSandbox::builder()
+///         .source("plugins/greeter.wasm")
+///         .build_blocking()?;
+///     let text: String = sandbox.call("greet", ("world",))?;
+///     println!("{text}");
+///     Ok(())
+/// }
+/// ```
+#[derive(Debug)]
+pub struct BlockingSandbox {
+    sandbox: WasmSandbox,
+    runtime: Runtime,
+}
+
+/// The runtime of a blocking sandbox. Dropping a tokio runtime from inside
+/// another runtime panics, so this one shuts down in the background then.
+#[derive(Debug)]
+struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl Runtime {
+    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        match &self.0 {
+            Some(rt) => rt.block_on(future),
+            None => unreachable!("the runtime is only taken when the sandbox is dropped"),
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl BlockingSandbox {
+    pub(crate) fn build(builder: SandboxBuilder) -> Result<BlockingSandbox> {
+        ensure_not_async()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Config {
+                detail: format!("could not start the runtime of a blocking sandbox: {e}"),
+            })?;
+        let runtime = Runtime(Some(runtime));
+        let sandbox = runtime.block_on(builder.build())?;
+        Ok(BlockingSandbox { sandbox, runtime })
+    }
+
+    /// Blocking form of [`WasmSandbox::call`].
+    ///
+    /// # Errors
+    ///
+    /// As [`WasmSandbox::call`], and [`Error::BlockingInAsyncContext`].
+    pub fn call<Params, R>(&self, name: &str, params: Params) -> Result<R>
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        ensure_not_async()?;
+        self.runtime.block_on(self.sandbox.call(name, params))
+    }
+
+    /// Blocking form of [`WasmSandbox::call_dynamic`].
+    ///
+    /// # Errors
+    ///
+    /// As [`WasmSandbox::call_dynamic`], and [`Error::BlockingInAsyncContext`].
+    pub fn call_dynamic(&self, name: &str, params: &[Val]) -> Result<Vec<Val>> {
+        ensure_not_async()?;
+        self.runtime
+            .block_on(self.sandbox.call_dynamic(name, params))
+    }
+
+    /// Blocking form of [`WasmSandbox::reset`].
+    ///
+    /// # Errors
+    ///
+    /// As [`WasmSandbox::reset`], and [`Error::BlockingInAsyncContext`].
+    pub fn reset(&self) -> Result<()> {
+        ensure_not_async()?;
+        self.runtime.block_on(self.sandbox.reset())
+    }
+
+    /// See [`WasmSandbox::list_exports`].
+    pub fn list_exports(&self) -> &[ExportFunction] {
+        self.sandbox.list_exports()
+    }
+
+    /// See [`WasmSandbox::instances_created`].
+    pub fn instances_created(&self) -> u64 {
+        self.sandbox.instances_created()
+    }
+
+    /// The async sandbox inside, for code that mixes both styles.
+    pub fn as_async(&self) -> &WasmSandbox {
+        &self.sandbox
+    }
+}
+
+fn ensure_not_async() -> Result<()> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        Err(Error::BlockingInAsyncContext)
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,370 @@
+//! The one error type of the crate.
+
+use std::path::PathBuf;
+
+/// A trap code reported by wasmtime (for example `IntegerDivisionByZero` or
+/// `UnreachableCodeReached`).
+pub use wasmtime::Trap as TrapCode;
+
+/// The underlying error of a failed load or call, kept as the
+/// [`source`](std::error::Error::source) of an [`Error`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong when loading or calling a plugin.
+///
+/// Variants follow the stages of a plugin's life: reading the source
+/// ([`Io`](Error::Io)), checking and compiling it
+/// ([`NotAComponent`](Error::NotAComponent), [`InvalidBinary`](Error::InvalidBinary),
+/// [`Compile`](Error::Compile)), linking it ([`MissingImport`](Error::MissingImport)),
+/// starting it ([`Instantiate`](Error::Instantiate)) and calling it
+/// ([`ExportNotFound`](Error::ExportNotFound), [`TypeMismatch`](Error::TypeMismatch),
+/// [`Trap`](Error::Trap)). Every message says what happened and what to do.
+///
+/// The enum is `#[non_exhaustive]`: later releases add variants (resource
+/// limits, policy violations), so match with a wildcard arm.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The plugin file could not be read.
+    #[error(
+        "could not read plugin `{}`: {source}; check that the path exists and is readable",
+        path.display()
+    )]
+    Io {
+        /// The path that was given to [`SandboxBuilder::source`](crate::SandboxBuilder::source).
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A core WebAssembly module was given where a component is required.
+    #[error(
+        "{origin} is a core WebAssembly module, not a component; wasm-sandbox runs components only: \
+         build the plugin with `cargo build --target wasm32-wasip2` (or another component toolchain), \
+         or wrap a core module with `wasm-tools component new`"
+    )]
+    NotAComponent {
+        /// Where the bytes came from: "plugin `path`", or "the plugin (given as bytes)".
+        origin: String,
+    },
+
+    /// The bytes are not a well-formed WebAssembly binary (empty, truncated,
+    /// wrong magic number, unknown encoding version).
+    #[error(
+        "{origin} is not a valid WebAssembly component: {reason}; \
+         expected the `.wasm` file produced by a component toolchain such as `cargo build --target wasm32-wasip2`"
+    )]
+    InvalidBinary {
+        /// Where the bytes came from.
+        origin: String,
+        /// What is wrong with them.
+        reason: String,
+    },
+
+    /// wasmtime rejected the component while validating or compiling it.
+    #[error("{origin} failed validation or compilation: {detail}")]
+    Compile {
+        /// Where the bytes came from.
+        origin: String,
+        /// wasmtime's explanation, with its whole chain of causes.
+        detail: String,
+        /// The wasmtime error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The component imports something the host does not provide.
+    #[error(
+        "the plugin imports {kind} `{import}`, which this host does not provide ({reason}); \
+         rebuild the plugin without that import, or provide it from the host"
+    )]
+    MissingImport {
+        /// What kind of item is imported (`instance`, `function`, ...).
+        kind: String,
+        /// The import's name, for example `wasi:sockets/tcp@0.2.0` or `acme:kv/store`.
+        import: String,
+        /// Why the host's definition did not match, as wasmtime reports it.
+        reason: String,
+    },
+
+    /// Creating an instance of the component failed (for example, its start
+    /// function trapped).
+    #[error("could not instantiate the plugin: {detail}")]
+    Instantiate {
+        /// wasmtime's explanation, with its whole chain of causes.
+        detail: String,
+        /// The wasmtime error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The plugin has no exported function of that name.
+    #[error("{}", export_not_found_message(name, suggestions, *available))]
+    ExportNotFound {
+        /// The name that was asked for.
+        name: String,
+        /// Exported names close to the one asked for, nearest first.
+        suggestions: Vec<String>,
+        /// How many functions the plugin exports in all.
+        available: usize,
+    },
+
+    /// The Rust types (or values) given for a call do not match the
+    /// function's WIT signature.
+    #[error(
+        "type mismatch calling `{function}`: the plugin exports `{expected}`, \
+         but the call used {given}{}; change the Rust types to match the WIT signature \
+         (see `list_exports()` for every signature)",
+        detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+    )]
+    TypeMismatch {
+        /// The export's name.
+        function: String,
+        /// The export's signature in WIT syntax.
+        expected: String,
+        /// The Rust types (or value kinds) that were given.
+        given: String,
+        /// wasmtime's or our own explanation of the first difference, when known.
+        detail: Option<String>,
+    },
+
+    /// The guest trapped (for example `unreachable`, a division by zero, or
+    /// a Rust panic, which aborts with `unreachable`).
+    ///
+    /// The instance that trapped is discarded; the next call on the same
+    /// sandbox runs on a fresh instance.
+    #[error("{}", trap_message(function, message, guest_stderr))]
+    Trap {
+        /// The export that was running.
+        function: String,
+        /// The trap code, when the failure was a wasm trap (`None` when a host
+        /// function failed instead).
+        code: Option<TrapCode>,
+        /// wasmtime's description of the failure.
+        message: String,
+        /// The guest's stack at the trap, innermost frame first, when known.
+        backtrace: Option<String>,
+        /// The last lines the guest wrote to stderr during the call (a Rust
+        /// guest's panic message lands here).
+        guest_stderr: Vec<String>,
+    },
+
+    /// wasmtime rejected the engine settings.
+    #[error("invalid engine configuration: {detail}")]
+    Config {
+        /// wasmtime's explanation.
+        detail: String,
+    },
+
+    /// A method of [`BlockingSandbox`](crate::BlockingSandbox) was called from
+    /// inside an async runtime, where blocking would stall the runtime.
+    #[error(
+        "a blocking sandbox method was called from inside an async runtime; \
+         use `WasmSandbox` and `.await` its methods there, or call from `tokio::task::spawn_blocking`"
+    )]
+    BlockingInAsyncContext,
+}
+
+fn export_not_found_message(name: &str, suggestions: &[String], available: usize) -> String {
+    let mut msg = format!("the plugin exports no function named `{name}`");
+    if suggestions.is_empty() {
+        if available == 0 {
+            msg.push_str("; it exports no functions at all");
+        } else {
+            msg.push_str("; call `list_exports()` to see the exported functions");
+        }
+    } else {
+        msg.push_str("; did you mean ");
+        let quoted: Vec<String> = suggestions.iter().map(|s| format!("`{s}`")).collect();
+        msg.push_str(&quoted.join(", "));
+        msg.push('?');
+    }
+    msg
+}
+
+fn trap_message(function: &str, message: &str, guest_stderr: &[String]) -> String {
+    let mut msg = format!("plugin trapped in `{function}`: {message}");
+    if !guest_stderr.is_empty() {
+        msg.push_str("; the guest wrote to stderr: ");
+        msg.push_str(&guest_stderr.join(" | "));
+    }
+    msg.push_str("; the instance was discarded and the next call starts a fresh one");
+    msg
+}
+
+impl Error {
+    /// The trap code, if this error is a guest trap with one.
+    pub fn trap_code(&self) -> Option<TrapCode> {
+        match self {
+            Error::Trap { code, .. } => *code,
+            _ => None,
+        }
+    }
+
+    /// Classifies an error that wasmtime returned while running `function`.
+    pub(crate) fn from_call(function: &str, err: wasmtime::Error, stderr: Vec<String>) -> Error {
+        let code = err.downcast_ref::<TrapCode>().copied();
+        // The backtrace's display starts with a header line; keep the frames.
+        let backtrace = err.downcast_ref::<wasmtime::WasmBacktrace>().map(|bt| {
+            let text = bt.to_string();
+            match text.split_once('\n') {
+                Some((first, frames)) if first.ends_with("backtrace:") => frames.to_string(),
+                _ => text,
+            }
+        });
+        let message = match code {
+            // The top-level message of a trap is the backtrace context; the
+            // trap itself describes the failure better.
+            Some(code) => code.to_string(),
+            None => format!("{err:#}"),
+        };
+        Error::Trap {
+            function: function.to_string(),
+            code,
+            message,
+            backtrace,
+            guest_stderr: stderr,
+        }
+    }
+
+    /// Wraps a wasmtime error from the compile stage.
+    pub(crate) fn compile(origin: &str, err: wasmtime::Error) -> Error {
+        Error::Compile {
+            origin: origin.to_string(),
+            detail: format!("{err:#}"),
+            source: err.into_boxed_dyn_error(),
+        }
+    }
+
+    /// Wraps a wasmtime error from instantiation.
+    pub(crate) fn instantiate(err: wasmtime::Error) -> Error {
+        Error::Instantiate {
+            detail: format!("{err:#}"),
+            source: err.into_boxed_dyn_error(),
+        }
+    }
+
+    /// Turns a failed `Linker::instantiate_pre` into a [`Error::MissingImport`]
+    /// naming the import.
+    pub(crate) fn link(err: wasmtime::Error) -> Error {
+        // wasmtime reports "component imports <kind> `<name>`, but a matching
+        // implementation was not found in the linker", with the mismatch as
+        // the cause.
+        let top = err.to_string();
+        let (kind, import) = parse_import_message(&top)
+            .unwrap_or_else(|| ("item".to_string(), "<unknown>".to_string()));
+        let reason = err
+            .chain()
+            .skip(1)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join(": ");
+        let reason = if reason.is_empty() {
+            top
+        } else if reason.ends_with("implementation is missing") {
+            // wasmtime words an absent item as "instance export `get` has the
+            // wrong type: function implementation is missing".
+            match reason
+                .strip_prefix("instance export `")
+                .and_then(|r| r.split_once('`'))
+            {
+                Some((item, _)) => format!("the host has no implementation of `{item}`"),
+                None => "the host has no implementation of it".to_string(),
+            }
+        } else {
+            reason
+        };
+        Error::MissingImport {
+            kind,
+            import,
+            reason,
+        }
+    }
+}
+
+fn parse_import_message(msg: &str) -> Option<(String, String)> {
+    let rest = msg.strip_prefix("component imports ")?;
+    let tick = rest.find('`')?;
+    let kind = rest[..tick].trim().to_string();
+    let after = &rest[tick + 1..];
+    let end = after.find('`')?;
+    Some((kind, after[..end].to_string()))
+}
+
+/// Renders Rust type names the way a user wrote them: `(alloc::string::String, u32)`
+/// becomes `(String, u32)`.
+pub(crate) fn short_type_name(full: &str) -> String {
+    let mut out = String::with_capacity(full.len());
+    let mut ident = String::new();
+    let flush = |ident: &mut String, out: &mut String| {
+        if let Some(pos) = ident.rfind("::") {
+            out.push_str(&ident[pos + 2..]);
+        } else {
+            out.push_str(ident);
+        }
+        ident.clear();
+    };
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            ident.push(c);
+        } else {
+            flush(&mut ident, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut ident, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_type_names_drop_module_paths() {
+        assert_eq!(
+            short_type_name("(alloc::string::String, u32)"),
+            "(String, u32)"
+        );
+        assert_eq!(
+            short_type_name("core::option::Option<alloc::vec::Vec<u8>>"),
+            "Option<Vec<u8>>"
+        );
+        assert_eq!(short_type_name("()"), "()");
+    }
+
+    #[test]
+    fn import_message_is_parsed() {
+        let parsed = parse_import_message(
+            "component imports instance `acme:kv/store`, but a matching implementation was not found in the linker",
+        );
+        assert_eq!(
+            parsed,
+            Some(("instance".to_string(), "acme:kv/store".to_string()))
+        );
+        assert_eq!(parse_import_message("something else"), None);
+    }
+
+    #[test]
+    fn export_not_found_lists_suggestions() {
+        let err = Error::ExportNotFound {
+            name: "gret".into(),
+            suggestions: vec!["greet".into()],
+            available: 1,
+        };
+        assert_eq!(
+            err.to_string(),
+            "the plugin exports no function named `gret`; did you mean `greet`?"
+        );
+    }
+
+    #[test]
+    fn error_stays_small() {
+        // A large error makes every `Result` returned by a call larger.
+        assert!(std::mem::size_of::<Error>() <= 112);
+    }
+}

@@ -1,0 +1,489 @@
+//! The functions a component exports, how callers name them, and their WIT
+//! signatures.
+//!
+//! A world can export functions directly (`greet`) and through interfaces
+//! (`example:calculator/math@0.1.0`, function `add`). A caller may name an
+//! interface function in any of these forms:
+//!
+//! | form | example |
+//! |---|---|
+//! | full name | `example:calculator/math@0.1.0#add` |
+//! | full name without version | `example:calculator/math#add` |
+//! | interface and function | `math#add` |
+//!
+//! and a world-level function by its plain name (`greet`). When two exported
+//! interfaces share a short name, only the longer forms work for them.
+
+use std::collections::HashMap;
+use std::fmt::{self, Write as _};
+
+use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
+use wasmtime::component::{Component, ComponentExportIndex};
+
+use crate::error::{Error, Result};
+
+/// One function exported by a plugin, with its WIT signature.
+///
+/// Returned by [`WasmSandbox::list_exports`](crate::WasmSandbox::list_exports).
+/// Its [`Display`](fmt::Display) form is the WIT declaration, for example
+/// `add: func(a: u32, b: u32) -> u32`.
+#[derive(Clone, Debug)]
+pub struct ExportFunction {
+    name: String,
+    short_name: String,
+    interface: Option<String>,
+    function: String,
+    params: Vec<(String, Type)>,
+    result: Option<Type>,
+    signature: String,
+}
+
+impl ExportFunction {
+    /// The full name to call it by: `greet` for a world-level function,
+    /// `example:calculator/math@0.1.0#add` for a function of an exported
+    /// interface.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The shortest unambiguous name: `greet`, or `math#add`.
+    pub fn short_name(&self) -> &str {
+        &self.short_name
+    }
+
+    /// The exported interface the function belongs to, if any
+    /// (`example:calculator/math@0.1.0`).
+    pub fn interface(&self) -> Option<&str> {
+        self.interface.as_deref()
+    }
+
+    /// The function's own name (`add`).
+    pub fn function(&self) -> &str {
+        &self.function
+    }
+
+    /// The parameters, in order, with their names and component-model types.
+    pub fn params(&self) -> impl ExactSizeIterator<Item = (&str, &Type)> {
+        self.params.iter().map(|(name, ty)| (name.as_str(), ty))
+    }
+
+    /// The result type, or `None` for a function that returns nothing.
+    pub fn result(&self) -> Option<&Type> {
+        self.result.as_ref()
+    }
+
+    /// The signature in WIT syntax, for example `func(a: u32, b: u32) -> u32`.
+    ///
+    /// Records, variants, enums, flags and resources are shown by the name the
+    /// plugin gave them.
+    pub fn signature(&self) -> &str {
+        &self.signature
+    }
+}
+
+impl fmt::Display for ExportFunction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.function, self.signature)
+    }
+}
+
+/// The exports of one component, resolved once when the sandbox is built.
+#[derive(Debug)]
+pub(crate) struct Exports {
+    functions: Vec<ExportFunction>,
+    indices: Vec<ComponentExportIndex>,
+    by_name: HashMap<String, Lookup>,
+}
+
+#[derive(Debug)]
+enum Lookup {
+    One(usize),
+    Ambiguous(Vec<usize>),
+}
+
+impl Exports {
+    pub(crate) fn new(component: &Component) -> Exports {
+        let engine = component.engine();
+        let ty = component.component_type();
+        let mut exports = Exports {
+            functions: Vec::new(),
+            indices: Vec::new(),
+            by_name: HashMap::new(),
+        };
+        let root_types: Vec<(Type, String)> = ty
+            .exports(engine)
+            .filter_map(|(name, ext)| named_type(name, ext.ty))
+            .collect();
+        for (name, ext) in ty.exports(engine) {
+            match ext.ty {
+                ComponentItem::ComponentFunc(func) => {
+                    let Some(index) = component.get_export_index(None, name) else {
+                        continue;
+                    };
+                    exports.push(None, name, &func, &root_types, index);
+                }
+                ComponentItem::ComponentInstance(instance) => {
+                    let Some(instance_index) = component.get_export_index(None, name) else {
+                        continue;
+                    };
+                    let types: Vec<(Type, String)> = instance
+                        .exports(engine)
+                        .filter_map(|(n, e)| named_type(n, e.ty))
+                        .collect();
+                    for (fname, e) in instance.exports(engine) {
+                        if let ComponentItem::ComponentFunc(func) = e.ty {
+                            let Some(index) =
+                                component.get_export_index(Some(&instance_index), fname)
+                            else {
+                                continue;
+                            };
+                            exports.push(Some(name), fname, &func, &types, index);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        exports.refresh_short_names();
+        exports
+    }
+
+    fn push(
+        &mut self,
+        interface: Option<&str>,
+        function: &str,
+        func: &ComponentFunc,
+        names: &[(Type, String)],
+        index: ComponentExportIndex,
+    ) {
+        let params: Vec<(String, Type)> = func
+            .params()
+            .map(|(name, ty)| (name.to_string(), ty))
+            .collect();
+        let result = func.results().next();
+        let signature = render_signature(&params, result.as_ref(), names);
+        let (name, aliases) = match interface {
+            None => (function.to_string(), vec![function.to_string()]),
+            Some(iface) => {
+                let unversioned = iface.split('@').next().unwrap_or(iface);
+                let short = unversioned.rsplit('/').next().unwrap_or(unversioned);
+                let mut aliases = vec![
+                    format!("{iface}#{function}"),
+                    format!("{unversioned}#{function}"),
+                    format!("{short}#{function}"),
+                ];
+                aliases.dedup();
+                (format!("{iface}#{function}"), aliases)
+            }
+        };
+        let idx = self.functions.len();
+        for alias in &aliases {
+            match self.by_name.get_mut(alias) {
+                None => {
+                    self.by_name.insert(alias.clone(), Lookup::One(idx));
+                }
+                Some(Lookup::One(other)) if *other != idx => {
+                    let other = *other;
+                    self.by_name
+                        .insert(alias.clone(), Lookup::Ambiguous(vec![other, idx]));
+                }
+                Some(Lookup::Ambiguous(list)) => list.push(idx),
+                Some(Lookup::One(_)) => {}
+            }
+        }
+        self.functions.push(ExportFunction {
+            name,
+            short_name: String::new(),
+            interface: interface.map(str::to_string),
+            function: function.to_string(),
+            params,
+            result,
+            signature,
+        });
+        self.indices.push(index);
+    }
+
+    /// The short name of each function is the shortest alias that is not
+    /// ambiguous.
+    fn refresh_short_names(&mut self) {
+        for (idx, func) in self.functions.iter_mut().enumerate() {
+            let mut best: Option<&String> = None;
+            for (alias, lookup) in &self.by_name {
+                if matches!(lookup, Lookup::One(i) if *i == idx)
+                    && best.is_none_or(|b| alias.len() < b.len())
+                {
+                    best = Some(alias);
+                }
+            }
+            func.short_name = best.cloned().unwrap_or_else(|| func.name.clone());
+        }
+    }
+
+    pub(crate) fn list(&self) -> &[ExportFunction] {
+        &self.functions
+    }
+
+    /// Finds the function called `name`, or explains why there is none.
+    pub(crate) fn resolve(&self, name: &str) -> Result<(&ExportFunction, ComponentExportIndex)> {
+        match self.by_name.get(name) {
+            Some(Lookup::One(idx)) => Ok((&self.functions[*idx], self.indices[*idx])),
+            Some(Lookup::Ambiguous(list)) => Err(Error::ExportNotFound {
+                name: name.to_string(),
+                suggestions: list
+                    .iter()
+                    .map(|i| self.functions[*i].name.clone())
+                    .collect(),
+                available: self.functions.len(),
+            }),
+            None => Err(Error::ExportNotFound {
+                name: name.to_string(),
+                suggestions: self.suggest(name),
+                available: self.functions.len(),
+            }),
+        }
+    }
+
+    /// Names close to `name`, nearest first.
+    fn suggest(&self, name: &str) -> Vec<String> {
+        let wanted = name.rsplit('#').next().unwrap_or(name);
+        let mut scored: Vec<(usize, &str)> = Vec::new();
+        for func in &self.functions {
+            let exact_function = func.function == wanted;
+            let distance = edit_distance(name, &func.short_name)
+                .min(edit_distance(name, &func.name))
+                .min(edit_distance(wanted, &func.function) + 1);
+            let limit = (wanted.chars().count() / 3).max(2);
+            if exact_function || distance <= limit {
+                scored.push((if exact_function { 0 } else { distance }, &func.short_name));
+            }
+        }
+        scored.sort();
+        scored
+            .into_iter()
+            .take(3)
+            .map(|(_, n)| n.to_string())
+            .collect()
+    }
+}
+
+/// A type that a component or interface exports under a name.
+fn named_type(name: &str, item: ComponentItem) -> Option<(Type, String)> {
+    match item {
+        ComponentItem::Type(t) => Some((t, name.to_string())),
+        ComponentItem::Resource(r) => Some((Type::Own(r), name.to_string())),
+        _ => None,
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+fn render_signature(
+    params: &[(String, Type)],
+    result: Option<&Type>,
+    names: &[(Type, String)],
+) -> String {
+    let mut out = String::from("func(");
+    for (i, (name, ty)) in params.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(name);
+        out.push_str(": ");
+        render_type(ty, names, &mut out);
+    }
+    out.push(')');
+    if let Some(ty) = result {
+        out.push_str(" -> ");
+        render_type(ty, names, &mut out);
+    }
+    out
+}
+
+/// Writes `ty` in WIT syntax. Nominal types (records, variants, enums, flags,
+/// resources) are written by name when the component exports one; otherwise
+/// their structure is spelled out.
+pub(crate) fn render_type(ty: &Type, names: &[(Type, String)], out: &mut String) {
+    let nominal = matches!(
+        ty,
+        Type::Record(_)
+            | Type::Variant(_)
+            | Type::Enum(_)
+            | Type::Flags(_)
+            | Type::Own(_)
+            | Type::Borrow(_)
+    );
+    if nominal {
+        if let Type::Borrow(_) = ty {
+            if let Some((_, name)) = names
+                .iter()
+                .find(|(t, _)| matches!(t, Type::Own(_)) && own_matches(t, ty))
+            {
+                let _ = write!(out, "borrow<{name}>");
+                return;
+            }
+        } else if let Some((_, name)) = names.iter().find(|(t, _)| t == ty) {
+            out.push_str(name);
+            return;
+        }
+    }
+    match ty {
+        Type::Bool => out.push_str("bool"),
+        Type::S8 => out.push_str("s8"),
+        Type::U8 => out.push_str("u8"),
+        Type::S16 => out.push_str("s16"),
+        Type::U16 => out.push_str("u16"),
+        Type::S32 => out.push_str("s32"),
+        Type::U32 => out.push_str("u32"),
+        Type::S64 => out.push_str("s64"),
+        Type::U64 => out.push_str("u64"),
+        Type::Float32 => out.push_str("f32"),
+        Type::Float64 => out.push_str("f64"),
+        Type::Char => out.push_str("char"),
+        Type::String => out.push_str("string"),
+        Type::ErrorContext => out.push_str("error-context"),
+        Type::List(list) => {
+            out.push_str("list<");
+            render_type(&list.ty(), names, out);
+            out.push('>');
+        }
+        Type::FixedLengthList(list) => {
+            out.push_str("list<");
+            render_type(&list.ty(), names, out);
+            let _ = write!(out, ", {}>", list.len());
+        }
+        Type::Map(map) => {
+            out.push_str("map<");
+            render_type(&map.key(), names, out);
+            out.push_str(", ");
+            render_type(&map.value(), names, out);
+            out.push('>');
+        }
+        Type::Option(opt) => {
+            out.push_str("option<");
+            render_type(&opt.ty(), names, out);
+            out.push('>');
+        }
+        Type::Result(res) => {
+            out.push_str("result");
+            match (res.ok(), res.err()) {
+                (None, None) => {}
+                (Some(ok), None) => {
+                    out.push('<');
+                    render_type(&ok, names, out);
+                    out.push('>');
+                }
+                (ok, Some(err)) => {
+                    out.push('<');
+                    match ok {
+                        Some(ok) => render_type(&ok, names, out),
+                        None => out.push('_'),
+                    }
+                    out.push_str(", ");
+                    render_type(&err, names, out);
+                    out.push('>');
+                }
+            }
+        }
+        Type::Tuple(tuple) => {
+            out.push_str("tuple<");
+            for (i, t) in tuple.types().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                render_type(&t, names, out);
+            }
+            out.push('>');
+        }
+        Type::Record(record) => {
+            out.push_str("record { ");
+            for (i, field) in record.fields().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                let _ = write!(out, "{}: ", field.name);
+                render_type(&field.ty, names, out);
+            }
+            out.push_str(" }");
+        }
+        Type::Variant(variant) => {
+            out.push_str("variant { ");
+            for (i, case) in variant.cases().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(case.name);
+                if let Some(ty) = &case.ty {
+                    out.push('(');
+                    render_type(ty, names, out);
+                    out.push(')');
+                }
+            }
+            out.push_str(" }");
+        }
+        Type::Enum(e) => {
+            let _ = write!(
+                out,
+                "enum {{ {} }}",
+                e.names().collect::<Vec<_>>().join(", ")
+            );
+        }
+        Type::Flags(flags) => {
+            let _ = write!(
+                out,
+                "flags {{ {} }}",
+                flags.names().collect::<Vec<_>>().join(", ")
+            );
+        }
+        Type::Own(_) => out.push_str("own<resource>"),
+        Type::Borrow(_) => out.push_str("borrow<resource>"),
+        Type::Future(fut) => match fut.ty() {
+            Some(t) => {
+                out.push_str("future<");
+                render_type(&t, names, out);
+                out.push('>');
+            }
+            None => out.push_str("future"),
+        },
+        Type::Stream(stream) => match stream.ty() {
+            Some(t) => {
+                out.push_str("stream<");
+                render_type(&t, names, out);
+                out.push('>');
+            }
+            None => out.push_str("stream"),
+        },
+    }
+}
+
+fn own_matches(own: &Type, borrow: &Type) -> bool {
+    match (own, borrow) {
+        (Type::Own(a), Type::Borrow(b)) => a == b,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("greet", "greet"), 0);
+        assert_eq!(edit_distance("gret", "greet"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}

@@ -1,0 +1,194 @@
+//! Reading a plugin and turning it into a compiled [`Component`].
+//!
+//! Before wasmtime sees the bytes they are checked cheaply, so that the common
+//! mistakes get a message that says what is wrong: an empty or truncated file,
+//! something that is not WebAssembly at all, or a core module where a
+//! component is needed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use wasmtime::component::Component;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+/// Where a plugin comes from.
+#[derive(Clone, Debug)]
+pub(crate) enum Source {
+    /// A `.wasm` file (or `.wat` text) on disk.
+    Path(PathBuf),
+    /// Bytes already in memory (binary or text format).
+    Bytes(Arc<[u8]>),
+}
+
+impl Source {
+    /// A short description for error messages.
+    pub(crate) fn origin(&self) -> String {
+        match self {
+            Source::Path(path) => format!("plugin `{}`", path.display()),
+            Source::Bytes(_) => "the plugin (given as bytes)".to_string(),
+        }
+    }
+
+    /// The plugin's name as used in logs: the file stem, or `plugin`.
+    pub(crate) fn default_name(&self) -> String {
+        match self {
+            Source::Path(path) => path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "plugin".to_string()),
+            Source::Bytes(_) => "plugin".to_string(),
+        }
+    }
+
+    fn read(&self) -> Result<Arc<[u8]>> {
+        match self {
+            Source::Path(path) => std::fs::read(path)
+                .map(Arc::from)
+                .map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                }),
+            Source::Bytes(bytes) => Ok(bytes.clone()),
+        }
+    }
+}
+
+const MAGIC: &[u8; 4] = b"\0asm";
+const CORE_MODULE_VERSION: [u8; 4] = [0x01, 0x00, 0x00, 0x00];
+const COMPONENT_VERSION: [u8; 4] = [0x0d, 0x00, 0x01, 0x00];
+
+/// Reads, checks and compiles a plugin.
+pub(crate) fn compile(engine: &Engine, source: &Source) -> Result<Component> {
+    let origin = source.origin();
+    let bytes = source.read()?;
+    let binary = to_component_binary(&origin, &bytes)?;
+    Component::from_binary(engine.wasmtime(), &binary).map_err(|e| Error::compile(&origin, e))
+}
+
+/// Returns the binary encoding of a component, or the error that explains
+/// why `bytes` are not one.
+fn to_component_binary<'a>(origin: &str, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>> {
+    let invalid = |reason: String| Error::InvalidBinary {
+        origin: origin.to_string(),
+        reason,
+    };
+    if bytes.is_empty() {
+        return Err(invalid("it is empty (0 bytes)".to_string()));
+    }
+    let binary: std::borrow::Cow<'a, [u8]> = if bytes.starts_with(MAGIC) {
+        std::borrow::Cow::Borrowed(bytes)
+    } else if looks_like_text(bytes) {
+        // The WebAssembly text format, handy for tests and small examples.
+        match wat::parse_bytes(bytes) {
+            Ok(binary) => std::borrow::Cow::Owned(binary.into_owned()),
+            Err(e) => return Err(invalid(format!("it is not valid WebAssembly text: {e}"))),
+        }
+    } else {
+        return Err(invalid(format!(
+            "it does not start with the WebAssembly magic number `\\0asm` (it starts with {})",
+            hex_prefix(bytes)
+        )));
+    };
+    if binary.len() < 8 {
+        return Err(invalid(format!(
+            "it is truncated: {} bytes, shorter than the 8-byte header",
+            binary.len()
+        )));
+    }
+    let version: [u8; 4] = [binary[4], binary[5], binary[6], binary[7]];
+    if version == CORE_MODULE_VERSION {
+        return Err(Error::NotAComponent {
+            origin: origin.to_string(),
+        });
+    }
+    if version != COMPONENT_VERSION {
+        return Err(invalid(format!(
+            "its header declares an unknown binary version {version:02x?}; \
+             this host reads component binaries (version 0x0d, layer 1)"
+        )));
+    }
+    // Walk the section structure (no validation, which wasmtime does): this
+    // catches truncated and garbled files with the byte offset of the damage.
+    for payload in wasmparser::Parser::new(0).parse_all(&binary) {
+        if let Err(e) = payload {
+            return Err(invalid(format!(
+                "it is malformed at byte offset {}: {}",
+                e.offset(),
+                e.message()
+            )));
+        }
+    }
+    Ok(binary)
+}
+
+fn looks_like_text(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let trimmed = text.trim_start();
+    trimmed.starts_with('(') || trimmed.starts_with(";;") || trimmed.starts_with("(;")
+}
+
+fn hex_prefix(bytes: &[u8]) -> String {
+    let shown: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("0x{}", shown.join(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(bytes: &[u8]) -> Result<()> {
+        to_component_binary("test", bytes).map(|_| ())
+    }
+
+    #[test]
+    fn empty_input_is_named() {
+        let err = check(b"").unwrap_err();
+        assert!(matches!(err, Error::InvalidBinary { ref reason, .. } if reason.contains("empty")));
+    }
+
+    #[test]
+    fn random_bytes_are_not_wasm() {
+        let err = check(&[0x7f, b'E', b'L', b'F', 1, 2, 3]).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidBinary { ref reason, .. } if reason.contains("magic number") && reason.contains("0x7f454c46")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn core_modules_are_recognised_in_both_formats() {
+        let binary = wat::parse_str("(module)").unwrap();
+        assert!(matches!(check(&binary), Err(Error::NotAComponent { .. })));
+        assert!(matches!(
+            check(b"(module (func))"),
+            Err(Error::NotAComponent { .. })
+        ));
+    }
+
+    #[test]
+    fn truncated_component_reports_an_offset() {
+        let binary = wat::parse_str(
+            r#"(component (core module (func (export "f") (result i32) i32.const 7)))"#,
+        )
+        .unwrap();
+        let err = check(&binary[..binary.len() - 5]).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidBinary { ref reason, .. } if reason.contains("offset")),
+            "{err}"
+        );
+        assert!(check(&binary).is_ok());
+    }
+
+    #[test]
+    fn bad_text_is_reported() {
+        let err = check(b"(component (garbage))").unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidBinary { ref reason, .. } if reason.contains("text")),
+            "{err}"
+        );
+    }
+}

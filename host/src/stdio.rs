@@ -1,0 +1,194 @@
+//! The guest's stderr, captured into `tracing`.
+//!
+//! A plugin never writes to the host's terminal. Each complete line it writes
+//! to stderr becomes a `WARN` event with target `wasm_sandbox::guest`, tagged
+//! with the plugin's name; the last few lines of a call are also kept so that
+//! a trap can say what the guest printed just before it died (a Rust guest's
+//! panic message, for instance).
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi_io::bytes::Bytes;
+use wasmtime_wasi_io::poll::Pollable;
+use wasmtime_wasi_io::streams::{OutputStream, StreamResult};
+
+/// Longest line kept; longer lines are cut and marked.
+const MAX_LINE: usize = 4096;
+/// Lines remembered for the error of a trapping call.
+const RECENT_LINES: usize = 8;
+
+/// A cloneable handle on one instance's stderr.
+#[derive(Clone, Debug)]
+pub(crate) struct GuestStderr {
+    inner: Arc<Mutex<State>>,
+}
+
+#[derive(Debug)]
+struct State {
+    plugin: Arc<str>,
+    partial: Vec<u8>,
+    recent: VecDeque<String>,
+}
+
+impl GuestStderr {
+    pub(crate) fn new(plugin: Arc<str>) -> Self {
+        GuestStderr {
+            inner: Arc::new(Mutex::new(State {
+                plugin,
+                partial: Vec::new(),
+                recent: VecDeque::new(),
+            })),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock only means a tracing subscriber panicked while we
+        // held it; the buffered text is still usable.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forgets the lines of the previous call.
+    pub(crate) fn start_call(&self) {
+        let mut state = self.lock();
+        if !state.recent.is_empty() {
+            state.recent.clear();
+        }
+    }
+
+    /// Emits any unterminated line and returns the lines written during the
+    /// call (at most the last few).
+    pub(crate) fn take_recent(&self) -> Vec<String> {
+        let mut state = self.lock();
+        state.flush_partial();
+        state.recent.drain(..).collect()
+    }
+
+    fn write(&self, bytes: &[u8]) {
+        let mut state = self.lock();
+        let mut rest = bytes;
+        while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
+            state.push_partial(&rest[..pos]);
+            state.flush_partial();
+            rest = &rest[pos + 1..];
+        }
+        state.push_partial(rest);
+        if state.partial.len() >= MAX_LINE {
+            state.flush_partial();
+        }
+    }
+}
+
+impl State {
+    fn push_partial(&mut self, bytes: &[u8]) {
+        let room = MAX_LINE.saturating_sub(self.partial.len());
+        self.partial
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    fn flush_partial(&mut self) {
+        if self.partial.is_empty() {
+            return;
+        }
+        let mut line = String::from_utf8_lossy(&self.partial).into_owned();
+        if self.partial.len() >= MAX_LINE {
+            line.push_str(" [line cut]");
+        }
+        self.partial.clear();
+        let line = line.trim_end_matches('\r').to_string();
+        tracing::warn!(target: "wasm_sandbox::guest", plugin = %self.plugin, stream = "stderr", "{line}");
+        if self.recent.len() == RECENT_LINES {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(line);
+    }
+}
+
+impl IsTerminal for GuestStderr {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for GuestStderr {
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+}
+
+#[wasmtime_wasi_io::async_trait]
+impl Pollable for GuestStderr {
+    async fn ready(&mut self) {}
+}
+
+impl OutputStream for GuestStderr {
+    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        GuestStderr::write(self, &bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        Ok(64 * 1024)
+    }
+}
+
+impl tokio::io::AsyncWrite for GuestStderr {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        GuestStderr::write(&self, buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_split_and_remembered() {
+        let err = GuestStderr::new("t".into());
+        err.write(b"first line\nsecond ");
+        err.write(b"half\r\nthird");
+        assert_eq!(
+            err.take_recent(),
+            vec!["first line", "second half", "third"]
+        );
+        assert!(err.take_recent().is_empty());
+    }
+
+    #[test]
+    fn long_lines_are_cut_and_only_the_last_lines_are_kept() {
+        let err = GuestStderr::new("t".into());
+        err.write(&vec![b'x'; MAX_LINE * 3]);
+        let recent = err.take_recent();
+        assert!(recent.iter().all(|l| l.len() <= MAX_LINE + 16));
+        for i in 0..20 {
+            err.write(format!("line {i}\n").as_bytes());
+        }
+        let recent = err.take_recent();
+        assert_eq!(recent.len(), RECENT_LINES);
+        assert_eq!(recent.last().unwrap(), "line 19");
+    }
+}

@@ -1,0 +1,38 @@
+//! End-to-end tests: the host crate driving the real example plugins (built
+//! for wasm32-wasip2 by `example-plugins/build.rs`), plus hand-written WAT
+//! components for inputs no compiler would produce.
+//!
+//! One test binary, one module per topic.
+
+mod blocking;
+mod calls;
+mod errors;
+mod exports;
+mod reset;
+
+use wasm_sandbox::WasmSandbox;
+
+/// A fresh sandbox running the `greeter` example plugin.
+async fn greeter() -> WasmSandbox {
+    WasmSandbox::builder()
+        .source(example_plugins::GREETER)
+        .build()
+        .await
+        .expect("the greeter plugin loads")
+}
+
+/// A fresh sandbox running the `calculator` example plugin.
+async fn calculator() -> WasmSandbox {
+    WasmSandbox::builder()
+        .source(example_plugins::CALCULATOR)
+        .build()
+        .await
+        .expect("the calculator plugin loads")
+}
+
+/// Asserts that the host is still usable: a new sandbox loads and answers.
+async fn assert_host_usable() {
+    let sandbox = greeter().await;
+    let text: String = sandbox.call("greet", ("again",)).await.unwrap();
+    assert_eq!(text, "Hello, again!");
+}
