@@ -14,7 +14,12 @@ use std::process::Command;
 const TARGET: &str = "wasm32-wasip2";
 
 /// Crate name in `guests/`, and the constant that holds its path.
-const PLUGINS: &[(&str, &str)] = &[("greeter", "GREETER"), ("calculator", "CALCULATOR")];
+const PLUGINS: &[(&str, &str)] = &[
+    ("greeter", "GREETER"),
+    ("calculator", "CALCULATOR"),
+    ("text-filter", "TEXT_FILTER"),
+    ("type-probe", "TYPE_PROBE"),
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));

@@ -9,9 +9,11 @@
 //! assert!(greeter.exists());
 //! ```
 //!
-//! | constant | source | WIT world |
+//! | constant | source | implements |
 //! |---|---|---|
-//! | [`GREETER`] | `guests/greeter` | `wit/greeter/greeter.wit` |
-//! | [`CALCULATOR`] | `guests/calculator` | `wit/calculator/calculator.wit` |
+//! | [`GREETER`] | `guests/greeter` | `example_interfaces::Greeter` (guest SDK) |
+//! | [`CALCULATOR`] | `guests/calculator` | `wit/calculator/calculator.wit` (plain `wit-bindgen`, no SDK) |
+//! | [`TEXT_FILTER`] | `guests/text-filter` | `example_interfaces::TextFilter` (guest SDK, host interface) |
+//! | [`TYPE_PROBE`] | `guests/type-probe` | `example_interfaces::TypeProbe` (guest SDK) |
 
 include!(concat!(env!("OUT_DIR"), "/plugins.rs"));

@@ -104,6 +104,21 @@ impl BlockingSandbox {
         self.runtime.block_on(self.sandbox.reset())
     }
 
+    #[doc(hidden)]
+    pub fn __call_export<Params, R>(
+        &self,
+        handle: &crate::proxy::ExportHandle,
+        params: Params,
+    ) -> Result<R>
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        ensure_not_async()?;
+        self.runtime
+            .block_on(self.sandbox.call_handle(handle, params))
+    }
+
     /// See [`WasmSandbox::list_exports`].
     pub fn list_exports(&self) -> &[ExportFunction] {
         self.sandbox.list_exports()

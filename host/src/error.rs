@@ -79,8 +79,8 @@ pub enum Error {
 
     /// The component imports something the host does not provide.
     #[error(
-        "the plugin imports {kind} `{import}`, which this host does not provide ({reason}); \
-         rebuild the plugin without that import, or provide it from the host"
+        "the plugin imports {kind} `{import}`, which this host does not provide ({reason}); {}",
+        missing_import_hint(import)
     )]
     MissingImport {
         /// What kind of item is imported (`instance`, `function`, ...).
@@ -153,6 +153,22 @@ pub enum Error {
         guest_stderr: Vec<String>,
     },
 
+    /// The plugin does not implement the interface a typed proxy expects:
+    /// exports are missing or have other signatures.
+    #[error(
+        "the plugin does not implement `{interface}` (WIT world `{world}`): {}; \
+         rebuild the plugin against this interface's WIT",
+        problems.join("; ")
+    )]
+    InterfaceMismatch {
+        /// The Rust trait.
+        interface: String,
+        /// The WIT world the trait stands for.
+        world: String,
+        /// One sentence per missing or mistyped function.
+        problems: Vec<String>,
+    },
+
     /// wasmtime rejected the engine settings.
     #[error("invalid engine configuration: {detail}")]
     Config {
@@ -184,6 +200,16 @@ fn export_not_found_message(name: &str, suggestions: &[String], available: usize
         msg.push('?');
     }
     msg
+}
+
+fn missing_import_hint(import: &str) -> &'static str {
+    if import.starts_with("wasi:") {
+        "this host provides WASI 0.2 (`wasi:*@0.2.x`); rebuild the plugin for wasm32-wasip2, \
+         or without that import"
+    } else {
+        "register an implementation with `SandboxBuilder::host_interface(..)` \
+         (a `#[host_interface]` trait's `<Trait>Host::new(..)`), or rebuild the plugin without it"
+    }
 }
 
 fn trap_message(function: &str, message: &str, guest_stderr: &[String]) -> String {
@@ -220,7 +246,14 @@ impl Error {
             // The top-level message of a trap is the backtrace context; the
             // trap itself describes the failure better.
             Some(code) => code.to_string(),
-            None => format!("{err:#}"),
+            // A host function failed: keep its chain of causes, without the
+            // backtrace (which has a field of its own).
+            None => err
+                .chain()
+                .map(|e| e.to_string())
+                .filter(|m| !m.starts_with("error while executing at wasm backtrace"))
+                .collect::<Vec<_>>()
+                .join(": "),
         };
         Error::Trap {
             function: function.to_string(),

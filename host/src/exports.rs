@@ -36,6 +36,7 @@ pub struct ExportFunction {
     params: Vec<(String, Type)>,
     result: Option<Type>,
     signature: String,
+    func_ty: ComponentFunc,
 }
 
 impl ExportFunction {
@@ -88,11 +89,13 @@ impl fmt::Display for ExportFunction {
 }
 
 /// The exports of one component, resolved once when the sandbox is built.
+#[doc(hidden)]
 #[derive(Debug)]
-pub(crate) struct Exports {
+pub struct Exports {
     functions: Vec<ExportFunction>,
     indices: Vec<ComponentExportIndex>,
     by_name: HashMap<String, Lookup>,
+    component_ty: wasmtime::component::types::Component,
 }
 
 #[derive(Debug)]
@@ -109,6 +112,7 @@ impl Exports {
             functions: Vec::new(),
             indices: Vec::new(),
             by_name: HashMap::new(),
+            component_ty: ty.clone(),
         };
         let root_types: Vec<(Type, String)> = ty
             .exports(engine)
@@ -199,6 +203,7 @@ impl Exports {
             params,
             result,
             signature,
+            func_ty: func.clone(),
         });
         self.indices.push(index);
     }
@@ -221,6 +226,37 @@ impl Exports {
 
     pub(crate) fn list(&self) -> &[ExportFunction] {
         &self.functions
+    }
+
+    /// The function at `position` (from [`Exports::position`]).
+    pub(crate) fn entry(&self, position: usize) -> Option<(&ExportFunction, ComponentExportIndex)> {
+        Some((self.functions.get(position)?, *self.indices.get(position)?))
+    }
+
+    /// Where the function called `name` is in [`Exports::list`].
+    pub(crate) fn position(&self, name: &str) -> Option<usize> {
+        match self.by_name.get(name) {
+            Some(Lookup::One(idx)) => Some(*idx),
+            _ => None,
+        }
+    }
+
+    /// Checks, without an instance, that `P` and `R` fit `export`'s
+    /// signature (`R = ()` for a function without a result).
+    pub(crate) fn typecheck<P, R>(&self, export: &ExportFunction) -> wasmtime::Result<()>
+    where
+        P: wasmtime::component::ComponentNamedList + wasmtime::component::Lower,
+        R: wasmtime::component::ComponentType + wasmtime::component::Lift + 'static,
+    {
+        let cx = self.component_ty.instance_type();
+        if export.result.is_none() {
+            if std::any::TypeId::of::<R>() != std::any::TypeId::of::<()>() {
+                wasmtime::bail!("the function returns nothing");
+            }
+            export.func_ty.typecheck::<P, ()>(&cx)
+        } else {
+            export.func_ty.typecheck::<P, (R,)>(&cx)
+        }
     }
 
     /// Finds the function called `name`, or explains why there is none.

@@ -1,6 +1,7 @@
 //! [`WasmSandbox`]: one plugin, loaded once, called with typed values.
 
 use std::any::{Any, TypeId};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,9 +14,11 @@ use wasmtime::component::{
 
 use crate::blocking::BlockingSandbox;
 use crate::engine::Engine;
-use crate::error::{Error, Result, short_type_name};
+use crate::error::{Error, Result};
 use crate::exports::{ExportFunction, Exports};
+use crate::host_iface::{self, HostInterface};
 use crate::loader::{self, Source};
+use crate::proxy::{ExportHandle, type_names};
 use crate::store::{HostState, Live};
 use crate::values;
 
@@ -40,6 +43,8 @@ pub struct SandboxBuilder {
     source: Option<Source>,
     engine: Option<Engine>,
     name: Option<String>,
+    host_interfaces: Vec<HostInterface>,
+    config: BTreeMap<String, String>,
 }
 
 impl SandboxBuilder {
@@ -77,6 +82,25 @@ impl SandboxBuilder {
     /// [`bytes`](Self::bytes).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
+        self
+    }
+
+    /// Offers the plugin a set of host functions: the `<Trait>Host` made by a
+    /// `#[host_interface]` trait, wrapping your implementation.
+    ///
+    /// A plugin may import only what is registered; importing anything else
+    /// fails the build with [`Error::MissingImport`]. By default no host
+    /// interface is registered.
+    pub fn host_interface(mut self, interface: impl Into<HostInterface>) -> Self {
+        self.host_interfaces.push(interface.into());
+        self
+    }
+
+    /// Sets a configuration value the plugin can read
+    /// (`wasm_sandbox_guest::config::get(key)`). The plugin sees only these
+    /// values, never the host's environment. By default there are none.
+    pub fn config(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config.insert(key.into(), value.into());
         self
     }
 
@@ -142,6 +166,17 @@ impl SandboxBuilder {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| Error::Config {
             detail: format!("could not link WASI: {e:#}"),
         })?;
+        host_iface::add_builtin(&mut linker).map_err(|e| Error::Config {
+            detail: format!("could not link the sandbox:host interfaces: {e:#}"),
+        })?;
+        for iface in &self.host_interfaces {
+            iface.add_to_linker(&mut linker).map_err(|e| Error::Config {
+                detail: format!(
+                    "could not register host interface `{}`: {e:#}; register each interface once",
+                    iface.import_name()
+                ),
+            })?;
+        }
         let pre = linker.instantiate_pre(&component).map_err(Error::link)?;
         let exports = Exports::new(&component);
         Ok(Prepared {
@@ -149,6 +184,7 @@ impl SandboxBuilder {
             pre,
             exports,
             name,
+            config: Arc::new(self.config),
         })
     }
 }
@@ -159,6 +195,7 @@ pub(crate) struct Prepared {
     pre: InstancePre<HostState>,
     exports: Exports,
     name: Arc<str>,
+    config: Arc<BTreeMap<String, String>>,
 }
 
 /// One plugin, compiled and linked once, with a live instance to call.
@@ -188,6 +225,7 @@ struct Shared {
     pre: InstancePre<HostState>,
     exports: Exports,
     name: Arc<str>,
+    config: Arc<BTreeMap<String, String>>,
     instances_created: AtomicU64,
 }
 
@@ -216,6 +254,7 @@ impl WasmSandbox {
             pre: prepared.pre,
             exports: prepared.exports,
             name: prepared.name,
+            config: prepared.config,
             instances_created: AtomicU64::new(0),
         });
         let live = shared.instantiate().await?;
@@ -298,6 +337,44 @@ impl WasmSandbox {
         R: ComponentType + Lift + Send + Sync + 'static,
     {
         let (export, index) = self.shared.exports.resolve(name)?;
+        self.call_resolved(export, index, params).await
+    }
+
+    /// Calls an export resolved when a typed proxy was loaded.
+    pub(crate) async fn call_handle<Params, R>(
+        &self,
+        handle: &ExportHandle,
+        params: Params,
+    ) -> Result<R>
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        let Some((export, index)) = self.shared.exports.entry(handle.position) else {
+            return Err(Error::Config {
+                detail: "this proxy was loaded from a different sandbox; load it from this one"
+                    .to_string(),
+            });
+        };
+        if handle.index != Some(index) {
+            return Err(Error::Config {
+                detail: "this proxy was loaded from a different sandbox; load it from this one"
+                    .to_string(),
+            });
+        }
+        self.call_resolved(export, index, params).await
+    }
+
+    async fn call_resolved<Params, R>(
+        &self,
+        export: &ExportFunction,
+        index: ComponentExportIndex,
+        params: Params,
+    ) -> Result<R>
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
         let mut guard = self.live().await?;
         let live = guard.as_mut().ok_or_else(lost_instance)?;
         let func = get_func(live, export, index)?;
@@ -345,6 +422,11 @@ impl WasmSandbox {
                 live.stderr.take_recent(),
             )),
         }
+    }
+
+    #[doc(hidden)]
+    pub fn __exports(&self) -> &Exports {
+        &self.shared.exports
     }
 
     /// Calls the exported function `name` with values whose types are only
@@ -432,7 +514,7 @@ impl WasmSandbox {
 
 impl Shared {
     async fn instantiate(&self) -> Result<Live> {
-        let live = Live::new(&self.engine, &self.pre, &self.name).await?;
+        let live = Live::new(&self.engine, &self.pre, &self.name, &self.config).await?;
         self.instances_created.fetch_add(1, Ordering::Relaxed);
         Ok(live)
     }
@@ -476,12 +558,10 @@ fn explain_typecheck(err: &wasmtime::Error) -> String {
 }
 
 fn mismatch<Params, R>(export: &ExportFunction, detail: Option<String>) -> Error {
-    let params = short_type_name(std::any::type_name::<Params>());
-    let result = short_type_name(std::any::type_name::<R>());
     Error::TypeMismatch {
         function: export.name().to_string(),
         expected: export.signature().to_string(),
-        given: format!("parameters `{params}` and result `{result}`"),
+        given: type_names::<Params, R>(),
         detail,
     }
 }

@@ -1,6 +1,7 @@
 //! What each plugin instance owns: its wasmtime `Store` and the host state in
 //! it.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use wasmtime::Store;
@@ -17,9 +18,32 @@ use crate::stdio::GuestStderr;
 /// arguments, no sockets or name lookups, stdin closed, stdout discarded.
 /// Stderr is captured into `tracing` (see [`GuestStderr`]). Clocks and random
 /// numbers are available, as in every WASI host.
-pub(crate) struct HostState {
+#[doc(hidden)]
+pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
+    plugin: Arc<str>,
+    config: Arc<BTreeMap<String, String>>,
+}
+
+impl std::fmt::Debug for HostState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostState")
+            .field("plugin", &self.plugin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HostState {
+    /// The plugin's name, for logs.
+    pub(crate) fn plugin(&self) -> &str {
+        &self.plugin
+    }
+
+    /// The configuration the host gave the plugin.
+    pub(crate) fn config(&self) -> &BTreeMap<String, String> {
+        &self.config
+    }
 }
 
 impl WasiView for HostState {
@@ -47,6 +71,7 @@ impl Live {
         engine: &Engine,
         pre: &InstancePre<HostState>,
         plugin: &Arc<str>,
+        config: &Arc<BTreeMap<String, String>>,
     ) -> Result<Live> {
         let stderr = GuestStderr::new(plugin.clone());
         let wasi = WasiCtx::builder()
@@ -60,6 +85,8 @@ impl Live {
             HostState {
                 wasi,
                 table: ResourceTable::new(),
+                plugin: plugin.clone(),
+                config: config.clone(),
             },
         );
         let instance = pre

@@ -118,7 +118,7 @@ async fn calculator_exports_match_its_wit() {
 #[tokio::test]
 async fn greeter_exports_match_its_wit() {
     let sandbox = greeter().await;
-    let from_wit = exported_from_wit("greeter", "greeter");
+    let from_wit = exported_from_wit("example-interfaces/greeter", "greeter");
     let from_host: BTreeMap<String, String> = sandbox
         .list_exports()
         .iter()

@@ -8,7 +8,10 @@ mod blocking;
 mod calls;
 mod errors;
 mod exports;
+mod golden;
+mod proxy;
 mod reset;
+mod types;
 
 use wasm_sandbox::WasmSandbox;
 

@@ -1,17 +1,17 @@
-//! The `greeter` example plugin (world `example:greeter/greeter` in
-//! `wit/greeter/greeter.wit`).
+//! The `greeter` example plugin: `example_interfaces::Greeter`, written with
+//! the guest SDK.
 
-wit_bindgen::generate!({
-    path: "../../../wit/greeter",
-    world: "greeter",
-});
+// ANCHOR: plugin
+use example_interfaces::Greeter;
 
-struct Greeter;
+#[derive(Default)]
+struct Polite;
 
-impl Guest for Greeter {
-    fn greet(name: String) -> String {
+impl Greeter for Polite {
+    fn greet(&self, name: String) -> String {
         format!("Hello, {name}!")
     }
 }
 
-export!(Greeter);
+wasm_sandbox_guest::export!(Polite: example_interfaces::Greeter);
+// ANCHOR_END: plugin

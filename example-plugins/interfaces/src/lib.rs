@@ -1,0 +1,40 @@
+//! Plugin interfaces shared by the example host programs and the example
+//! plugins: the *interface crate* of the guide.
+//!
+//! Built for the host it provides typed proxies (`GreeterPlugin`,
+//! `TextFilterPlugin`, ...); built for `wasm32-wasip2` it provides the export
+//! glue plugins use with `wasm_sandbox_guest::export!`. The WIT of each trait
+//! is checked into `wit/example-interfaces/` by a test.
+
+// ANCHOR: greeter
+use wasm_sandbox_guest::{host_interface, sandbox_plugin};
+
+/// The smallest useful plugin: one string in, one string out.
+#[sandbox_plugin]
+pub trait Greeter {
+    /// Returns a greeting for `name`.
+    fn greet(&self, name: String) -> String;
+}
+// ANCHOR_END: greeter
+
+pub mod text;
+pub use text::*;
+
+pub mod probe;
+pub use probe::*;
+
+pub mod calculator;
+pub use calculator::*;
+
+// ANCHOR: key_value
+/// A key-value store the host offers plugins.
+#[host_interface]
+pub trait KeyValue {
+    /// The value stored under `key`.
+    fn get(&self, key: String) -> Option<String>;
+    /// Stores `value` under `key`.
+    fn set(&self, key: String, value: String);
+    /// The keys that start with `prefix`, sorted.
+    fn keys(&self, prefix: &str) -> Vec<String>;
+}
+// ANCHOR_END: key_value

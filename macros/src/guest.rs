@@ -1,0 +1,509 @@
+//! Plugin-side expansion (`wasm32` targets): the `export!` glue of plugin
+//! traits and the callable handle of host interfaces.
+//!
+//! wit-bindgen generates the canonical-ABI code from the world's WIT; the
+//! code here converts between wit-bindgen's types and the user's
+//! `PluginType`s. The conversions never name a user type: they go through
+//! `FromParts` (implemented by `#[derive(PluginType)]`), with every type
+//! inferred from the trait method's signature. That is what lets the export
+//! glue expand inside the plugin crate, where the interface crate's types are
+//! not in scope.
+
+use std::collections::HashMap;
+
+use heck::ToSnakeCase;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::bind::{Binding, Location, path_tokens};
+use crate::iface::Interface;
+use crate::model::{Passing, Payload, Ty, TypeDef, TypeKind, bindgen_ident, bindgen_type};
+
+/// What the conversions need to know.
+pub(crate) struct Conv<'a> {
+    pub(crate) root: TokenStream,
+    pub(crate) binding: &'a Binding,
+    pub(crate) types: HashMap<String, &'a TypeDef>,
+}
+
+fn private() -> TokenStream {
+    quote!(::wasm_sandbox_guest::__private)
+}
+
+fn sum(n: usize, k: usize) -> TokenStream {
+    let p = private();
+    let ty = format_ident!("Sum{}", n);
+    let case = format_ident!("C{}", k);
+    quote!(#p::#ty::#case)
+}
+
+impl Conv<'_> {
+    fn binding_path(&self, name: &str) -> TokenStream {
+        match self.binding.types.get(name) {
+            Some(b) => b.tokens(&self.root),
+            None => {
+                let msg = format!("wasm-sandbox: no binding for `{name}`");
+                quote!(::core::compile_error!(#msg))
+            }
+        }
+    }
+
+    /// The Rust type wit-bindgen uses for `ty`.
+    pub(crate) fn binding_ty(&self, ty: &Ty) -> TokenStream {
+        match ty {
+            Ty::Bool => quote!(bool),
+            Ty::U8 => quote!(u8),
+            Ty::U16 => quote!(u16),
+            Ty::U32 => quote!(u32),
+            Ty::U64 => quote!(u64),
+            Ty::S8 => quote!(i8),
+            Ty::S16 => quote!(i16),
+            Ty::S32 => quote!(i32),
+            Ty::S64 => quote!(i64),
+            Ty::F32 => quote!(f32),
+            Ty::F64 => quote!(f64),
+            Ty::Char => quote!(char),
+            Ty::String => quote!(::std::string::String),
+            Ty::List(t) => {
+                let t = self.binding_ty(t);
+                quote!(::std::vec::Vec<#t>)
+            }
+            Ty::Option(t) => {
+                let t = self.binding_ty(t);
+                quote!(::core::option::Option<#t>)
+            }
+            Ty::Result(ok, err) => {
+                let ok = ok.as_ref().map_or(quote!(()), |t| self.binding_ty(t));
+                let err = err.as_ref().map_or(quote!(()), |t| self.binding_ty(t));
+                quote!(::core::result::Result<#ok, #err>)
+            }
+            Ty::Tuple(ts) => {
+                let ts = ts.iter().map(|t| self.binding_ty(t));
+                quote!((#(#ts,)*))
+            }
+            Ty::Named(n) => self.binding_path(n),
+        }
+    }
+
+    /// Converts `expr` (a wit-bindgen value of type `ty`) into the user's
+    /// value; the target type is inferred.
+    pub(crate) fn to_user(&self, expr: TokenStream, ty: &Ty) -> TokenStream {
+        if ty.is_plain() {
+            return expr;
+        }
+        let p = private();
+        match ty {
+            Ty::List(t) => {
+                let inner = self.to_user(quote!(__x), t);
+                quote!(::core::iter::Iterator::collect(::core::iter::Iterator::map(
+                    ::core::iter::IntoIterator::into_iter(#expr),
+                    |__x| #inner,
+                )))
+            }
+            Ty::Option(t) => {
+                let inner = self.to_user(quote!(__x), t);
+                quote!(::core::option::Option::map(#expr, |__x| #inner))
+            }
+            Ty::Result(ok, err) => {
+                let ok = ok
+                    .as_ref()
+                    .map_or(quote!(()), |t| self.to_user(quote!(__x), t));
+                let err = err
+                    .as_ref()
+                    .map_or(quote!(()), |t| self.to_user(quote!(__x), t));
+                quote!(match #expr {
+                    ::core::result::Result::Ok(__x) => ::core::result::Result::Ok({ let _ = &__x; #ok }),
+                    ::core::result::Result::Err(__x) => ::core::result::Result::Err({ let _ = &__x; #err }),
+                })
+            }
+            Ty::Tuple(ts) => {
+                let names: Vec<_> = (0..ts.len()).map(|i| format_ident!("__t{}", i)).collect();
+                let convs = ts
+                    .iter()
+                    .zip(&names)
+                    .map(|(t, n)| self.to_user(quote!(#n), t));
+                quote!({ let (#(#names,)*) = #expr; (#(#convs,)*) })
+            }
+            Ty::Named(n) => {
+                let Some(def) = self.types.get(n) else {
+                    return quote!(::core::compile_error!("wasm-sandbox: unknown type"));
+                };
+                let path = self.binding_path(n);
+                match &def.kind {
+                    TypeKind::Record(fields) => {
+                        let convs = fields.iter().map(|f| {
+                            let name = format_ident!("{}", bindgen_ident(&f.wit));
+                            self.to_user(quote!(__v.#name), &f.ty)
+                        });
+                        quote!({
+                            let __v: #path = #expr;
+                            #p::FromParts::from_parts((#(#convs,)*))
+                        })
+                    }
+                    TypeKind::Enum(cases) => {
+                        let arms = cases.iter().enumerate().map(|(i, c)| {
+                            let case = format_ident!("{}", bindgen_type(&c.wit));
+                            let i = i as u32;
+                            quote!(#path::#case => #i)
+                        });
+                        quote!(#p::FromParts::from_parts(match #expr { #(#arms,)* }))
+                    }
+                    TypeKind::Variant(cases) => {
+                        let n = cases.len();
+                        let arms = cases.iter().enumerate().map(|(k, c)| {
+                            let case = format_ident!("{}", bindgen_type(&c.wit));
+                            let ctor = sum(n, k);
+                            match &c.payload {
+                                Payload::None => quote!(#path::#case => #ctor(())),
+                                Payload::Single(t, _) => {
+                                    let v = self.to_user(quote!(__x), t);
+                                    quote!(#path::#case(__x) => #ctor((#v,)))
+                                }
+                                Payload::Tuple(ts) => {
+                                    let names: Vec<_> =
+                                        (0..ts.len()).map(|i| format_ident!("__t{}", i)).collect();
+                                    let convs = ts
+                                        .iter()
+                                        .zip(&names)
+                                        .map(|((t, _), nm)| self.to_user(quote!(#nm), t));
+                                    quote!(#path::#case((#(#names,)*)) => #ctor((#(#convs,)*)))
+                                }
+                                Payload::Struct(fields) => {
+                                    let convs = fields.iter().map(|f| {
+                                        let name = format_ident!("{}", bindgen_ident(&f.wit));
+                                        self.to_user(quote!(__x.#name), &f.ty)
+                                    });
+                                    quote!(#path::#case(__x) => #ctor((#(#convs,)*)))
+                                }
+                            }
+                        });
+                        quote!(#p::FromParts::from_parts(match #expr { #(#arms,)* }))
+                    }
+                }
+            }
+            _ => expr,
+        }
+    }
+
+    /// Converts `expr` (a user value of type `ty`) into wit-bindgen's value.
+    pub(crate) fn to_binding(&self, expr: TokenStream, ty: &Ty) -> TokenStream {
+        if ty.is_plain() {
+            return expr;
+        }
+        let p = private();
+        match ty {
+            Ty::List(t) => {
+                let inner = self.to_binding(quote!(__x), t);
+                let bty = self.binding_ty(t);
+                quote!(::core::iter::Iterator::collect::<::std::vec::Vec<#bty>>(
+                    ::core::iter::Iterator::map(::core::iter::IntoIterator::into_iter(#expr), |__x| #inner),
+                ))
+            }
+            Ty::Option(t) => {
+                let inner = self.to_binding(quote!(__x), t);
+                quote!(::core::option::Option::map(#expr, |__x| #inner))
+            }
+            Ty::Result(ok, err) => {
+                let ok = ok
+                    .as_ref()
+                    .map_or(quote!(__x), |t| self.to_binding(quote!(__x), t));
+                let err = err
+                    .as_ref()
+                    .map_or(quote!(__x), |t| self.to_binding(quote!(__x), t));
+                quote!(match #expr {
+                    ::core::result::Result::Ok(__x) => ::core::result::Result::Ok(#ok),
+                    ::core::result::Result::Err(__x) => ::core::result::Result::Err(#err),
+                })
+            }
+            Ty::Tuple(ts) => {
+                let names: Vec<_> = (0..ts.len()).map(|i| format_ident!("__t{}", i)).collect();
+                let convs = ts
+                    .iter()
+                    .zip(&names)
+                    .map(|(t, n)| self.to_binding(quote!(#n), t));
+                quote!({ let (#(#names,)*) = #expr; (#(#convs,)*) })
+            }
+            Ty::Named(n) => {
+                let Some(def) = self.types.get(n) else {
+                    return quote!(::core::compile_error!("wasm-sandbox: unknown type"));
+                };
+                let path = self.binding_path(n);
+                match &def.kind {
+                    TypeKind::Record(fields) => {
+                        let names: Vec<_> = (0..fields.len())
+                            .map(|i| format_ident!("__f{}", i))
+                            .collect();
+                        let inits = fields.iter().zip(&names).map(|(f, nm)| {
+                            let field = format_ident!("{}", bindgen_ident(&f.wit));
+                            let v = self.to_binding(quote!(#nm), &f.ty);
+                            quote!(#field: #v)
+                        });
+                        quote!({
+                            let (#(#names,)*) = #p::FromParts::into_parts(#expr);
+                            #path { #(#inits,)* }
+                        })
+                    }
+                    TypeKind::Enum(cases) => {
+                        let arms = cases.iter().enumerate().map(|(i, c)| {
+                            let case = format_ident!("{}", bindgen_type(&c.wit));
+                            let i = i as u32;
+                            quote!(#i => #path::#case)
+                        });
+                        quote!(match #p::FromParts::into_parts(#expr) {
+                            #(#arms,)*
+                            _ => ::core::unreachable!(),
+                        })
+                    }
+                    TypeKind::Variant(cases) => {
+                        let n = cases.len();
+                        let bound = self.binding.types.get(&def.ident.to_string()).cloned();
+                        let arms = cases.iter().enumerate().map(|(k, c)| {
+                            let case = format_ident!("{}", bindgen_type(&c.wit));
+                            let pat = sum(n, k);
+                            match &c.payload {
+                                Payload::None => quote!(#pat(()) => #path::#case),
+                                Payload::Single(t, _) => {
+                                    let v = self.to_binding(quote!(__x), t);
+                                    quote!(#pat((__x,)) => #path::#case(#v))
+                                }
+                                Payload::Tuple(ts) => {
+                                    let names: Vec<_> = (0..ts.len()).map(|i| format_ident!("__t{}", i)).collect();
+                                    let convs = ts.iter().zip(&names).map(|((t, _), nm)| self.to_binding(quote!(#nm), t));
+                                    quote!(#pat((#(#names,)*)) => #path::#case((#(#convs,)*)))
+                                }
+                                Payload::Struct(fields) => {
+                                    let record = bound
+                                        .as_ref()
+                                        .and_then(|b| b.case_records.get(&c.ident.to_string()))
+                                        .map(|rp| path_tokens(&self.root, rp))
+                                        .unwrap_or_else(|| {
+                                            let msg = format!("wasm-sandbox: no binding for case `{}`", c.ident);
+                                            quote!(::core::compile_error!(#msg))
+                                        });
+                                    let names: Vec<_> = (0..fields.len()).map(|i| format_ident!("__f{}", i)).collect();
+                                    let inits = fields.iter().zip(&names).map(|(f, nm)| {
+                                        let field = format_ident!("{}", bindgen_ident(&f.wit));
+                                        let v = self.to_binding(quote!(#nm), &f.ty);
+                                        quote!(#field: #v)
+                                    });
+                                    quote!(#pat((#(#names,)*)) => #path::#case(#record { #(#inits,)* }))
+                                }
+                            }
+                        });
+                        quote!(match #p::FromParts::into_parts(#expr) { #(#arms,)* })
+                    }
+                }
+            }
+            _ => expr,
+        }
+    }
+}
+
+/// The `macro_rules!` that `wasm_sandbox_guest::export!` expands to: it
+/// generates the bindings in the plugin crate and the adapter from
+/// wit-bindgen's `Guest` traits to the user's trait.
+pub(crate) fn export_macro(
+    iface: &Interface,
+    conv: &Conv<'_>,
+    wit_text: &str,
+    world_id: &str,
+) -> TokenStream {
+    let macro_name = export_macro_name(&iface.ident);
+    let p = private();
+    // Group methods by the Guest trait they implement.
+    let mut groups: Vec<(Option<Vec<String>>, Vec<TokenStream>)> = Vec::new();
+    for (m, b) in iface.methods.iter().zip(&conv.binding.methods) {
+        let module = match &b.location {
+            Location::World => None,
+            Location::Interface { module, .. } => Some(module.clone()),
+        };
+        let fname = format_ident!("{}", bindgen_ident(&b.wit_name));
+        let params: Vec<_> = (0..m.params.len())
+            .map(|i| format_ident!("__a{}", i))
+            .collect();
+        let decls = m.params.iter().zip(&params).map(|(pm, n)| {
+            let t = conv.binding_ty(&pm.ty);
+            quote!(#n: #t)
+        });
+        let args = m.params.iter().zip(&params).map(|(pm, n)| {
+            let v = conv.to_user(quote!(#n), &pm.ty);
+            match pm.passing {
+                Passing::Owned => v,
+                Passing::Str => quote!(&#v),
+                Passing::Slice => quote!(#p::slice_arg(&#v)),
+            }
+        });
+        let ident = &m.ident;
+        let (ret, body) = match &m.result {
+            Some((ty, _)) => {
+                let t = conv.binding_ty(ty);
+                let out = conv.to_binding(quote!(__r), ty);
+                (quote!(-> #t), quote!(#out))
+            }
+            None => (quote!(), quote!(__r)),
+        };
+        let f = quote! {
+            fn #fname(#(#decls),*) #ret {
+                __Instance::with(|__p| {
+                    let __r = <$plugin as $($trait)*>::#ident(__p, #(#args),*);
+                    #body
+                })
+            }
+        };
+        match groups.iter_mut().find(|(g, _)| *g == module) {
+            Some((_, fns)) => fns.push(f),
+            None => groups.push((module, vec![f])),
+        }
+    }
+    let impls = groups.into_iter().map(|(module, fns)| {
+        let guest = match module {
+            None => quote!(__bindings::Guest),
+            Some(path) => {
+                let mut full = path.clone();
+                full.push("Guest".to_string());
+                path_tokens(&quote!(__bindings), &full)
+            }
+        };
+        quote! {
+            impl #guest for __Adapter {
+                #(#fns)*
+            }
+        }
+    });
+    let doc = format!(
+        "Exports a plugin type as `{}`; used by `wasm_sandbox_guest::export!`.",
+        iface.ident
+    );
+    quote! {
+        #[doc = #doc]
+        #[doc(hidden)]
+        #[macro_export]
+        macro_rules! #macro_name {
+            ($plugin:ty, ($($trait:tt)*), $ctor:expr) => {
+                #[allow(warnings, clippy::all, unsafe_code, missing_docs)]
+                const _: () = {
+                    mod __bindings {
+                        #p::wit_bindgen::generate!({
+                            inline: #wit_text,
+                            world: #world_id,
+                            runtime_path: "::wasm_sandbox_guest::__private::wit_bindgen::rt",
+                            generate_all,
+                        });
+                    }
+
+                    struct __Instance;
+
+                    impl __Instance {
+                        fn with<R>(f: impl ::core::ops::FnOnce(&$plugin) -> R) -> R {
+                            ::std::thread_local! {
+                                static INSTANCE: ::std::cell::OnceCell<$plugin> =
+                                    const { ::std::cell::OnceCell::new() };
+                            }
+                            INSTANCE.with(|cell| f(cell.get_or_init(|| $ctor)))
+                        }
+                    }
+
+                    struct __Adapter;
+
+                    #(#impls)*
+
+                    __bindings::export!(__Adapter with_types_in __bindings);
+                };
+            };
+        }
+    }
+}
+
+/// The name of a trait's export macro.
+pub(crate) fn export_macro_name(trait_ident: &syn::Ident) -> syn::Ident {
+    format_ident!(
+        "__wasm_sandbox_export_{}",
+        trait_ident.to_string().to_snake_case()
+    )
+}
+
+/// The plugin-side handle of a host interface: `<Trait>Host`, which
+/// implements the trait by calling the host.
+pub(crate) fn host_handle(
+    vis: &syn::Visibility,
+    item: &syn::ItemTrait,
+    iface: &Interface,
+    conv: &Conv<'_>,
+    wit_text: &str,
+    world_id: &str,
+    import_module: &[String],
+) -> TokenStream {
+    let trait_ident = &iface.ident;
+    let handle = format_ident!("{}Host", trait_ident);
+    let module = format_ident!("__wasm_sandbox_{}", trait_ident.to_string().to_snake_case());
+    let p = private();
+    let import_path = path_tokens(&quote!(#module::bindings), import_module);
+    let fns = iface.methods.iter().zip(&item.items).filter_map(|(m, ti)| {
+        let syn::TraitItem::Fn(f) = ti else {
+            return None;
+        };
+        let sig = &f.sig;
+        let fname = format_ident!("{}", bindgen_ident(&m.wit));
+        let prep: Vec<TokenStream> = m
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, pm)| {
+                let name = format_ident!("__b{}", i);
+                let id = &pm.ident;
+                let value = match pm.passing {
+                    Passing::Owned => quote!(#id),
+                    Passing::Str => quote!(::std::string::ToString::to_string(#id)),
+                    Passing::Slice => quote!(::std::vec::Vec::from(#id)),
+                };
+                let v = conv.to_binding(value, &pm.ty);
+                quote!(let #name = #v;)
+            })
+            .collect();
+        let args = (0..m.params.len()).map(|i| {
+            let name = format_ident!("__b{}", i);
+            quote!(#p::ImportArg::import_arg(&#name))
+        });
+        let result = match &m.result {
+            Some((ty, _)) => conv.to_user(quote!(__r), ty),
+            None => quote!(__r),
+        };
+        Some(quote! {
+            #sig {
+                #(#prep)*
+                let __r = #import_path::#fname(#(#args),*);
+                #result
+            }
+        })
+    });
+    let doc = format!(
+        " Calls the host's [`{trait_ident}`]: on the plugin side, this zero-sized handle \
+         implements the trait by calling the host's implementation."
+    );
+    quote! {
+        #[cfg(target_family = "wasm")]
+        #[doc = #doc]
+        #[derive(Clone, Copy, Debug, Default)]
+        #vis struct #handle;
+
+        #[cfg(target_family = "wasm")]
+        #[doc(hidden)]
+        #[allow(warnings, clippy::all, unsafe_code, missing_docs)]
+        mod #module {
+            pub(super) mod bindings {
+                ::wasm_sandbox_guest::__private::wit_bindgen::generate!({
+                    inline: #wit_text,
+                    world: #world_id,
+                    runtime_path: "::wasm_sandbox_guest::__private::wit_bindgen::rt",
+                    generate_all,
+                });
+            }
+        }
+
+        #[cfg(target_family = "wasm")]
+        #[allow(clippy::all)]
+        impl #trait_ident for #handle {
+            #(#fns)*
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Compile-fail tests of the wasm-sandbox macros; see `main.rs`.
