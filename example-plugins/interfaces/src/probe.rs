@@ -41,6 +41,7 @@ pub struct Everything {
     pub pair: (Color, u32),
 }
 
+// ANCHOR: shape
 /// A variant with unit, single, tuple and struct-like cases.
 #[derive(PluginType, Clone, Debug, PartialEq)]
 pub enum Shape {
@@ -58,6 +59,7 @@ pub enum Shape {
         color: Color,
     },
 }
+// ANCHOR_END: shape
 
 /// A WIT enum.
 #[derive(PluginType, Clone, Copy, Debug, PartialEq, Eq)]

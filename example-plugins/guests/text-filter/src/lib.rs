@@ -35,8 +35,10 @@ impl TextFilter for Cleaner {
         if doc.lines.is_empty() {
             return self.refuse(FilterError::Empty);
         }
+        // ANCHOR: call_host
         // Words the host has banned, from its key-value store.
         let banned = KeyValueHost.get("banned".to_string()).unwrap_or_default();
+        // ANCHOR_END: call_host
         let mut lines = Vec::new();
         for line in doc.lines {
             if opts.drop_empty && line.trim().is_empty() {
