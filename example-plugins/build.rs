@@ -19,6 +19,7 @@ const PLUGINS: &[(&str, &str)] = &[
     ("calculator", "CALCULATOR"),
     ("text-filter", "TEXT_FILTER"),
     ("type-probe", "TYPE_PROBE"),
+    ("intruder", "INTRUDER"),
 ];
 
 fn main() {

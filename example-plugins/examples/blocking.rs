@@ -4,13 +4,17 @@
 //! gives a `BlockingSandbox` whose methods block the calling thread.
 
 // ANCHOR: blocking
+use example_interfaces::GreeterPluginBlocking;
 use wasm_sandbox::WasmSandbox;
 
 fn main() -> wasm_sandbox::Result<()> {
     let sandbox = WasmSandbox::builder()
         .source(example_plugins::GREETER)
         .build_blocking()?;
-    let text: String = sandbox.call("greet", ("world",))?;
+    let greeter = GreeterPluginBlocking::load(&sandbox)?;
+    println!("{}", greeter.greet("world".to_string())?);
+    // Calls by name work the same way.
+    let text: String = sandbox.call("plugin#greet", ("again",))?;
     println!("{text}");
     Ok(())
 }

@@ -4,32 +4,8 @@
 //! `wasm32-wasip2`), loads them under the default deny-all policy, and calls
 //! them with typed values. Set `RUST_LOG=debug` to see what the host does.
 
-// ANCHOR: types
-// The derives come from wasmtime; `use wasm_sandbox::wasmtime` lets them find
-// it without a separate dependency.
-use wasm_sandbox::component::{ComponentType, Lift, Lower};
-use wasm_sandbox::{WasmSandbox, wasmtime};
-
-/// Mirrors `record series` in `wit/calculator/calculator.wit`.
-#[derive(ComponentType, Lower, Debug)]
-#[component(record)]
-struct Series {
-    name: String,
-    values: Vec<f64>,
-}
-
-/// Mirrors `record stats`.
-#[derive(ComponentType, Lift, Debug)]
-#[component(record)]
-struct Stats {
-    name: String,
-    count: u32,
-    sum: f64,
-    mean: Option<f64>,
-    min: Option<f64>,
-    max: Option<f64>,
-}
-// ANCHOR_END: types
+use example_interfaces::{GreeterPlugin, Series, Stats};
+use wasm_sandbox::WasmSandbox;
 
 #[tokio::main]
 async fn main() -> Result<(), wasm_sandbox::Error> {
@@ -40,16 +16,20 @@ async fn main() -> Result<(), wasm_sandbox::Error> {
         .init();
 
     // ANCHOR: greet
-    let greeter = WasmSandbox::builder()
+    // Load a plugin. Nothing is granted: no files, no network, no environment.
+    let sandbox = WasmSandbox::builder()
         .source(example_plugins::GREETER)
         .build()
         .await?;
 
-    let greeting: String = greeter.call("greet", ("world",)).await?;
+    // `GreeterPlugin` is the typed proxy generated from the `Greeter` trait.
+    let greeter = GreeterPlugin::load(&sandbox)?;
+    let greeting = greeter.greet("world".to_string()).await?;
     println!("greet(\"world\")        = {greeting:?}");
     // ANCHOR_END: greet
 
     // ANCHOR: calculator
+    // Any export can also be called by name with typed values.
     let calculator = WasmSandbox::builder()
         .source(example_plugins::CALCULATOR)
         .build()
@@ -63,6 +43,7 @@ async fn main() -> Result<(), wasm_sandbox::Error> {
     let sum: u32 = calculator.call("math#add", (2u32, 3u32)).await?;
     println!("math#add(2, 3)         = {sum}");
 
+    // `Series` and `Stats` are records declared with `#[derive(PluginType)]`.
     let stats: Stats = calculator
         .call(
             "math#summarize",

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use example_interfaces::{
     CaseMode, Document, FilterOptions, KeyValue, KeyValueHost, TextFilterPlugin,
 };
-use wasm_sandbox::WasmSandbox;
+use wasm_sandbox::{Capability, SecurityPolicy, WasmSandbox};
 
 /// The host's implementation of the `KeyValue` host interface.
 #[derive(Default)]
@@ -47,7 +47,11 @@ async fn main() -> wasm_sandbox::Result<()> {
 
     let sandbox = WasmSandbox::builder()
         .source(example_plugins::TEXT_FILTER)
+        // Offer the store to plugins, and let this one use it.
         .host_interface(KeyValueHost::new(store))
+        .security_policy(
+            SecurityPolicy::strict().allow(Capability::Custom(KeyValueHost::CAPABILITY.into())),
+        )
         .config("name", "tidy")
         .build()
         .await?;

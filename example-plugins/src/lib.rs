@@ -15,5 +15,6 @@
 //! | [`CALCULATOR`] | `guests/calculator` | `wit/calculator/calculator.wit` (plain `wit-bindgen`, no SDK) |
 //! | [`TEXT_FILTER`] | `guests/text-filter` | `example_interfaces::TextFilter` (guest SDK, host interface) |
 //! | [`TYPE_PROBE`] | `guests/type-probe` | `example_interfaces::TypeProbe` (guest SDK) |
+//! | [`INTRUDER`] | `guests/intruder` | `example_interfaces::Intruder`: tries every privileged operation |
 
 include!(concat!(env!("OUT_DIR"), "/plugins.rs"));

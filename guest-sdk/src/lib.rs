@@ -32,6 +32,8 @@
 //!   `RefCell`.
 //! - [`log`] sends log lines to the host's `tracing`.
 //! - [`config`] reads the configuration the host gave this plugin.
+//! - [`env`](mod@env) and [`process`] use the environment variables and programs the
+//!   host's policy grants.
 //! - Host interfaces (`#[host_interface]` traits) are called through the
 //!   `<Trait>Host` handle their macro generates.
 //!
@@ -155,6 +157,95 @@ pub mod config {
         #[cfg(not(target_family = "wasm"))]
         {
             Vec::new()
+        }
+    }
+}
+
+pub mod env {
+    //! Environment variables the host's policy grants
+    //! (`Capability::EnvironmentRead`), read one at a time so that the host's
+    //! audit log names each variable, allowed or denied. (`std::env::var`
+    //! works too, on the granted variables only, but the host then only sees
+    //! that the environment was listed.)
+
+    /// The value of `name`, if the policy grants it and the host has it.
+    pub fn var(name: &str) -> Option<String> {
+        #[cfg(target_family = "wasm")]
+        {
+            crate::bindings::sandbox::host::environment::get(name)
+        }
+        #[cfg(not(target_family = "wasm"))]
+        {
+            std::env::var(name).ok()
+        }
+    }
+}
+
+pub mod process {
+    //! Runs programs the host's policy allows (`Capability::ProcessSpawn`).
+    //! Arguments are passed as a vector, never through a shell; the program
+    //! gets no environment and no stdin, and is killed past the host's time
+    //! and output bounds.
+
+    /// What a finished program produced.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Output {
+        /// The exit status, or `None` if a signal ended it.
+        pub status: Option<i32>,
+        /// Standard output.
+        pub stdout: Vec<u8>,
+        /// Standard error.
+        pub stderr: Vec<u8>,
+        /// Whether output beyond the host's bound was dropped.
+        pub truncated: bool,
+    }
+
+    /// Why a program produced no output.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub enum SpawnError {
+        /// The policy does not allow it; says which rule.
+        Denied(String),
+        /// It could not be started.
+        Failed(String),
+        /// It ran past the time bound (milliseconds) and was killed.
+        TimedOut(u32),
+    }
+
+    impl std::fmt::Display for SpawnError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match self {
+                SpawnError::Denied(rule) => write!(f, "denied: {rule}"),
+                SpawnError::Failed(why) => write!(f, "failed: {why}"),
+                SpawnError::TimedOut(ms) => write!(f, "timed out after {ms} ms"),
+            }
+        }
+    }
+
+    impl std::error::Error for SpawnError {}
+
+    /// Runs `program` with `args` on the host and waits for it.
+    pub fn run(program: &str, args: &[String]) -> Result<Output, SpawnError> {
+        #[cfg(target_family = "wasm")]
+        {
+            use crate::bindings::sandbox::host::process as p;
+            match p::run(program, args) {
+                Ok(o) => Ok(Output {
+                    status: o.status,
+                    stdout: o.stdout,
+                    stderr: o.stderr,
+                    truncated: o.truncated,
+                }),
+                Err(p::SpawnError::Denied(r)) => Err(SpawnError::Denied(r)),
+                Err(p::SpawnError::Failed(r)) => Err(SpawnError::Failed(r)),
+                Err(p::SpawnError::TimedOut(ms)) => Err(SpawnError::TimedOut(ms)),
+            }
+        }
+        #[cfg(not(target_family = "wasm"))]
+        {
+            let _ = (program, args);
+            Err(SpawnError::Failed(
+                "programs run only inside a wasm-sandbox host".to_string(),
+            ))
         }
     }
 }

@@ -169,6 +169,47 @@ pub enum Error {
         problems: Vec<String>,
     },
 
+    /// The security policy is invalid: a relative or missing path, a
+    /// malformed host or port, or a policy file that does not parse (with
+    /// its line and column).
+    #[error("invalid security policy: {detail}")]
+    Policy {
+        /// What is wrong, and where.
+        detail: String,
+    },
+
+    /// The plugin imports an interface the policy can never allow, and the
+    /// policy's import check is `ImportCheck::Deny`.
+    #[error(
+        "the plugin imports `{import}`, which the security policy can never allow; \
+         grant {capability} to let it load (or use `ImportCheck::Warn` to load it and \
+         deny the calls at run time)"
+    )]
+    UnsatisfiableImport {
+        /// The import, for example `wasi:sockets/tcp@0.2.6`.
+        import: String,
+        /// The capability that would make it usable.
+        capability: String,
+    },
+
+    /// The plugin called a host interface the policy does not grant. Host
+    /// interface functions have no error result of their own, so the plugin
+    /// traps; the instance is replaced before the next call.
+    #[error(
+        "security violation in `{function}`: the plugin called `{target}`, which the policy \
+         does not allow ({rule}); grant {capability} if it should"
+    )]
+    SecurityViolation {
+        /// The export that was running.
+        function: String,
+        /// What the plugin tried to use (`interface#function`).
+        target: String,
+        /// The rule that refused it.
+        rule: String,
+        /// The capability that would allow it.
+        capability: String,
+    },
+
     /// wasmtime rejected the engine settings.
     #[error("invalid engine configuration: {detail}")]
     Config {
@@ -233,6 +274,14 @@ impl Error {
 
     /// Classifies an error that wasmtime returned while running `function`.
     pub(crate) fn from_call(function: &str, err: wasmtime::Error, stderr: Vec<String>) -> Error {
+        if let Some(denied) = err.downcast_ref::<crate::host_iface::Denied>() {
+            return Error::SecurityViolation {
+                function: function.to_string(),
+                target: denied.target.clone(),
+                rule: denied.rule.clone(),
+                capability: denied.capability.clone(),
+            };
+        }
         let code = err.downcast_ref::<TrapCode>().copied();
         // The backtrace's display starts with a header line; keep the frames.
         let backtrace = err.downcast_ref::<wasmtime::WasmBacktrace>().map(|bt| {

@@ -37,9 +37,15 @@ pub struct ExportFunction {
     result: Option<Type>,
     signature: String,
     func_ty: ComponentFunc,
+    position: usize,
 }
 
 impl ExportFunction {
+    /// Where it is in the sandbox's export list.
+    pub(crate) fn position(&self) -> usize {
+        self.position
+    }
+
     /// The full name to call it by: `greet` for a world-level function,
     /// `example:calculator/math@0.1.0#add` for a function of an exported
     /// interface.
@@ -204,6 +210,7 @@ impl Exports {
             result,
             signature,
             func_ty: func.clone(),
+            position: idx,
         });
         self.indices.push(index);
     }

@@ -2,11 +2,15 @@
 //! (logging, configuration) and app-declared `#[host_interface]`s.
 
 use std::panic::AssertUnwindSafe;
+use std::process::Stdio;
 use std::sync::Arc;
+use std::time::Duration;
 
+use tokio::io::AsyncReadExt;
 use wasmtime::StoreContextMut;
-use wasmtime::component::{ComponentType, Lift, Linker};
+use wasmtime::component::{ComponentType, Lift, Linker, Lower};
 
+use crate::audit::CapabilityKind;
 use crate::store::HostState;
 
 /// A set of host functions that plugins may import, made by the
@@ -50,20 +54,69 @@ impl HostInterface {
         &self.import
     }
 
+    /// The capability that gates it: `Capability::Custom` of the import name
+    /// without its version (`example-interfaces:key-value/key-value`).
+    pub fn capability(&self) -> &str {
+        unversioned(&self.import)
+    }
+
     pub(crate) fn add_to_linker(&self, linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         (self.link)(linker)
     }
 }
 
-/// Runs a host function's implementation for a plugin. A panic in it becomes
-/// an error for that call (the plugin traps), never a crash of the host.
+/// `ns:pkg/iface@1.0.0` -> `ns:pkg/iface`
+pub(crate) fn unversioned(import: &str) -> &str {
+    import.split('@').next().unwrap_or(import)
+}
+
+/// A host function call the policy refused. The plugin traps (a host
+/// interface function has no error channel of its own), and the call that
+/// was running fails with [`Error::SecurityViolation`](crate::Error::SecurityViolation).
+#[derive(Debug)]
+pub(crate) struct Denied {
+    pub(crate) capability: String,
+    pub(crate) target: String,
+    pub(crate) rule: String,
+}
+
+impl std::fmt::Display for Denied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "denied: {} ({}); grant {}",
+            self.target, self.rule, self.capability
+        )
+    }
+}
+
+impl std::error::Error for Denied {}
+
+/// Runs a host function's implementation for a plugin, if the policy grants
+/// the interface (`Capability::Custom`), and audits the call. A panic in the
+/// implementation becomes an error for that call (the plugin traps), never
+/// a crash of the host.
 #[doc(hidden)]
 pub fn host_call<R>(
-    _cx: &mut StoreContextMut<'_, HostState>,
+    cx: &mut StoreContextMut<'_, HostState>,
     import: &str,
     function: &str,
     f: impl FnOnce() -> R,
 ) -> wasmtime::Result<R> {
+    let name = unversioned(import);
+    let state = cx.data_mut();
+    let verdict = state.policy.check_custom(name);
+    let target = format!("{name}#{function}");
+    state
+        .audit
+        .record(CapabilityKind::Custom, "call", target.clone(), &verdict);
+    if !verdict.allowed {
+        return Err(wasmtime::Error::new(Denied {
+            capability: format!("Capability::Custom(\"{name}\")"),
+            target,
+            rule: verdict.rule,
+        }));
+    }
     match std::panic::catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => Ok(r),
         Err(payload) => {
@@ -104,6 +157,95 @@ enum Level {
 /// into `tracing` and read access to the plugin's own configuration.
 pub(crate) const LOGGING: &str = "sandbox:host/logging@0.1.0";
 pub(crate) const CONFIG: &str = "sandbox:host/config@0.1.0";
+pub(crate) const ENVIRONMENT: &str = "sandbox:host/environment@0.1.0";
+pub(crate) const PROCESS: &str = "sandbox:host/process@0.1.0";
+
+/// How long a spawned program may run.
+const PROCESS_TIMEOUT: Duration = Duration::from_secs(10);
+/// How much of each of stdout and stderr is kept.
+const PROCESS_MAX_OUTPUT: usize = 1024 * 1024;
+
+/// `sandbox:host/process.output`
+#[derive(ComponentType, Lower, Debug)]
+#[component(record)]
+struct ProcessOutput {
+    status: Option<i32>,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    truncated: bool,
+}
+
+/// `sandbox:host/process.spawn-error`
+#[derive(ComponentType, Lower, Debug)]
+#[component(variant)]
+enum SpawnError {
+    #[component(name = "denied")]
+    Denied(String),
+    #[component(name = "failed")]
+    Failed(String),
+    #[component(name = "timed-out")]
+    TimedOut(u32),
+}
+
+async fn read_capped(mut r: impl tokio::io::AsyncRead + Unpin, cap: usize) -> (Vec<u8>, bool) {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    let mut truncated = false;
+    loop {
+        match r.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let room = cap.saturating_sub(out.len());
+                if n > room {
+                    truncated = true;
+                }
+                out.extend_from_slice(&buf[..n.min(room)]);
+            }
+        }
+    }
+    (out, truncated)
+}
+
+async fn run_program(program: String, args: Vec<String>) -> Result<ProcessOutput, SpawnError> {
+    let mut child = tokio::process::Command::new(&program)
+        .args(&args)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| SpawnError::Failed(format!("cannot start `{program}`: {e}")))?;
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let work = async {
+        let out = async {
+            match stdout {
+                Some(s) => read_capped(s, PROCESS_MAX_OUTPUT).await,
+                None => (Vec::new(), false),
+            }
+        };
+        let err = async {
+            match stderr {
+                Some(s) => read_capped(s, PROCESS_MAX_OUTPUT).await,
+                None => (Vec::new(), false),
+            }
+        };
+        let ((stdout, t1), (stderr, t2)) = tokio::join!(out, err);
+        let status = child.wait().await;
+        (stdout, stderr, t1 || t2, status)
+    };
+    match tokio::time::timeout(PROCESS_TIMEOUT, work).await {
+        Ok((stdout, stderr, truncated, status)) => Ok(ProcessOutput {
+            status: status.ok().and_then(|s| s.code()),
+            stdout,
+            stderr,
+            truncated,
+        }),
+        // Dropping the future drops the child, which kills it.
+        Err(_) => Err(SpawnError::TimedOut(PROCESS_TIMEOUT.as_millis() as u32)),
+    }
+}
 
 /// Longest log message kept; the rest is cut.
 const MAX_LOG_MESSAGE: usize = 16 * 1024;
@@ -152,5 +294,97 @@ pub(crate) fn add_builtin(linker: &mut Linker<HostState>) -> wasmtime::Result<()
     config.func_wrap("keys", |cx: StoreContextMut<'_, HostState>, (): ()| {
         Ok((cx.data().config().keys().cloned().collect::<Vec<String>>(),))
     })?;
+
+    let mut environment = linker.instance(ENVIRONMENT)?;
+    environment.func_wrap(
+        "get",
+        |cx: StoreContextMut<'_, HostState>, (name,): (String,)| {
+            let state = cx.data();
+            let verdict = state.policy.check_env(&name);
+            state.audit.record(
+                CapabilityKind::Environment,
+                "env-read",
+                name.clone(),
+                &verdict,
+            );
+            if !verdict.allowed {
+                return Ok((None,));
+            }
+            let value = state
+                .environment
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+                .or_else(|| {
+                    // Learn mode keeps the WASI environment empty but answers
+                    // here from the host, so the names get recorded.
+                    if state.policy.source.is_observing() {
+                        std::env::var(&name).ok()
+                    } else {
+                        None
+                    }
+                });
+            Ok((value,))
+        },
+    )?;
+
+    let mut process = linker.instance(PROCESS)?;
+    process.func_wrap_async(
+        "run",
+        |cx: StoreContextMut<'_, HostState>, (program, args): (String, Vec<String>)| {
+            let state = cx.data();
+            let verdict = if state.policy.source.is_observing() {
+                crate::policy::Verdict::allow("learn mode")
+            } else {
+                state.policy.check_program(&program)
+            };
+            let mut target = program.clone();
+            for a in &args {
+                target.push(' ');
+                target.push_str(a);
+            }
+            state
+                .audit
+                .record(CapabilityKind::Process, "spawn", target, &verdict);
+            Box::new(async move {
+                if !verdict.allowed {
+                    return Ok((Err(SpawnError::Denied(verdict.rule)),));
+                }
+                Ok((run_program(program, args).await,))
+            })
+        },
+    )?;
     Ok(())
+}
+
+/// Records the environment a plugin enumerates through WASI.
+pub(crate) fn add_environment_audit(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    let result = (|| {
+        let mut env = linker.instance("wasi:cli/environment@0.2.12")?;
+        env.func_wrap(
+            "get-environment",
+            |cx: StoreContextMut<'_, HostState>, (): ()| {
+                let state = cx.data();
+                let names: Vec<&str> = state.environment.iter().map(|(k, _)| k.as_str()).collect();
+                let target = if names.is_empty() {
+                    "(no variables)".to_string()
+                } else {
+                    names.join(",")
+                };
+                state.audit.record(
+                    CapabilityKind::Environment,
+                    "env-list",
+                    target,
+                    &crate::policy::Verdict::allow(
+                        "only variables granted by EnvironmentRead are visible",
+                    ),
+                );
+                Ok((state.environment.clone(),))
+            },
+        )?;
+        wasmtime::Result::<()>::Ok(())
+    })();
+    linker.allow_shadowing(false);
+    result
 }

@@ -26,7 +26,9 @@
 //! memory, never encoded as JSON or any other text.
 //!
 //! **Deny by default.** A plugin starts with no files, no environment, no
-//! network and no inherited stdio; its stderr becomes `tracing` events.
+//! network and no inherited stdio; its stderr becomes `tracing` events. A
+//! [`SecurityPolicy`] grants [`Capability`]s, and every privileged operation,
+//! allowed or denied, leaves an [`AuditEvent`].
 //!
 //! **Errors** are one enum, [`Error`]. Loading a core module, a damaged file
 //! or a plugin with imports the host does not provide, calling a missing
@@ -37,23 +39,29 @@
 //! Programs without an async runtime use
 //! [`SandboxBuilder::build_blocking`] and [`BlockingSandbox`].
 
+mod audit;
 mod blocking;
 mod engine;
 mod error;
 mod exports;
+mod guard_fs;
+mod guard_net;
 mod host_iface;
 mod loader;
+mod policy;
 mod proxy;
 mod sandbox;
 mod stdio;
 mod store;
 mod values;
 
+pub use crate::audit::{AuditEvent, AuditLog, CallAudit, CapabilityKind, Decision, learn_policy};
 pub use crate::blocking::BlockingSandbox;
 pub use crate::engine::{Engine, EngineConfig};
 pub use crate::error::{BoxError, Error, Result, TrapCode};
 pub use crate::exports::ExportFunction;
 pub use crate::host_iface::HostInterface;
+pub use crate::policy::{Capability, ImportCheck, PolicyDiff, PortRange, SecurityPolicy};
 pub use crate::proxy::{PluginHost, PluginType};
 pub use crate::sandbox::{SandboxBuilder, WasmSandbox};
 

@@ -8,18 +8,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{Mutex, MutexGuard};
 use wasmtime::component::{
-    ComponentExportIndex, ComponentNamedList, ComponentType, Func, InstancePre, Lift, Linker,
-    Lower, Val,
+    ComponentExportIndex, ComponentNamedList, ComponentType, Func, Lift, Linker, Lower, Val,
 };
 
+use crate::audit::{AuditConfig, AuditLog, AuditSink, CallAudit, CapabilityKind, Decision};
 use crate::blocking::BlockingSandbox;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exports::{ExportFunction, Exports};
 use crate::host_iface::{self, HostInterface};
 use crate::loader::{self, Source};
+use crate::policy::{Compiled, ImportCheck, SecurityPolicy};
 use crate::proxy::{ExportHandle, type_names};
-use crate::store::{HostState, Live};
+use crate::store::{HostState, InstanceSetup, Live};
 use crate::values;
 
 /// Builds a [`WasmSandbox`]; created by [`WasmSandbox::builder`].
@@ -45,6 +46,8 @@ pub struct SandboxBuilder {
     name: Option<String>,
     host_interfaces: Vec<HostInterface>,
     config: BTreeMap<String, String>,
+    policy: SecurityPolicy,
+    audit: AuditConfig,
 }
 
 impl SandboxBuilder {
@@ -104,6 +107,45 @@ impl SandboxBuilder {
         self
     }
 
+    /// What the plugin may do; see [`SecurityPolicy`].
+    ///
+    /// By default it is [`SecurityPolicy::strict`]: nothing is granted, and a
+    /// plugin that imports an interface it could never use is refused.
+    pub fn security_policy(mut self, policy: SecurityPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Records every privileged operation (allowed or denied) as an
+    /// [`AuditEvent`](crate::AuditEvent): to `tracing`, to the sandbox's
+    /// [`audit_log`](WasmSandbox::audit_log), and to the
+    /// [`audit_file`](Self::audit_file) if one is set. Policy enforcement
+    /// does not depend on it.
+    ///
+    /// By default auditing is on.
+    pub fn audit_enabled(mut self, enabled: bool) -> Self {
+        self.audit.enabled = enabled;
+        self
+    }
+
+    /// Also appends every audit event to `path`, one JSON object per line;
+    /// the file is flushed on every denied event.
+    ///
+    /// By default there is no audit file.
+    pub fn audit_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.audit.file = Some(path.into());
+        self
+    }
+
+    /// How many events the in-memory audit log keeps (the oldest are
+    /// dropped first).
+    ///
+    /// By default 1024.
+    pub fn audit_capacity(mut self, events: usize) -> Self {
+        self.audit.capacity = events;
+        self
+    }
+
     /// Reads, compiles and links the plugin, and starts its first instance.
     ///
     /// Compilation runs on tokio's blocking thread pool, so a large plugin
@@ -119,6 +161,11 @@ impl SandboxBuilder {
     /// - [`Error::MissingImport`] if the plugin imports something this host
     ///   does not provide.
     /// - [`Error::Instantiate`] if starting the plugin fails.
+    /// - [`Error::Policy`] if the policy is invalid (a relative or missing
+    ///   path, a malformed host or port).
+    /// - [`Error::UnsatisfiableImport`] if the plugin imports an interface
+    ///   the policy can never allow and the policy's import check is
+    ///   [`ImportCheck::Deny`].
     pub async fn build(self) -> Result<WasmSandbox> {
         let prepared = self.prepare_async().await?;
         WasmSandbox::start(prepared).await
@@ -161,14 +208,20 @@ impl SandboxBuilder {
             None => Engine::shared()?,
         };
         let name: Arc<str> = self.name.unwrap_or_else(|| source.default_name()).into();
+        let policy = Arc::new(Compiled::new(&self.policy)?);
+        let audit = Arc::new(AuditSink::new(name.clone(), &self.audit)?);
         let component = loader::compile(&engine, &source)?;
         let mut linker = Linker::<HostState>::new(engine.wasmtime());
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| Error::Config {
-            detail: format!("could not link WASI: {e:#}"),
-        })?;
-        host_iface::add_builtin(&mut linker).map_err(|e| Error::Config {
-            detail: format!("could not link the sandbox:host interfaces: {e:#}"),
-        })?;
+        let link = |e: wasmtime::Error| Error::Config {
+            detail: format!("could not link the host's interfaces: {e:#}"),
+        };
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(link)?;
+        crate::guard_fs::add_to_linker(&mut linker).map_err(link)?;
+        if std::env::var_os("NO_NET_GUARD").is_none() {
+            crate::guard_net::add_to_linker(&mut linker).map_err(link)?;
+        }
+        host_iface::add_environment_audit(&mut linker).map_err(link)?;
+        host_iface::add_builtin(&mut linker).map_err(link)?;
         for iface in &self.host_interfaces {
             iface.add_to_linker(&mut linker).map_err(|e| Error::Config {
                 detail: format!(
@@ -178,24 +231,105 @@ impl SandboxBuilder {
             })?;
         }
         let pre = linker.instantiate_pre(&component).map_err(Error::link)?;
+        check_imports(&component, &policy, &audit)?;
         let exports = Exports::new(&component);
+        audit.set_export_names(
+            exports
+                .list()
+                .iter()
+                .map(|e| e.name().to_string())
+                .collect(),
+        );
         Ok(Prepared {
-            engine,
-            pre,
+            setup: InstanceSetup {
+                engine,
+                pre,
+                plugin: name,
+                config: Arc::new(self.config),
+                policy,
+                audit,
+            },
             exports,
-            name,
-            config: Arc::new(self.config),
         })
     }
 }
 
+/// The capability a plugin would need to use an import, if the policy has
+/// none of it; `None` when the import is always fine.
+fn needed_capability(import: &str, policy: &Compiled) -> Option<&'static str> {
+    let name = host_iface::unversioned(import);
+    if name.starts_with("wasi:filesystem/") && !policy.has_file_grants() {
+        Some("Capability::FileRead or Capability::FileWrite")
+    } else if (name.starts_with("wasi:sockets/") || name.starts_with("wasi:http/"))
+        && !policy.has_network()
+    {
+        Some("Capability::NetworkAccess { .. }")
+    } else if name == "sandbox:host/process" && !policy.can_spawn() && !policy.source.is_observing()
+    {
+        Some("Capability::ProcessSpawn(..)")
+    } else if name == "sandbox:host/environment" && !policy.can_read_env() {
+        Some("Capability::EnvironmentRead(..)")
+    } else if !name.starts_with("wasi:")
+        && !name.starts_with("sandbox:host/")
+        && !policy.custom_granted(name)
+    {
+        Some("Capability::Custom(..)")
+    } else {
+        None
+    }
+}
+
+/// The load-time check: an import the policy can never allow is an error
+/// (`ImportCheck::Deny`) or a warning in the audit log (`ImportCheck::Warn`).
+fn check_imports(
+    component: &wasmtime::component::Component,
+    policy: &Compiled,
+    audit: &AuditSink,
+) -> Result<()> {
+    let ty = component.component_type();
+    for (import, item) in ty.imports(component.engine()) {
+        // Type-only interfaces (shared record definitions) are never "used".
+        if let wasmtime::component::types::ComponentItem::ComponentInstance(inst) = &item.ty
+            && inst
+                .exports(component.engine())
+                .all(|(_, e)| matches!(e.ty, wasmtime::component::types::ComponentItem::Type(_)))
+        {
+            continue;
+        }
+        let Some(capability) = needed_capability(import, policy) else {
+            continue;
+        };
+        let capability = if capability == "Capability::Custom(..)" {
+            format!(
+                "Capability::Custom(\"{}\")",
+                host_iface::unversioned(import)
+            )
+        } else {
+            capability.to_string()
+        };
+        match policy.source.imports() {
+            ImportCheck::Deny => {
+                return Err(Error::UnsatisfiableImport {
+                    import: import.to_string(),
+                    capability,
+                });
+            }
+            ImportCheck::Warn => audit.record_event(
+                CapabilityKind::Import,
+                "import",
+                import.to_string(),
+                Decision::Warning,
+                format!("the policy can never allow this import; grant {capability} to use it"),
+            ),
+        }
+    }
+    Ok(())
+}
+
 /// A compiled and linked plugin, not yet instantiated.
 pub(crate) struct Prepared {
-    engine: Engine,
-    pre: InstancePre<HostState>,
+    setup: InstanceSetup,
     exports: Exports,
-    name: Arc<str>,
-    config: Arc<BTreeMap<String, String>>,
 }
 
 /// One plugin, compiled and linked once, with a live instance to call.
@@ -221,18 +355,15 @@ pub struct WasmSandbox {
 }
 
 struct Shared {
-    engine: Engine,
-    pre: InstancePre<HostState>,
+    setup: InstanceSetup,
     exports: Exports,
-    name: Arc<str>,
-    config: Arc<BTreeMap<String, String>>,
     instances_created: AtomicU64,
 }
 
 impl std::fmt::Debug for WasmSandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WasmSandbox")
-            .field("name", &self.shared.name)
+            .field("name", &self.shared.setup.plugin)
             .field("exports", &self.shared.exports.list().len())
             .field(
                 "instances_created",
@@ -250,11 +381,8 @@ impl WasmSandbox {
 
     pub(crate) async fn start(prepared: Prepared) -> Result<WasmSandbox> {
         let shared = Arc::new(Shared {
-            engine: prepared.engine,
-            pre: prepared.pre,
+            setup: prepared.setup,
             exports: prepared.exports,
-            name: prepared.name,
-            config: prepared.config,
             instances_created: AtomicU64::new(0),
         });
         let live = shared.instantiate().await?;
@@ -266,7 +394,20 @@ impl WasmSandbox {
 
     /// The plugin's name, as used in logs (see [`SandboxBuilder::name`]).
     pub fn name(&self) -> &str {
-        &self.shared.name
+        &self.shared.setup.plugin
+    }
+
+    /// The sandbox's audit log: the last privileged operations of its
+    /// plugin, allowed and denied.
+    pub fn audit_log(&self) -> AuditLog {
+        AuditLog {
+            sink: self.shared.setup.audit.clone(),
+        }
+    }
+
+    /// The policy the sandbox enforces.
+    pub fn security_policy(&self) -> &SecurityPolicy {
+        &self.shared.setup.policy.source
     }
 
     /// Every function the plugin exports, with its WIT signature.
@@ -340,6 +481,41 @@ impl WasmSandbox {
         self.call_resolved(export, index, params).await
     }
 
+    /// Like [`call`](Self::call), and also returns exactly the audit events
+    /// of this call (and the denied ones among them).
+    ///
+    /// ```no_run
+    /// # async fn run(sandbox: wasm_sandbox::WasmSandbox) -> wasm_sandbox::Result<()> {
+    /// let (text, audit) = sandbox.call_with_audit::<_, String>("greet", ("world",)).await?;
+    /// for event in &audit.violations {
+    ///     eprintln!("denied: {} {}", event.operation, event.target);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call). The events of a failed call stay in the
+    /// [`audit_log`](Self::audit_log).
+    pub async fn call_with_audit<Params, R>(
+        &self,
+        name: &str,
+        params: Params,
+    ) -> Result<(R, CallAudit)>
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        let (export, index) = self.shared.exports.resolve(name)?;
+        let audit = &self.shared.setup.audit;
+        // Calls are serialised by the instance lock; capture inside it.
+        let mut guard = self.live().await?;
+        audit.start_capture();
+        let result = self.call_locked(&mut guard, export, index, params).await;
+        let events = audit.finish_capture();
+        result.map(|r| (r, events))
+    }
+
     /// Calls an export resolved when a typed proxy was loaded.
     pub(crate) async fn call_handle<Params, R>(
         &self,
@@ -376,6 +552,20 @@ impl WasmSandbox {
         R: ComponentType + Lift + Send + Sync + 'static,
     {
         let mut guard = self.live().await?;
+        self.call_locked(&mut guard, export, index, params).await
+    }
+
+    async fn call_locked<Params, R>(
+        &self,
+        guard: &mut MutexGuard<'_, Option<Live>>,
+        export: &ExportFunction,
+        index: ComponentExportIndex,
+        params: Params,
+    ) -> Result<R>
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
         let live = guard.as_mut().ok_or_else(lost_instance)?;
         let func = get_func(live, export, index)?;
         if export.result().is_none() {
@@ -388,9 +578,13 @@ impl WasmSandbox {
             let typed = func
                 .typed::<Params, ()>(&live.store)
                 .map_err(|e| mismatch::<Params, R>(export, Some(explain_typecheck(&e))))?;
+            let audit = &self.shared.setup.audit;
             live.poisoned = true;
             live.stderr.start_call();
-            match typed.call_async(&mut live.store, params).await {
+            audit.begin_call(export.position());
+            let out = typed.call_async(&mut live.store, params).await;
+            audit.end_call();
+            match out {
                 Ok(()) => live.poisoned = false,
                 Err(e) => {
                     return Err(Error::from_call(
@@ -409,9 +603,13 @@ impl WasmSandbox {
         let typed = func
             .typed::<Params, (R,)>(&live.store)
             .map_err(|e| mismatch::<Params, R>(export, Some(explain_typecheck(&e))))?;
+        let audit = &self.shared.setup.audit;
         live.poisoned = true;
         live.stderr.start_call();
-        match typed.call_async(&mut live.store, params).await {
+        audit.begin_call(export.position());
+        let out = typed.call_async(&mut live.store, params).await;
+        audit.end_call();
+        match out {
             Ok((result,)) => {
                 live.poisoned = false;
                 Ok(result)
@@ -470,9 +668,13 @@ impl WasmSandbox {
         let mut guard = self.live().await?;
         let live = guard.as_mut().ok_or_else(lost_instance)?;
         let func = get_func(live, export, index)?;
+        let audit = &self.shared.setup.audit;
         live.poisoned = true;
         live.stderr.start_call();
-        match func.call_async(&mut live.store, params, &mut results).await {
+        audit.begin_call(export.position());
+        let out = func.call_async(&mut live.store, params, &mut results).await;
+        audit.end_call();
+        match out {
             Ok(()) => {
                 live.poisoned = false;
                 Ok(results)
@@ -514,7 +716,7 @@ impl WasmSandbox {
 
 impl Shared {
     async fn instantiate(&self) -> Result<Live> {
-        let live = Live::new(&self.engine, &self.pre, &self.name, &self.config).await?;
+        let live = Live::new(&self.setup).await?;
         self.instances_created.fetch_add(1, Ordering::Relaxed);
         Ok(live)
     }

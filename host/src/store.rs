@@ -8,22 +8,33 @@ use wasmtime::Store;
 use wasmtime::component::{Instance, InstancePre, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use crate::audit::AuditSink;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::guard_fs::FsState;
+use crate::guard_net::NetState;
+use crate::policy::Compiled;
 use crate::stdio::GuestStderr;
 
 /// The data of a plugin's `Store`.
 ///
-/// The WASI context is empty: no files, no environment variables, no
-/// arguments, no sockets or name lookups, stdin closed, stdout discarded.
-/// Stderr is captured into `tracing` (see [`GuestStderr`]). Clocks and random
-/// numbers are available, as in every WASI host.
+/// The WASI context holds only what the policy grants: preopens for granted
+/// paths (and an empty decoy at `/`), granted environment variables,
+/// sockets whose every address is checked. No arguments, stdin closed,
+/// stdout discarded; stderr is captured into `tracing` (see [`GuestStderr`]).
+/// Clocks and random numbers are available, as in every WASI host.
 #[doc(hidden)]
 pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
     plugin: Arc<str>,
     config: Arc<BTreeMap<String, String>>,
+    pub(crate) policy: Arc<Compiled>,
+    pub(crate) audit: Arc<AuditSink>,
+    pub(crate) fs: FsState,
+    pub(crate) net: Arc<NetState>,
+    /// The variables the plugin can see through WASI.
+    pub(crate) environment: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for HostState {
@@ -55,6 +66,17 @@ impl WasiView for HostState {
     }
 }
 
+/// What every instance of a sandbox is made from.
+#[derive(Clone)]
+pub(crate) struct InstanceSetup {
+    pub(crate) engine: Engine,
+    pub(crate) pre: InstancePre<HostState>,
+    pub(crate) plugin: Arc<str>,
+    pub(crate) config: Arc<BTreeMap<String, String>>,
+    pub(crate) policy: Arc<Compiled>,
+    pub(crate) audit: Arc<AuditSink>,
+}
+
 /// A live instance of the plugin.
 pub(crate) struct Live {
     pub(crate) store: Store<HostState>,
@@ -67,29 +89,37 @@ pub(crate) struct Live {
 
 impl Live {
     /// Creates a fresh instance from the pre-linked component.
-    pub(crate) async fn new(
-        engine: &Engine,
-        pre: &InstancePre<HostState>,
-        plugin: &Arc<str>,
-        config: &Arc<BTreeMap<String, String>>,
-    ) -> Result<Live> {
-        let stderr = GuestStderr::new(plugin.clone());
-        let wasi = WasiCtx::builder()
-            .stderr(stderr.clone())
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .build();
+    pub(crate) async fn new(setup: &InstanceSetup) -> Result<Live> {
+        let stderr = GuestStderr::new(setup.plugin.clone());
+        let mut builder = WasiCtx::builder();
+        builder.stderr(stderr.clone());
+        let fs = FsState::setup(&setup.policy, &mut builder);
+        let net = NetState::setup(&setup.policy, &setup.audit, &mut builder);
+        // Learn mode keeps the WASI environment empty, as it will be under
+        // the learned policy (see `SecurityPolicy::observe`).
+        let environment = if setup.policy.source.is_observing() {
+            Vec::new()
+        } else {
+            setup.policy.environment(std::env::vars())
+        };
+        builder.envs(&environment);
+        let wasi = builder.build();
         let mut store = Store::new(
-            engine.wasmtime(),
+            setup.engine.wasmtime(),
             HostState {
                 wasi,
                 table: ResourceTable::new(),
-                plugin: plugin.clone(),
-                config: config.clone(),
+                plugin: setup.plugin.clone(),
+                config: setup.config.clone(),
+                policy: setup.policy.clone(),
+                audit: setup.audit.clone(),
+                fs,
+                net,
+                environment,
             },
         );
-        let instance = pre
+        let instance = setup
+            .pre
             .instantiate_async(&mut store)
             .await
             .map_err(Error::instantiate)?;

@@ -244,6 +244,7 @@ pub(crate) fn host_interface(
 ) -> TokenStream {
     let trait_ident = &iface.ident;
     let host = format_ident!("{}Host", trait_ident);
+    let capability = import_name.split('@').next().unwrap_or(import_name);
     let funcs = iface.methods.iter().map(|m| {
         let ident = &m.ident;
         let wit = &m.wit;
@@ -323,6 +324,8 @@ pub(crate) fn host_interface(
         impl #host {
             /// The name plugins import this interface under.
             pub const IMPORT: &'static str = #import_name;
+            /// The name to grant, as `Capability::Custom(..)`, to let plugins call it.
+            pub const CAPABILITY: &'static str = #capability;
 
             /// Wraps `imp`; every plugin call runs `imp`'s method on the host.
             pub fn new<T: #trait_ident + ::core::marker::Send + ::core::marker::Sync + 'static>(imp: T) -> Self {

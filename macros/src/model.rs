@@ -134,7 +134,7 @@ impl Method {
         let params: Vec<String> = self
             .params
             .iter()
-            .map(|p| format!("{}: {}", p.wit, p.ty.wit(wit_name)))
+            .map(|p| format!("{}: {}", wit_ident(&p.wit), p.ty.wit(wit_name)))
             .collect();
         let mut s = format!("func({})", params.join(", "));
         if let Some((ty, _)) = &self.result {

@@ -9,6 +9,9 @@ use crate::model::{Payload, TypeDef, TypeKind, wit_ident};
 use crate::scan::Scan;
 use crate::typedef::Errors;
 
+/// The name of the interface that holds a plugin trait's functions.
+pub(crate) const PLUGIN_INTERFACE: &str = "plugin";
+
 /// A WIT package name: `namespace:name@version`.
 #[derive(Clone, Debug)]
 pub(crate) struct PackageName {
@@ -513,23 +516,32 @@ impl World {
             out.push('\n');
         }
         let names = wit_names(&self.types);
+        // The functions live in an exported interface, not at the world's
+        // top level: wit-bindgen names top-level exports after the function
+        // (`connect`, `read`, ...), which would collide with C library
+        // symbols in plugins built on wasi-libc.
         write_docs(&mut out, "", &self.iface.docs);
-        let _ = writeln!(out, "world {} {{", wit_ident(&self.world));
+        let _ = writeln!(out, "interface {PLUGIN_INTERFACE} {{");
         if let Some(line) = use_line(&self.types) {
             let _ = writeln!(out, "    {line}");
-        }
-        for import in &self.imports {
-            let _ = writeln!(out, "    import {};", import.import_name());
         }
         for m in &self.iface.methods {
             write_docs(&mut out, "    ", &m.docs);
             let _ = writeln!(
                 out,
-                "    export {}: {};",
+                "    {}: {};",
                 wit_ident(&m.wit),
                 m.wit_signature(&names)
             );
         }
+        let _ = writeln!(out, "}}");
+        out.push('\n');
+        write_docs(&mut out, "", &self.iface.docs);
+        let _ = writeln!(out, "world {} {{", wit_ident(&self.world));
+        for import in &self.imports {
+            let _ = writeln!(out, "    import {};", import.import_name());
+        }
+        let _ = writeln!(out, "    export {PLUGIN_INTERFACE};");
         let _ = writeln!(out, "}}");
         for import in &self.imports {
             out.push('\n');
@@ -601,11 +613,12 @@ mod tests {
         assert!(text.contains("record filter-error-too-long {"), "{text}");
         assert!(
             text.contains(
-                "export filter: func(doc: document, max-lines: u32) -> result<document, filter-error>;"
+                "    filter: func(doc: document, max-lines: u32) -> result<document, filter-error>;"
             ),
             "{text}"
         );
-        assert!(text.contains("export reset: func();"), "{text}");
+        assert!(text.contains("    reset: func();"), "{text}");
+        assert!(text.contains("    export plugin;"), "{text}");
         assert!(text.contains("/// Filters text."), "{text}");
         validate_text(&text, &w.world_id()).unwrap();
     }

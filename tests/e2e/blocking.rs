@@ -48,7 +48,7 @@ fn blocking_calls_inside_a_runtime_are_refused_not_a_panic() {
         .unwrap();
     rt.block_on(async {
         let err = sandbox
-            .call::<(&str,), String>("greet", ("x",))
+            .call::<(&str,), String>("plugin#greet", ("x",))
             .unwrap_err();
         assert!(matches!(err, Error::BlockingInAsyncContext), "{err:?}");
         let err = WasmSandbox::builder()
@@ -57,7 +57,11 @@ fn blocking_calls_inside_a_runtime_are_refused_not_a_panic() {
             .unwrap_err();
         assert!(matches!(err, Error::BlockingInAsyncContext), "{err:?}");
         // The async side of the same sandbox works from here.
-        let text: String = sandbox.as_async().call("greet", ("x",)).await.unwrap();
+        let text: String = sandbox
+            .as_async()
+            .call("plugin#greet", ("x",))
+            .await
+            .unwrap();
         assert_eq!(text, "Hello, x!");
     });
     // Dropping a blocking sandbox inside a runtime must not panic either.

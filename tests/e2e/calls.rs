@@ -13,11 +13,14 @@ async fn greet_returns_a_greeting_for_any_text() {
         ("", "Hello, !"),
         ("Zoë 🌍 日本", "Hello, Zoë 🌍 日本!"),
     ] {
-        let text: String = sandbox.call("greet", (name,)).await.unwrap();
+        let text: String = sandbox.call("plugin#greet", (name,)).await.unwrap();
         assert_eq!(text, expected);
     }
     // An owned `String` argument works as well as `&str`.
-    let text: String = sandbox.call("greet", ("owned".to_string(),)).await.unwrap();
+    let text: String = sandbox
+        .call("plugin#greet", ("owned".to_string(),))
+        .await
+        .unwrap();
     assert_eq!(text, "Hello, owned!");
 }
 

@@ -182,8 +182,11 @@ async fn a_missing_export_suggests_the_nearest_names() {
         panic!("expected ExportNotFound, got {err:?}")
     };
     assert_eq!(name, "gret");
-    assert_eq!(suggestions, &["greet".to_string()]);
-    assert!(err.to_string().contains("did you mean `greet`?"), "{err}");
+    assert_eq!(suggestions, &["plugin#greet".to_string()]);
+    assert!(
+        err.to_string().contains("did you mean `plugin#greet`?"),
+        "{err}"
+    );
 
     // An interface function called by its bare name points at `iface#name`.
     let calc = calculator().await;
@@ -204,7 +207,7 @@ async fn a_missing_export_suggests_the_nearest_names() {
     assert!(err.to_string().contains("list_exports()"), "{err}");
 
     // Nothing ran: the same sandboxes still answer on their first instance.
-    let text: String = sandbox.call("greet", ("ok",)).await.unwrap();
+    let text: String = sandbox.call("plugin#greet", ("ok",)).await.unwrap();
     assert_eq!(text, "Hello, ok!");
     assert_eq!(sandbox.instances_created(), 1);
     assert_eq!(calc.instances_created(), 1);

@@ -86,5 +86,19 @@ fn text_filter_world_imports_the_key_value_host_interface() {
         .keys()
         .map(|k| resolve.name_world_key(k))
         .collect();
-    assert_eq!(exports, ["name", "filter", "stats"]);
+    assert_eq!(exports, ["example-interfaces:text-filter/plugin@0.1.0"]);
+    let plugin = resolve.worlds[world]
+        .exports
+        .values()
+        .find_map(|item| match item {
+            wit_parser::WorldItem::Interface { id, .. } => Some(*id),
+            _ => None,
+        })
+        .unwrap();
+    let functions: Vec<&str> = resolve.interfaces[plugin]
+        .functions
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(functions, ["name", "filter", "stats"]);
 }

@@ -11,6 +11,7 @@ mod exports;
 mod golden;
 mod proxy;
 mod reset;
+mod security;
 mod types;
 
 use wasm_sandbox::WasmSandbox;
@@ -36,6 +37,6 @@ async fn calculator() -> WasmSandbox {
 /// Asserts that the host is still usable: a new sandbox loads and answers.
 async fn assert_host_usable() {
     let sandbox = greeter().await;
-    let text: String = sandbox.call("greet", ("again",)).await.unwrap();
+    let text: String = sandbox.call("plugin#greet", ("again",)).await.unwrap();
     assert_eq!(text, "Hello, again!");
 }

@@ -8,7 +8,7 @@ use example_interfaces::{
     CalcError, CalculatorPlugin, CaseMode, Document, FilterError, FilterOptions, FilterStats,
     GreeterPlugin, GreeterPluginBlocking, KeyValue, KeyValueHost, Op, Series, TextFilterPlugin,
 };
-use wasm_sandbox::{Error, WasmSandbox};
+use wasm_sandbox::{Capability, Error, SecurityPolicy, WasmSandbox};
 
 use crate::{calculator, greeter};
 
@@ -34,10 +34,16 @@ impl KeyValue for Store {
     }
 }
 
+/// The policy that lets the text filter use the host's key-value store.
+fn kv_granted() -> SecurityPolicy {
+    SecurityPolicy::strict().allow(Capability::Custom(KeyValueHost::CAPABILITY.to_string()))
+}
+
 async fn text_filter(store: &Store) -> WasmSandbox {
     WasmSandbox::builder()
         .source(example_plugins::TEXT_FILTER)
         .host_interface(KeyValueHost::new(store.clone()))
+        .security_policy(kv_granted())
         .build()
         .await
         .expect("the text-filter plugin loads")
@@ -190,6 +196,7 @@ async fn configuration_reaches_the_plugin() {
     let sandbox = WasmSandbox::builder()
         .source(example_plugins::TEXT_FILTER)
         .host_interface(KeyValueHost::new(Store::default()))
+        .security_policy(kv_granted())
         .config("name", "shouty")
         .build()
         .await
@@ -234,6 +241,7 @@ async fn a_panicking_host_implementation_is_a_trap_not_a_crash() {
     let sandbox = WasmSandbox::builder()
         .source(example_plugins::TEXT_FILTER)
         .host_interface(KeyValueHost::new(Broken))
+        .security_policy(kv_granted())
         .build()
         .await
         .unwrap();
@@ -386,8 +394,9 @@ async fn loading_a_proxy_for_a_mistyped_export_shows_both_signatures() {
         (component
             (core module $m (func (export "g") (param i32) (result i32) local.get 0))
             (core instance $i (instantiate $m))
-            (func (export "greet") (param "name" u32) (result u32)
-                (canon lift (core func $i "g")))
+            (func $greet (param "name" u32) (result u32) (canon lift (core func $i "g")))
+            (instance $plugin (export "greet" (func $greet)))
+            (export "example-interfaces:greeter/plugin@0.1.0" (instance $plugin))
         )"#;
     let sandbox = WasmSandbox::builder()
         .bytes(component.as_bytes().to_vec())

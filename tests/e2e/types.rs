@@ -249,10 +249,13 @@ async fn plugin_types_also_work_with_dynamic_typed_calls() {
         color: Color::Green,
     };
     let back: Shape = sandbox
-        .call("echo-variant", (shape.clone(),))
+        .call("plugin#echo-variant", (shape.clone(),))
         .await
         .unwrap();
     assert_eq!(back, shape);
-    let back: Color = sandbox.call("echo-enum", (Color::Blue,)).await.unwrap();
+    let back: Color = sandbox
+        .call("plugin#echo-enum", (Color::Blue,))
+        .await
+        .unwrap();
     assert_eq!(back, Color::Blue);
 }

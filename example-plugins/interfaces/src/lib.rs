@@ -26,6 +26,9 @@ pub use probe::*;
 pub mod calculator;
 pub use calculator::*;
 
+pub mod intruder;
+pub use intruder::*;
+
 // ANCHOR: key_value
 /// A key-value store the host offers plugins.
 #[host_interface]

@@ -1,0 +1,603 @@
+//! The audit trail: one structured event per privileged operation, allowed
+//! or denied.
+//!
+//! Events go to `tracing` (target `wasm_sandbox::audit`, `INFO` when
+//! allowed, `WARN` when denied), to an in-memory ring per sandbox, and, when
+//! configured, to a JSON-lines file that is flushed on every denial.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::policy::{Capability, PortRange, SecurityPolicy, Verdict};
+
+/// Which kind of capability an event is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum CapabilityKind {
+    /// Reading files and directories (`Capability::FileRead`).
+    FileRead,
+    /// Creating, changing and removing files (`Capability::FileWrite`).
+    FileWrite,
+    /// Name lookups and sockets (`Capability::NetworkAccess`).
+    Network,
+    /// Environment variables (`Capability::EnvironmentRead`).
+    Environment,
+    /// Running programs (`Capability::ProcessSpawn`).
+    Process,
+    /// App-registered host interfaces (`Capability::Custom`).
+    Custom,
+    /// The load-time check of the plugin's imports.
+    Import,
+    /// A resource limit (memory, time, fuel, ...).
+    Limit,
+}
+
+impl fmt::Display for CapabilityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            CapabilityKind::FileRead => "file-read",
+            CapabilityKind::FileWrite => "file-write",
+            CapabilityKind::Network => "network",
+            CapabilityKind::Environment => "environment",
+            CapabilityKind::Process => "process",
+            CapabilityKind::Custom => "custom",
+            CapabilityKind::Import => "import",
+            CapabilityKind::Limit => "limit",
+        };
+        f.write_str(s)
+    }
+}
+
+/// What was decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    /// The operation went ahead.
+    Allowed,
+    /// The operation was refused.
+    Denied,
+    /// Nothing was refused yet, but something needs attention (for example
+    /// an import the policy can never allow, under `ImportCheck::Warn`).
+    Warning,
+}
+
+/// One privileged operation, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AuditEvent {
+    /// When, as an RFC 3339 UTC timestamp with milliseconds.
+    pub time: String,
+    /// The sandbox (unique within the process).
+    pub sandbox_id: u64,
+    /// The plugin's name.
+    pub plugin: String,
+    /// The export being run, if the event happened during a call.
+    pub call: Option<String>,
+    /// The kind of capability.
+    pub capability: CapabilityKind,
+    /// The operation: `open`, `create`, `remove`, `rename`, `stat`, `list`,
+    /// `mkdir`, `readlink`, `dns-lookup`, `connect`, `bind`, `listen`,
+    /// `send`, `env-read`, `env-list`, `spawn`, `call`, `import`, `limit`.
+    pub operation: String,
+    /// What it was applied to: a path, `host:port`, a variable, a program,
+    /// an interface function.
+    pub target: String,
+    /// What was decided.
+    pub decision: Decision,
+    /// The rule that decided it, for example `allow FileRead(/srv/data)` or
+    /// `deny FileRead(/srv/data/secrets)`.
+    pub rule: String,
+}
+
+impl AuditEvent {
+    /// Whether the operation was refused.
+    pub fn is_violation(&self) -> bool {
+        self.decision == Decision::Denied
+    }
+}
+
+impl fmt::Display for AuditEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let decision = match self.decision {
+            Decision::Allowed => "allowed",
+            Decision::Denied => "DENIED",
+            Decision::Warning => "warning",
+        };
+        write!(
+            f,
+            "{} {decision} {} {} {} ({})",
+            self.time, self.capability, self.operation, self.target, self.rule
+        )
+    }
+}
+
+/// The events of one call, from [`WasmSandbox::call_with_audit`](crate::WasmSandbox::call_with_audit).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallAudit {
+    /// Every event of the call, in order.
+    pub events: Vec<AuditEvent>,
+    /// The denied ones.
+    pub violations: Vec<AuditEvent>,
+}
+
+/// Formats a time as RFC 3339 UTC with milliseconds.
+pub(crate) fn rfc3339(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let millis = d.subsec_millis();
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = if month <= 2 { y + 1 } else { y };
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+static NEXT_SANDBOX_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Where a sandbox's events go. Shared by the sandbox, its instances, and
+/// the socket-address check (which runs outside the store).
+pub(crate) struct AuditSink {
+    sandbox_id: u64,
+    plugin: Arc<str>,
+    enabled: bool,
+    capacity: usize,
+    ring: Mutex<VecDeque<AuditEvent>>,
+    file: Option<Mutex<BufWriter<File>>>,
+    /// The position (in the export list) of the export being run, or
+    /// `usize::MAX` between calls.
+    current: AtomicUsize,
+    names: Mutex<Arc<[String]>>,
+    capturing: AtomicBool,
+    captured: Mutex<Vec<AuditEvent>>,
+}
+
+impl fmt::Debug for AuditSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuditSink")
+            .field("sandbox_id", &self.sandbox_id)
+            .field("plugin", &self.plugin)
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// How a sandbox audits; set on the builder.
+#[derive(Clone, Debug)]
+pub(crate) struct AuditConfig {
+    pub(crate) enabled: bool,
+    pub(crate) capacity: usize,
+    pub(crate) file: Option<PathBuf>,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            enabled: true,
+            capacity: 1024,
+            file: None,
+        }
+    }
+}
+
+impl AuditSink {
+    pub(crate) fn new(plugin: Arc<str>, config: &AuditConfig) -> crate::Result<AuditSink> {
+        let file = match &config.file {
+            Some(path) => Some(Mutex::new(BufWriter::new(open_append(path)?))),
+            None => None,
+        };
+        Ok(AuditSink {
+            sandbox_id: NEXT_SANDBOX_ID.fetch_add(1, Ordering::Relaxed),
+            plugin,
+            enabled: config.enabled,
+            capacity: config.capacity.max(1),
+            ring: Mutex::new(VecDeque::new()),
+            file,
+            current: AtomicUsize::new(usize::MAX),
+            names: Mutex::new(Arc::from(Vec::new())),
+            capturing: AtomicBool::new(false),
+            captured: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub(crate) fn sandbox_id(&self) -> u64 {
+        self.sandbox_id
+    }
+
+    pub(crate) fn set_export_names(&self, names: Vec<String>) {
+        *lock(&self.names) = Arc::from(names);
+    }
+
+    /// Marks the start of a call to the export at `position`. Cheap: one
+    /// atomic store, so calls that do nothing privileged pay almost nothing.
+    #[inline]
+    pub(crate) fn begin_call(&self, position: usize) {
+        self.current.store(position, Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn end_call(&self) {
+        self.current.store(usize::MAX, Ordering::Relaxed);
+    }
+
+    /// Starts collecting this call's events for `call_with_audit`.
+    pub(crate) fn start_capture(&self) {
+        lock(&self.captured).clear();
+        self.capturing.store(true, Ordering::SeqCst);
+    }
+
+    pub(crate) fn finish_capture(&self) -> CallAudit {
+        self.capturing.store(false, Ordering::SeqCst);
+        let events = std::mem::take(&mut *lock(&self.captured));
+        let violations = events
+            .iter()
+            .filter(|e| e.is_violation())
+            .cloned()
+            .collect();
+        CallAudit { events, violations }
+    }
+
+    fn current_call(&self) -> Option<String> {
+        let pos = self.current.load(Ordering::Relaxed);
+        if pos == usize::MAX {
+            return None;
+        }
+        lock(&self.names).get(pos).cloned()
+    }
+
+    /// Records an operation and its verdict.
+    pub(crate) fn record(
+        &self,
+        capability: CapabilityKind,
+        operation: &str,
+        target: impl Into<String>,
+        verdict: &Verdict,
+    ) {
+        let decision = if verdict.allowed {
+            Decision::Allowed
+        } else {
+            Decision::Denied
+        };
+        self.record_event(
+            capability,
+            operation,
+            target.into(),
+            decision,
+            verdict.rule.clone(),
+        );
+    }
+
+    pub(crate) fn record_event(
+        &self,
+        capability: CapabilityKind,
+        operation: &str,
+        target: String,
+        decision: Decision,
+        rule: String,
+    ) {
+        if !self.enabled {
+            return;
+        }
+        let event = AuditEvent {
+            time: rfc3339(SystemTime::now()),
+            sandbox_id: self.sandbox_id,
+            plugin: self.plugin.to_string(),
+            call: self.current_call(),
+            capability,
+            operation: operation.to_string(),
+            target,
+            decision,
+            rule,
+        };
+        match decision {
+            Decision::Allowed => tracing::info!(
+                target: "wasm_sandbox::audit",
+                sandbox = event.sandbox_id,
+                plugin = %event.plugin,
+                call = event.call.as_deref().unwrap_or(""),
+                capability = %event.capability,
+                operation = %event.operation,
+                target_ = %event.target,
+                rule = %event.rule,
+                "allowed {} {}", event.operation, event.target
+            ),
+            Decision::Denied | Decision::Warning => tracing::warn!(
+                target: "wasm_sandbox::audit",
+                sandbox = event.sandbox_id,
+                plugin = %event.plugin,
+                call = event.call.as_deref().unwrap_or(""),
+                capability = %event.capability,
+                operation = %event.operation,
+                target_ = %event.target,
+                rule = %event.rule,
+                "{} {} {}",
+                if decision == Decision::Denied { "denied" } else { "warning:" },
+                event.operation,
+                event.target
+            ),
+        }
+        if let Some(file) = &self.file {
+            let mut w = lock(file);
+            if let Ok(line) = serde_json::to_string(&event) {
+                let _ = writeln!(w, "{line}");
+            }
+            if decision != Decision::Allowed {
+                let _ = w.flush();
+            }
+        }
+        if self.capturing.load(Ordering::SeqCst) {
+            lock(&self.captured).push(event.clone());
+        }
+        let mut ring = lock(&self.ring);
+        if ring.len() == self.capacity {
+            ring.pop_front();
+        }
+        ring.push_back(event);
+    }
+
+    pub(crate) fn events(&self) -> Vec<AuditEvent> {
+        lock(&self.ring).iter().cloned().collect()
+    }
+
+    pub(crate) fn clear(&self) {
+        lock(&self.ring).clear();
+    }
+
+    pub(crate) fn flush(&self) {
+        if let Some(file) = &self.file {
+            let _ = lock(file).flush();
+        }
+    }
+}
+
+impl Drop for AuditSink {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+fn open_append(path: &Path) -> crate::Result<File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|source| crate::Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// A sandbox's audit log, from [`WasmSandbox::audit_log`](crate::WasmSandbox::audit_log).
+///
+/// It holds the last events (1024 by default, see
+/// [`SandboxBuilder::audit_capacity`](crate::SandboxBuilder::audit_capacity)),
+/// oldest first.
+#[derive(Clone, Debug)]
+pub struct AuditLog {
+    pub(crate) sink: Arc<AuditSink>,
+}
+
+impl AuditLog {
+    /// The sandbox's id, as in its events.
+    pub fn sandbox_id(&self) -> u64 {
+        self.sink.sandbox_id()
+    }
+
+    /// The recorded events, oldest first.
+    pub fn events(&self) -> Vec<AuditEvent> {
+        self.sink.events()
+    }
+
+    /// The denied events.
+    pub fn violations(&self) -> Vec<AuditEvent> {
+        self.events()
+            .into_iter()
+            .filter(AuditEvent::is_violation)
+            .collect()
+    }
+
+    /// Forgets the recorded events (the JSON-lines file is untouched).
+    pub fn clear(&self) {
+        self.sink.clear();
+    }
+
+    /// The whole log as a JSON array of events.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(&self.events()).unwrap_or_else(|_| "[]".to_string())
+    }
+
+    /// The least-privilege policy that allows exactly the operations this
+    /// log saw allowed: run the plugin under [`SecurityPolicy::observe`]
+    /// (learn mode), then take this. See [`learn_policy`].
+    pub fn learned_policy(&self) -> SecurityPolicy {
+        learn_policy(&self.events())
+    }
+}
+
+/// The least-privilege policy that would have allowed exactly the allowed
+/// operations in `events` (files by exact path, hosts by the names looked
+/// up or the addresses reached, ports by number, variables, programs and
+/// host interfaces by name). Its import check is [`ImportCheck::Warn`](crate::ImportCheck::Warn):
+/// interfaces the plugin imports but did not use while observed are
+/// reported at load, not refused.
+pub fn learn_policy(events: &[AuditEvent]) -> SecurityPolicy {
+    let mut read: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut write: BTreeSet<PathBuf> = BTreeSet::new();
+    // host -> ports
+    let mut net: BTreeMap<String, BTreeSet<u16>> = BTreeMap::new();
+    let mut looked_up: BTreeSet<String> = BTreeSet::new();
+    let mut env: BTreeSet<String> = BTreeSet::new();
+    let mut programs: BTreeSet<String> = BTreeSet::new();
+    let mut custom: BTreeSet<String> = BTreeSet::new();
+    for e in events.iter().filter(|e| e.decision == Decision::Allowed) {
+        match e.capability {
+            CapabilityKind::FileRead => {
+                read.insert(PathBuf::from(&e.target));
+            }
+            CapabilityKind::FileWrite => {
+                for t in e.target.split(" -> ") {
+                    write.insert(PathBuf::from(t));
+                }
+            }
+            CapabilityKind::Network => {
+                if e.operation == "dns-lookup" {
+                    looked_up.insert(e.target.clone());
+                } else if let Some((host, port)) = e.target.rsplit_once(':')
+                    && let Ok(port) = port.parse::<u16>()
+                {
+                    // The rule names the host (or granted name) that matched.
+                    let host = e
+                        .rule
+                        .strip_prefix("resolved from ")
+                        .map(str::to_string)
+                        .unwrap_or_else(|| host.trim_matches(['[', ']']).to_string());
+                    net.entry(host).or_default().insert(port);
+                }
+            }
+            CapabilityKind::Environment if e.operation == "env-read" => {
+                env.insert(e.target.clone());
+            }
+            CapabilityKind::Process => {
+                programs.insert(e.target.split(' ').next().unwrap_or("").to_string());
+            }
+            CapabilityKind::Custom => {
+                custom.insert(e.target.split('#').next().unwrap_or("").to_string());
+            }
+            _ => {}
+        }
+    }
+    // A plugin may import interfaces it did not use while it was observed:
+    // they are warned about at load rather than refused.
+    let mut policy = SecurityPolicy::strict().import_check(crate::policy::ImportCheck::Warn);
+    for p in &write {
+        policy = policy.allow(Capability::FileWrite(p.clone()));
+    }
+    for p in read
+        .iter()
+        .filter(|p| !write.iter().any(|w| p.starts_with(w)))
+    {
+        policy = policy.allow(Capability::FileRead(p.clone()));
+    }
+    // Names that were looked up but never connected to still need a grant
+    // for the lookup itself.
+    for name in &looked_up {
+        net.entry(name.clone()).or_default();
+    }
+    let mut by_ports: BTreeMap<Vec<u16>, Vec<String>> = BTreeMap::new();
+    for (host, ports) in net {
+        by_ports
+            .entry(ports.into_iter().collect())
+            .or_default()
+            .push(host);
+    }
+    for (ports, hosts) in by_ports {
+        let allowed_ports = if ports.is_empty() {
+            // A lookup alone: grant the name with no usable port range other
+            // than what a connection would need; port 0 is never connectable.
+            vec![PortRange::single(0)]
+        } else {
+            ports.into_iter().map(PortRange::single).collect()
+        };
+        policy = policy.allow(Capability::NetworkAccess {
+            allowed_hosts: hosts,
+            allowed_ports,
+        });
+    }
+    if !env.is_empty() {
+        policy = policy.allow(Capability::EnvironmentRead(env.into_iter().collect()));
+    }
+    if !programs.is_empty() {
+        policy = policy.allow(Capability::ProcessSpawn(programs.into_iter().collect()));
+    }
+    for c in custom {
+        policy = policy.allow(Capability::Custom(c));
+    }
+    policy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let t = UNIX_EPOCH + std::time::Duration::from_millis(1_764_072_000_123);
+        assert_eq!(rfc3339(t), "2025-11-25T12:00:00.123Z");
+        let leap = UNIX_EPOCH + std::time::Duration::from_secs(951_782_400);
+        assert_eq!(rfc3339(leap), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn the_ring_keeps_the_last_events_and_captures_per_call() {
+        let config = AuditConfig {
+            enabled: true,
+            capacity: 3,
+            file: None,
+        };
+        let sink = AuditSink::new("p".into(), &config).unwrap();
+        sink.set_export_names(vec!["run".to_string()]);
+        for i in 0..5 {
+            sink.record(
+                CapabilityKind::FileRead,
+                "open",
+                format!("/f{i}"),
+                &Verdict::allow("allow FileRead(/)"),
+            );
+        }
+        let targets: Vec<String> = sink.events().into_iter().map(|e| e.target).collect();
+        assert_eq!(targets, ["/f2", "/f3", "/f4"]);
+
+        sink.begin_call(0);
+        sink.start_capture();
+        sink.record(
+            CapabilityKind::Network,
+            "connect",
+            "1.2.3.4:80",
+            &Verdict::deny("no grant"),
+        );
+        let audit = sink.finish_capture();
+        sink.end_call();
+        assert_eq!(audit.events.len(), 1);
+        assert_eq!(audit.violations.len(), 1);
+        assert_eq!(audit.events[0].call.as_deref(), Some("run"));
+    }
+
+    #[test]
+    fn disabled_audit_records_nothing() {
+        let config = AuditConfig {
+            enabled: false,
+            ..AuditConfig::default()
+        };
+        let sink = AuditSink::new("p".into(), &config).unwrap();
+        sink.record(CapabilityKind::FileRead, "open", "/x", &Verdict::deny("no"));
+        assert!(sink.events().is_empty());
+    }
+}
