@@ -485,6 +485,56 @@ mod network {
     }
 
     #[tokio::test]
+    async fn udp_datagrams_follow_the_same_grants() {
+        let t = tree();
+        let receiver = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = receiver.local_addr().unwrap().port();
+        let policy = policy(&t, 1).allow(Capability::NetworkAccess {
+            allowed_hosts: vec!["127.0.0.1".to_string()],
+            allowed_ports: vec![PortRange::single(port)],
+        });
+        let sandbox = intruder(policy).await;
+        let (r, audit): (Result<(), String>, _) = attempt(
+            &sandbox,
+            "plugin#send-datagram",
+            ("127.0.0.1", port, "hello udp"),
+        )
+        .await;
+        r.unwrap();
+        allowed(
+            &audit,
+            CapabilityKind::Network,
+            "send",
+            &format!("127.0.0.1:{port}"),
+        );
+        let mut buf = [0u8; 64];
+        let (n, _) = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            receiver.recv_from(&mut buf),
+        )
+        .await
+        .expect("the datagram arrives")
+        .unwrap();
+        assert_eq!(&buf[..n], b"hello udp");
+
+        // Another port on the same host is not granted.
+        let other = closed_port();
+        let (r, audit): (Result<(), String>, _) = attempt(
+            &sandbox,
+            "plugin#send-datagram",
+            ("127.0.0.1", other, "nope"),
+        )
+        .await;
+        assert!(r.is_err(), "{r:?}");
+        denied(
+            &audit,
+            CapabilityKind::Network,
+            "send",
+            &format!("127.0.0.1:{other}"),
+        );
+    }
+
+    #[tokio::test]
     async fn with_no_network_grant_nothing_is_reachable() {
         let t = tree();
         let port = echo_server().await;

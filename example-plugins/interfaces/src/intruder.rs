@@ -40,6 +40,8 @@ pub trait Intruder {
     /// Connects to `host:port` (a name or an IP), sends `message` and a
     /// newline, and returns the first line of the reply.
     fn connect(&self, host: String, port: u16, message: String) -> Result<String, String>;
+    /// Sends `message` in one UDP datagram to `host:port`.
+    fn send_datagram(&self, host: String, port: u16, message: String) -> Result<(), String>;
     /// Binds and listens on `addr`.
     fn listen(&self, addr: String) -> Result<String, String>;
     /// Runs a program through the host.

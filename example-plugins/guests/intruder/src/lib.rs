@@ -4,7 +4,7 @@
 //! with a normal error, and the host must audit it.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 
 use example_interfaces::{Intruder, KeyValue, KeyValueHost, RunOutput};
 
@@ -68,6 +68,14 @@ impl Intruder for Attempt {
         let mut line = String::new();
         BufReader::new(stream).read_line(&mut line).map_err(err)?;
         Ok(line.trim_end().to_string())
+    }
+
+    fn send_datagram(&self, host: String, port: u16, message: String) -> Result<(), String> {
+        let socket = UdpSocket::bind("0.0.0.0:0").map_err(err)?;
+        socket
+            .send_to(message.as_bytes(), (host.as_str(), port))
+            .map_err(err)?;
+        Ok(())
     }
 
     fn listen(&self, addr: String) -> Result<String, String> {
