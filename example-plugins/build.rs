@@ -20,6 +20,7 @@ const PLUGINS: &[(&str, &str)] = &[
     ("text-filter", "TEXT_FILTER"),
     ("type-probe", "TYPE_PROBE"),
     ("intruder", "INTRUDER"),
+    ("hog", "HOG"),
 ];
 
 fn main() {

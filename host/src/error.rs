@@ -18,13 +18,18 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Variants follow the stages of a plugin's life: reading the source
 /// ([`Io`](Error::Io)), checking and compiling it
 /// ([`NotAComponent`](Error::NotAComponent), [`InvalidBinary`](Error::InvalidBinary),
-/// [`Compile`](Error::Compile)), linking it ([`MissingImport`](Error::MissingImport)),
-/// starting it ([`Instantiate`](Error::Instantiate)) and calling it
+/// [`Compile`](Error::Compile)), linking and checking it against the policy
+/// ([`MissingImport`](Error::MissingImport), [`Policy`](Error::Policy),
+/// [`UnsatisfiableImport`](Error::UnsatisfiableImport)), starting it
+/// ([`Instantiate`](Error::Instantiate)) and calling it
 /// ([`ExportNotFound`](Error::ExportNotFound), [`TypeMismatch`](Error::TypeMismatch),
-/// [`Trap`](Error::Trap)). Every message says what happened and what to do.
+/// [`InterfaceMismatch`](Error::InterfaceMismatch), [`Trap`](Error::Trap),
+/// [`ResourceLimitExceeded`](Error::ResourceLimitExceeded),
+/// [`SecurityViolation`](Error::SecurityViolation)). Every message says what
+/// happened and what to do. The guide's "Errors and traps" chapter shows each
+/// one.
 ///
-/// The enum is `#[non_exhaustive]`: later releases add variants (resource
-/// limits, policy violations), so match with a wildcard arm.
+/// The enum is `#[non_exhaustive]`: match with a wildcard arm.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -192,6 +197,12 @@ pub enum Error {
         capability: String,
     },
 
+    /// The plugin hit a resource limit: memory, time, fuel, stack, table,
+    /// instance count or output size. The instance is discarded; the next
+    /// call on the same sandbox runs on a fresh one.
+    #[error("resource limit exceeded: {0}")]
+    ResourceLimitExceeded(crate::limits::Limit),
+
     /// The plugin called a host interface the policy does not grant. Host
     /// interface functions have no error result of their own, so the plugin
     /// traps; the instance is replaced before the next call.
@@ -210,10 +221,12 @@ pub enum Error {
         capability: String,
     },
 
-    /// wasmtime rejected the engine settings.
-    #[error("invalid engine configuration: {detail}")]
+    /// The sandbox is set up wrongly: no source was given, wasmtime rejected
+    /// the engine settings, a fuel budget was combined with an engine
+    /// without fuel, a proxy was used with a sandbox it was not loaded from.
+    #[error("sandbox configuration error: {detail}")]
     Config {
-        /// wasmtime's explanation.
+        /// What is wrong and what to change.
         detail: String,
     },
 
@@ -270,6 +283,40 @@ impl Error {
             Error::Trap { code, .. } => *code,
             _ => None,
         }
+    }
+
+    /// The limit, if this error is a resource limit.
+    pub fn limit(&self) -> Option<&crate::limits::Limit> {
+        match self {
+            Error::ResourceLimitExceeded(limit) => Some(limit),
+            _ => None,
+        }
+    }
+
+    /// Classifies an error that wasmtime returned while running `function`,
+    /// naming the limit when one was hit.
+    pub(crate) fn from_call_limited(
+        function: &str,
+        err: wasmtime::Error,
+        stderr: Vec<String>,
+        limits: &crate::limits::Effective,
+    ) -> Error {
+        use crate::limits::{Limit, LimitHit};
+        if let Some(hit) = err.downcast_ref::<LimitHit>() {
+            return Error::ResourceLimitExceeded(hit.0.clone());
+        }
+        match err.downcast_ref::<TrapCode>() {
+            Some(TrapCode::OutOfFuel) if limits.fuel.is_some() => {
+                return Error::ResourceLimitExceeded(Limit::Fuel {
+                    budget: limits.fuel.unwrap_or_default(),
+                });
+            }
+            Some(TrapCode::StackOverflow) => {
+                return Error::ResourceLimitExceeded(Limit::Stack { max: limits.stack });
+            }
+            _ => {}
+        }
+        Error::from_call(function, err, stderr)
     }
 
     /// Classifies an error that wasmtime returned while running `function`.

@@ -198,7 +198,25 @@ impl HostState {
     }
 
     /// Checks one path operation against the policy and audits it.
+    /// Checks one path operation against the policy and audits it. A refused
+    /// operation never reaches WASI (where host calls are counted), so it is
+    /// counted here.
     fn check_path(
+        &mut self,
+        base: u32,
+        rel: &str,
+        write: bool,
+        operation: &str,
+        follow: bool,
+    ) -> Result<Checked, ErrorCode> {
+        let checked = self.check_path_uncounted(base, rel, write, operation, follow);
+        if checked.is_err() {
+            self.host_calls += 1;
+        }
+        checked
+    }
+
+    fn check_path_uncounted(
         &mut self,
         base: u32,
         rel: &str,

@@ -166,6 +166,8 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 &verdict,
             );
             if !verdict.allowed {
+                // Refused before reaching WASI, where calls are counted.
+                state.host_calls += 1;
                 return Ok((Err(ErrorCode::AccessDenied),));
             }
             let net = state.net.clone();

@@ -105,6 +105,7 @@ pub fn host_call<R>(
 ) -> wasmtime::Result<R> {
     let name = unversioned(import);
     let state = cx.data_mut();
+    state.host_calls += 1;
     let verdict = state.policy.check_custom(name);
     let target = format!("{name}#{function}");
     state
@@ -254,7 +255,31 @@ pub(crate) fn add_builtin(linker: &mut Linker<HostState>) -> wasmtime::Result<()
     let mut logging = linker.instance(LOGGING)?;
     logging.func_wrap(
         "log",
-        |cx: StoreContextMut<'_, HostState>, (level, mut message): (Level, String)| {
+        |mut cx: StoreContextMut<'_, HostState>, (level, mut message): (Level, String)| {
+            // Each call may log up to its budget; the rest is dropped, with
+            // one notice and one audit event.
+            let state = cx.data_mut();
+            state.host_calls += 1;
+            if state.log_budget == 0 {
+                return Ok(());
+            }
+            if message.len() >= state.log_budget {
+                let limit = state.log_limit;
+                state.log_budget = 0;
+                tracing::warn!(
+                    target: "wasm_sandbox::guest",
+                    plugin = %state.plugin(),
+                    "[wasm-sandbox: this call reached its log limit of {limit} bytes; the rest is dropped]"
+                );
+                state.audit.record(
+                    CapabilityKind::Limit,
+                    "limit",
+                    "log-output".to_string(),
+                    &crate::policy::Verdict::deny(format!("log_output limit of {limit} bytes per call")),
+                );
+                return Ok(());
+            }
+            state.log_budget -= message.len();
             if message.len() > MAX_LOG_MESSAGE {
                 let mut cut = MAX_LOG_MESSAGE;
                 while !message.is_char_boundary(cut) {
@@ -287,18 +312,21 @@ pub(crate) fn add_builtin(linker: &mut Linker<HostState>) -> wasmtime::Result<()
     let mut config = linker.instance(CONFIG)?;
     config.func_wrap(
         "get",
-        |cx: StoreContextMut<'_, HostState>, (key,): (String,)| {
+        |mut cx: StoreContextMut<'_, HostState>, (key,): (String,)| {
+            cx.data_mut().host_calls += 1;
             Ok((cx.data().config().get(&key).cloned(),))
         },
     )?;
-    config.func_wrap("keys", |cx: StoreContextMut<'_, HostState>, (): ()| {
+    config.func_wrap("keys", |mut cx: StoreContextMut<'_, HostState>, (): ()| {
+        cx.data_mut().host_calls += 1;
         Ok((cx.data().config().keys().cloned().collect::<Vec<String>>(),))
     })?;
 
     let mut environment = linker.instance(ENVIRONMENT)?;
     environment.func_wrap(
         "get",
-        |cx: StoreContextMut<'_, HostState>, (name,): (String,)| {
+        |mut cx: StoreContextMut<'_, HostState>, (name,): (String,)| {
+            cx.data_mut().host_calls += 1;
             let state = cx.data();
             let verdict = state.policy.check_env(&name);
             state.audit.record(
@@ -331,7 +359,8 @@ pub(crate) fn add_builtin(linker: &mut Linker<HostState>) -> wasmtime::Result<()
     let mut process = linker.instance(PROCESS)?;
     process.func_wrap_async(
         "run",
-        |cx: StoreContextMut<'_, HostState>, (program, args): (String, Vec<String>)| {
+        |mut cx: StoreContextMut<'_, HostState>, (program, args): (String, Vec<String>)| {
+            cx.data_mut().host_calls += 1;
             let state = cx.data();
             let verdict = if state.policy.source.is_observing() {
                 crate::policy::Verdict::allow("learn mode")
@@ -364,7 +393,8 @@ pub(crate) fn add_environment_audit(linker: &mut Linker<HostState>) -> wasmtime:
         let mut env = linker.instance("wasi:cli/environment@0.2.12")?;
         env.func_wrap(
             "get-environment",
-            |cx: StoreContextMut<'_, HostState>, (): ()| {
+            |mut cx: StoreContextMut<'_, HostState>, (): ()| {
+                cx.data_mut().host_calls += 1;
                 let state = cx.data();
                 let names: Vec<&str> = state.environment.iter().map(|(k, _)| k.as_str()).collect();
                 let target = if names.is_empty() {

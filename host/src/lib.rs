@@ -41,12 +41,14 @@
 
 mod audit;
 mod blocking;
+mod deadline;
 mod engine;
 mod error;
 mod exports;
 mod guard_fs;
 mod guard_net;
 mod host_iface;
+mod limits;
 mod loader;
 mod policy;
 mod proxy;
@@ -57,10 +59,11 @@ mod values;
 
 pub use crate::audit::{AuditEvent, AuditLog, CallAudit, CapabilityKind, Decision, learn_policy};
 pub use crate::blocking::BlockingSandbox;
-pub use crate::engine::{Engine, EngineConfig};
+pub use crate::engine::{Engine, EngineConfig, Interruption};
 pub use crate::error::{BoxError, Error, Result, TrapCode};
 pub use crate::exports::ExportFunction;
 pub use crate::host_iface::HostInterface;
+pub use crate::limits::{CallReport, Limit, ResourceLimits};
 pub use crate::policy::{Capability, ImportCheck, PolicyDiff, PortRange, SecurityPolicy};
 pub use crate::proxy::{PluginHost, PluginType};
 pub use crate::sandbox::{SandboxBuilder, WasmSandbox};

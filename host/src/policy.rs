@@ -246,6 +246,8 @@ pub struct SecurityPolicy {
     grants: Vec<Capability>,
     #[serde(default, rename = "deny", skip_serializing_if = "Vec::is_empty")]
     denials: Vec<Capability>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    limits: Option<crate::limits::ResourceLimits>,
     /// Learn mode: allow everything a permissive policy allows, and record it.
     #[serde(skip)]
     observing: bool,
@@ -259,15 +261,20 @@ impl SecurityPolicy {
             imports: ImportCheck::Deny,
             grants: Vec::new(),
             denials: Vec::new(),
+            limits: None,
             observing: false,
         }
     }
 
     /// Nothing is granted, imports are checked as in [`strict`](Self::strict),
-    /// and the sandbox gets the tightest resource limits (see the guide's
-    /// "Resource limits" chapter).
+    /// and the sandbox gets the tightest resource limits,
+    /// [`ResourceLimits::tight`](crate::ResourceLimits::tight) (16 MiB of
+    /// memory, 1 s per call, 64 KiB of stack, ...).
     pub fn paranoid() -> SecurityPolicy {
-        SecurityPolicy::strict()
+        SecurityPolicy {
+            limits: Some(crate::limits::ResourceLimits::tight()),
+            ..SecurityPolicy::strict()
+        }
     }
 
     /// A starting point for services: nothing is granted until you grant it
@@ -297,6 +304,7 @@ impl SecurityPolicy {
                 Capability::EnvironmentRead(vec!["*".to_string()]),
             ],
             denials: Vec::new(),
+            limits: None,
             observing: false,
         }
     }
@@ -323,6 +331,18 @@ impl SecurityPolicy {
     pub fn deny(mut self, capability: Capability) -> SecurityPolicy {
         self.denials.push(capability);
         self
+    }
+
+    /// Sets resource limits as part of the policy (the builder's own limit
+    /// settings take precedence, field by field).
+    pub fn resource_limits(mut self, limits: crate::limits::ResourceLimits) -> SecurityPolicy {
+        self.limits = Some(limits);
+        self
+    }
+
+    /// The policy's resource limits, if it sets any.
+    pub fn limits(&self) -> Option<&crate::limits::ResourceLimits> {
+        self.limits.as_ref()
     }
 
     /// Sets what happens to imports the policy can never allow.

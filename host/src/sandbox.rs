@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, MutexGuard};
 use wasmtime::component::{
@@ -13,10 +14,12 @@ use wasmtime::component::{
 
 use crate::audit::{AuditConfig, AuditLog, AuditSink, CallAudit, CapabilityKind, Decision};
 use crate::blocking::BlockingSandbox;
-use crate::engine::Engine;
+use crate::deadline::{Elapsed, with_deadline};
+use crate::engine::{Engine, EngineConfig, Interruption};
 use crate::error::{Error, Result};
 use crate::exports::{ExportFunction, Exports};
 use crate::host_iface::{self, HostInterface};
+use crate::limits::{CallReport, Effective, Limit, ResourceLimits};
 use crate::loader::{self, Source};
 use crate::policy::{Compiled, ImportCheck, SecurityPolicy};
 use crate::proxy::{ExportHandle, type_names};
@@ -48,6 +51,8 @@ pub struct SandboxBuilder {
     config: BTreeMap<String, String>,
     policy: SecurityPolicy,
     audit: AuditConfig,
+    limits: ResourceLimits,
+    engine_config: Option<EngineConfig>,
 }
 
 impl SandboxBuilder {
@@ -104,6 +109,104 @@ impl SandboxBuilder {
     /// values, never the host's environment. By default there are none.
     pub fn config(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.config.insert(key.into(), value.into());
+        self
+    }
+
+    /// The most linear memory the plugin may use, in bytes, summed over all
+    /// its memories. Growing past it fails the call with
+    /// `Limit::Memory { requested, allowed }`.
+    ///
+    /// By default 64 MiB.
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.limits.memory = Some(bytes);
+        self
+    }
+
+    /// The wall-clock deadline of each call, covering time in wasm and time
+    /// waiting in host calls (a WASI sleep, a read). Past it the call is
+    /// cancelled and fails with `Limit::Time`.
+    ///
+    /// By default 10 s.
+    pub fn cpu_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.cpu_timeout_ms = Some(timeout.as_millis().min(u128::from(u64::MAX)) as u64);
+        self
+    }
+
+    /// A deterministic instruction budget per call, in wasmtime fuel units
+    /// (about one per wasm instruction), refilled before every call. Running
+    /// out fails the call with `Limit::Fuel`; `call_with_report` says how
+    /// much was used. The plugin then runs on an engine with
+    /// [`Interruption::Fuel`] (chosen automatically unless you set
+    /// [`engine`](Self::engine) or [`engine_config`](Self::engine_config)).
+    ///
+    /// By default there is no budget.
+    pub fn fuel(mut self, units: u64) -> Self {
+        self.limits.fuel = Some(units);
+        self
+    }
+
+    /// The largest guest stack, in bytes: deeper recursion fails the call
+    /// with `Limit::Stack`, never overflows the host's stack. (Sandboxes with
+    /// different stack limits use different engines; see [`Engine::for_config`].)
+    ///
+    /// By default 512 KiB.
+    pub fn max_stack(mut self, bytes: usize) -> Self {
+        self.limits.max_stack = Some(bytes);
+        self
+    }
+
+    /// The most elements a table may grow to (`Limit::Table`).
+    ///
+    /// By default 100 000.
+    pub fn table_elements(mut self, elements: usize) -> Self {
+        self.limits.table_elements = Some(elements);
+        self
+    }
+
+    /// The most core instances, memories and tables (each) the plugin may
+    /// create; more fails instantiation with `Limit::Instances`. A Rust
+    /// plugin built with wit-bindgen needs about 3 instances, 1 memory and
+    /// 2 tables.
+    ///
+    /// By default 100.
+    pub fn max_instances(mut self, count: usize) -> Self {
+        self.limits.instances = Some(count);
+        self
+    }
+
+    /// Bytes of log lines and of stderr the plugin may write per call, each;
+    /// the rest is dropped with one notice (and one audit event for logs).
+    ///
+    /// By default 1 MiB.
+    pub fn log_output_limit(mut self, bytes: usize) -> Self {
+        self.limits.log_output = Some(bytes);
+        self
+    }
+
+    /// The largest result `call_dynamic` accepts, in bytes (`Limit::Output`).
+    /// Typed results are bounded by [`memory_limit`](Self::memory_limit): a
+    /// value must fit in the plugin's memory to be returned at all.
+    ///
+    /// By default 16 MiB.
+    pub fn max_output(mut self, bytes: usize) -> Self {
+        self.limits.max_output = Some(bytes);
+        self
+    }
+
+    /// Sets every limit at once; fields left `None` keep their defaults (or
+    /// the policy's `[limits]`).
+    pub fn resource_limits(mut self, limits: ResourceLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Compiles and runs the plugin on an engine with these settings
+    /// (shared with every sandbox that asks for the same settings).
+    ///
+    /// By default the engine is [`Engine::shared`], or the shared engine for
+    /// the default settings plus [`max_stack`](Self::max_stack).
+    pub fn engine_config(mut self, config: EngineConfig) -> Self {
+        self.engine_config = Some(config);
         self
     }
 
@@ -203,9 +306,38 @@ impl SandboxBuilder {
             detail: "no plugin given: call `.source(path)` or `.bytes(..)` on the builder"
                 .to_string(),
         })?;
+        let limits = match self.policy.limits() {
+            Some(from_policy) => self.limits.or(from_policy),
+            None => self.limits.clone(),
+        };
+        let effective = limits.resolve();
         let engine = match self.engine {
             Some(engine) => engine,
-            None => Engine::shared()?,
+            None => {
+                let mut config = self.engine_config.clone().unwrap_or_default();
+                if limits.max_stack.is_some() {
+                    config.max_wasm_stack(effective.stack);
+                }
+                // A fuel budget needs an engine that meters fuel; unless the
+                // caller chose the interruption, pick one that does.
+                if effective.fuel.is_some() && self.engine_config.is_none() {
+                    config.interruption(Interruption::Fuel);
+                }
+                Engine::for_config(&config)?
+            }
+        };
+        if effective.fuel.is_some() && engine.config().get_interruption() != Interruption::Fuel {
+            return Err(Error::Config {
+                detail: "a fuel budget needs an engine with `Interruption::Fuel`; \
+                         drop the `engine`/`engine_config` setting or configure it with \
+                         `EngineConfig::interruption(Interruption::Fuel)`"
+                    .to_string(),
+            });
+        }
+        // The engine's stack limit is the one that applies.
+        let effective = Effective {
+            stack: engine.config().get_max_wasm_stack(),
+            ..effective
         };
         let name: Arc<str> = self.name.unwrap_or_else(|| source.default_name()).into();
         let policy = Arc::new(Compiled::new(&self.policy)?);
@@ -248,6 +380,7 @@ impl SandboxBuilder {
                 config: Arc::new(self.config),
                 policy,
                 audit,
+                limits: effective,
             },
             exports,
         })
@@ -566,59 +699,148 @@ impl WasmSandbox {
         Params: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
+        self.call_measured(guard, export, index, params, None).await
+    }
+
+    /// Runs one call on the live instance: under its deadline and fuel
+    /// budget, with audit context, and, when `report` is given, filling it.
+    async fn call_measured<Params, R>(
+        &self,
+        guard: &mut MutexGuard<'_, Option<Live>>,
+        export: &ExportFunction,
+        index: ComponentExportIndex,
+        params: Params,
+        report: Option<&mut CallReport>,
+    ) -> Result<R>
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        let setup = &self.shared.setup;
+        let limits = &setup.limits;
         let live = guard.as_mut().ok_or_else(lost_instance)?;
         let func = get_func(live, export, index)?;
-        if export.result().is_none() {
-            if TypeId::of::<R>() != TypeId::of::<()>() {
-                return Err(mismatch::<Params, R>(
-                    export,
-                    Some("the function returns nothing; use `()` as the result type".to_string()),
-                ));
-            }
+        let no_result = export.result().is_none();
+        if no_result && TypeId::of::<R>() != TypeId::of::<()>() {
+            return Err(mismatch::<Params, R>(
+                export,
+                Some("the function returns nothing; use `()` as the result type".to_string()),
+            ));
+        }
+        // Type-check before anything runs: a mismatch leaves the instance
+        // untouched.
+        if no_result {
             let typed = func
                 .typed::<Params, ()>(&live.store)
                 .map_err(|e| mismatch::<Params, R>(export, Some(explain_typecheck(&e))))?;
-            let audit = &self.shared.setup.audit;
-            live.poisoned = true;
-            live.stderr.start_call();
-            audit.begin_call(export.position());
-            let out = typed.call_async(&mut live.store, params).await;
-            audit.end_call();
-            match out {
-                Ok(()) => live.poisoned = false,
-                Err(e) => {
-                    return Err(Error::from_call(
-                        export.name(),
-                        e,
-                        live.stderr.take_recent(),
-                    ));
+            let start = self.begin(live, export, report.is_some());
+            let out = match with_deadline(
+                typed.call_async(&mut live.store, params),
+                start,
+                limits.timeout,
+            )
+            .await
+            {
+                Ok(Ok(())) => {
+                    let unit: Box<dyn Any> = Box::new(());
+                    unit.downcast::<R>()
+                        .map(|r| *r)
+                        .map_err(|_| mismatch::<Params, R>(export, None))
                 }
-            }
-            let unit: Box<dyn Any> = Box::new(());
-            return unit
-                .downcast::<R>()
-                .map(|r| *r)
-                .map_err(|_| mismatch::<Params, R>(export, None));
+                Ok(Err(e)) => Err(Error::from_call_limited(
+                    export.name(),
+                    e,
+                    live.stderr.take_recent(),
+                    limits,
+                )),
+                Err(Elapsed) => Err(Error::ResourceLimitExceeded(Limit::Time {
+                    deadline: limits.timeout,
+                })),
+            };
+            self.finish(live, start, &out, report);
+            out
+        } else {
+            let typed = func
+                .typed::<Params, (R,)>(&live.store)
+                .map_err(|e| mismatch::<Params, R>(export, Some(explain_typecheck(&e))))?;
+            let start = self.begin(live, export, report.is_some());
+            let out = match with_deadline(
+                typed.call_async(&mut live.store, params),
+                start,
+                limits.timeout,
+            )
+            .await
+            {
+                Ok(Ok((r,))) => Ok(r),
+                Ok(Err(e)) => Err(Error::from_call_limited(
+                    export.name(),
+                    e,
+                    live.stderr.take_recent(),
+                    limits,
+                )),
+                Err(Elapsed) => Err(Error::ResourceLimitExceeded(Limit::Time {
+                    deadline: limits.timeout,
+                })),
+            };
+            self.finish(live, start, &out, report);
+            out
         }
-        let typed = func
-            .typed::<Params, (R,)>(&live.store)
-            .map_err(|e| mismatch::<Params, R>(export, Some(explain_typecheck(&e))))?;
-        let audit = &self.shared.setup.audit;
+    }
+
+    /// Prepares the instance for a call and returns the call's start time.
+    #[inline]
+    fn begin(&self, live: &mut Live, export: &ExportFunction, measuring: bool) -> Instant {
+        let setup = &self.shared.setup;
+        // Set while the call runs; cleared by `finish` on success. A call
+        // whose future is dropped never clears it.
         live.poisoned = true;
         live.stderr.start_call();
-        audit.begin_call(export.position());
-        let out = typed.call_async(&mut live.store, params).await;
-        audit.end_call();
+        let state = live.store.data_mut();
+        state.log_budget = state.log_limit;
+        if measuring {
+            state.host_calls = 0;
+            state.limiter.reset_peak();
+        }
+        if let Some(budget) = setup.limits.fuel {
+            let _ = live.store.set_fuel(budget);
+        }
+        // The position names the call in audit events.
+        setup.audit.begin_call(export.position());
+        Instant::now()
+    }
+
+    /// Records the outcome of a call: clears poisoning on success, audits a
+    /// limit hit, fills the report.
+    fn finish<R>(
+        &self,
+        live: &mut Live,
+        start: Instant,
+        out: &Result<R>,
+        report: Option<&mut CallReport>,
+    ) {
+        let setup = &self.shared.setup;
+        setup.audit.end_call();
         match out {
-            Ok((result,)) => {
-                live.poisoned = false;
-                Ok(result)
+            Ok(_) => live.poisoned = false,
+            Err(Error::ResourceLimitExceeded(limit)) => {
+                setup.audit.record(
+                    crate::audit::CapabilityKind::Limit,
+                    "limit",
+                    limit.name().to_string(),
+                    &crate::policy::Verdict::deny(limit.to_string()),
+                );
             }
-            Err(e) => Err(Error::from_call(
-                export.name(),
-                e,
-                live.stderr.take_recent(),
-            )),
+            Err(_) => {}
+        }
+        if let Some(report) = report {
+            report.wall_time = start.elapsed();
+            report.fuel_consumed = setup
+                .limits
+                .fuel
+                .map(|budget| budget.saturating_sub(live.store.get_fuel().unwrap_or(0)));
+            let state = live.store.data();
+            report.peak_memory = state.limiter.peak;
+            report.host_calls = state.host_calls;
         }
     }
 
@@ -668,23 +890,77 @@ impl WasmSandbox {
         let mut guard = self.live().await?;
         let live = guard.as_mut().ok_or_else(lost_instance)?;
         let func = get_func(live, export, index)?;
-        let audit = &self.shared.setup.audit;
-        live.poisoned = true;
-        live.stderr.start_call();
-        audit.begin_call(export.position());
-        let out = func.call_async(&mut live.store, params, &mut results).await;
-        audit.end_call();
-        match out {
-            Ok(()) => {
-                live.poisoned = false;
-                Ok(results)
+        let setup = &self.shared.setup;
+        let limits = &setup.limits;
+        let start = self.begin(live, export, false);
+        let out = match with_deadline(
+            func.call_async(&mut live.store, params, &mut results),
+            start,
+            limits.timeout,
+        )
+        .await
+        {
+            Ok(Ok(())) => {
+                let size: usize = results.iter().map(values::size_of).sum();
+                if size > limits.max_output {
+                    Err(Error::ResourceLimitExceeded(Limit::Output {
+                        size,
+                        allowed: limits.max_output,
+                    }))
+                } else {
+                    Ok(())
+                }
             }
-            Err(e) => Err(Error::from_call(
+            Ok(Err(e)) => Err(Error::from_call_limited(
                 export.name(),
                 e,
                 live.stderr.take_recent(),
+                limits,
             )),
+            Err(Elapsed) => Err(Error::ResourceLimitExceeded(Limit::Time {
+                deadline: limits.timeout,
+            })),
+        };
+        self.finish(live, start, &out, None);
+        // An oversized result leaves the instance usable.
+        if let Err(Error::ResourceLimitExceeded(Limit::Output { .. })) = &out {
+            live.poisoned = false;
         }
+        out.map(|()| results)
+    }
+
+    /// Like [`call`](Self::call), and also returns what the call consumed:
+    /// wall time, fuel (with a fuel budget), peak linear memory and the
+    /// number of calls the plugin made into the host.
+    ///
+    /// ```no_run
+    /// # async fn run(sandbox: wasm_sandbox::WasmSandbox) -> wasm_sandbox::Result<()> {
+    /// let (sum, report) = sandbox.call_with_report::<_, u32>("math#add", (2u32, 3u32)).await?;
+    /// println!("{sum} in {:?}, peak memory {} bytes", report.wall_time, report.peak_memory);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call).
+    pub async fn call_with_report<Params, R>(
+        &self,
+        name: &str,
+        params: Params,
+    ) -> Result<(R, CallReport)>
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        let (export, index) = self.shared.exports.resolve(name)?;
+        let start = Instant::now();
+        let mut guard = self.live().await?;
+        let mut report = CallReport::default();
+        let r = self
+            .call_measured(&mut guard, export, index, params, Some(&mut report))
+            .await?;
+        report.wall_time = start.elapsed();
+        Ok((r, report))
     }
 
     /// Throws the current instance away and starts a fresh one: the plugin's

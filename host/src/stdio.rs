@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -25,6 +26,9 @@ const RECENT_LINES: usize = 8;
 #[derive(Clone, Debug)]
 pub(crate) struct GuestStderr {
     inner: Arc<Mutex<State>>,
+    /// Set when the guest wrote anything since the last `start_call`, so
+    /// that calls that write nothing never take the lock.
+    dirty: Arc<AtomicBool>,
 }
 
 #[derive(Debug)]
@@ -32,16 +36,25 @@ struct State {
     plugin: Arc<str>,
     partial: Vec<u8>,
     recent: VecDeque<String>,
+    /// Bytes this call may still write.
+    budget: usize,
+    limit: usize,
+    /// Whether the "output dropped" notice was given this call.
+    cut: bool,
 }
 
 impl GuestStderr {
-    pub(crate) fn new(plugin: Arc<str>) -> Self {
+    pub(crate) fn new(plugin: Arc<str>, limit: usize) -> Self {
         GuestStderr {
             inner: Arc::new(Mutex::new(State {
                 plugin,
                 partial: Vec::new(),
                 recent: VecDeque::new(),
+                budget: limit,
+                limit,
+                cut: false,
             })),
+            dirty: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -51,11 +64,14 @@ impl GuestStderr {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Forgets the lines of the previous call.
+    /// Forgets the lines of the previous call and refills its output budget.
+    #[inline]
     pub(crate) fn start_call(&self) {
-        let mut state = self.lock();
-        if !state.recent.is_empty() {
+        if self.dirty.swap(false, Ordering::Relaxed) {
+            let mut state = self.lock();
             state.recent.clear();
+            state.budget = state.limit;
+            state.cut = false;
         }
     }
 
@@ -68,7 +84,24 @@ impl GuestStderr {
     }
 
     fn write(&self, bytes: &[u8]) {
+        self.dirty.store(true, Ordering::Relaxed);
         let mut state = self.lock();
+        // Past the per-call budget, output is dropped (once noted).
+        let allowed = bytes.len().min(state.budget);
+        state.budget -= allowed;
+        if allowed < bytes.len() && !state.cut {
+            state.cut = true;
+            let limit = state.limit;
+            state.flush_partial();
+            let plugin = state.plugin.clone();
+            tracing::warn!(
+                target: "wasm_sandbox::guest",
+                plugin = %plugin,
+                stream = "stderr",
+                "[wasm-sandbox: this call reached its stderr limit of {limit} bytes; the rest is dropped]"
+            );
+        }
+        let bytes = &bytes[..allowed];
         let mut rest = bytes;
         while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
             state.push_partial(&rest[..pos]);
@@ -168,7 +201,7 @@ mod tests {
 
     #[test]
     fn lines_are_split_and_remembered() {
-        let err = GuestStderr::new("t".into());
+        let err = GuestStderr::new("t".into(), 1 << 20);
         err.write(b"first line\nsecond ");
         err.write(b"half\r\nthird");
         assert_eq!(
@@ -180,7 +213,7 @@ mod tests {
 
     #[test]
     fn long_lines_are_cut_and_only_the_last_lines_are_kept() {
-        let err = GuestStderr::new("t".into());
+        let err = GuestStderr::new("t".into(), 1 << 20);
         err.write(&vec![b'x'; MAX_LINE * 3]);
         let recent = err.take_recent();
         assert!(recent.iter().all(|l| l.len() <= MAX_LINE + 16));
@@ -190,5 +223,17 @@ mod tests {
         let recent = err.take_recent();
         assert_eq!(recent.len(), RECENT_LINES);
         assert_eq!(recent.last().unwrap(), "line 19");
+    }
+
+    #[test]
+    fn output_past_the_budget_is_dropped_until_the_next_call() {
+        let err = GuestStderr::new("t".into(), 10);
+        err.write(b"0123456789abcdef\n");
+        assert_eq!(err.take_recent(), vec!["0123456789"]);
+        err.write(b"more\n");
+        assert!(err.take_recent().is_empty());
+        err.start_call();
+        err.write(b"fresh\n");
+        assert_eq!(err.take_recent(), vec!["fresh"]);
     }
 }

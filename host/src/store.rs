@@ -13,6 +13,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::guard_fs::FsState;
 use crate::guard_net::NetState;
+use crate::limits::{Effective, Limit, LimitHit, Limiter};
 use crate::policy::Compiled;
 use crate::stdio::GuestStderr;
 
@@ -35,6 +36,13 @@ pub struct HostState {
     pub(crate) net: Arc<NetState>,
     /// The variables the plugin can see through WASI.
     pub(crate) environment: Vec<(String, String)>,
+    pub(crate) limiter: Limiter,
+    /// Calls from the plugin into host functions (WASI, `sandbox:host`,
+    /// host interfaces) during the current call.
+    pub(crate) host_calls: u64,
+    /// Bytes of log output the current call may still write.
+    pub(crate) log_budget: usize,
+    pub(crate) log_limit: usize,
 }
 
 impl std::fmt::Debug for HostState {
@@ -58,12 +66,29 @@ impl HostState {
 }
 
 impl WasiView for HostState {
+    /// wasmtime-wasi projects the host state through here once for every WASI
+    /// function the plugin calls, which makes it the place to count them.
     fn ctx(&mut self) -> WasiCtxView<'_> {
+        self.host_calls += 1;
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
         }
     }
+}
+
+/// An instantiation failure, with limit hits named as such.
+fn instantiate_error(err: wasmtime::Error, limits: &Effective) -> Error {
+    if let Some(hit) = err.downcast_ref::<LimitHit>() {
+        return Error::ResourceLimitExceeded(hit.0.clone());
+    }
+    let text = format!("{err:#}");
+    if text.contains("resource limit exceeded") && text.contains("count too high") {
+        return Error::ResourceLimitExceeded(Limit::Instances {
+            allowed: limits.instances,
+        });
+    }
+    Error::instantiate(err)
 }
 
 /// What every instance of a sandbox is made from.
@@ -75,6 +100,7 @@ pub(crate) struct InstanceSetup {
     pub(crate) config: Arc<BTreeMap<String, String>>,
     pub(crate) policy: Arc<Compiled>,
     pub(crate) audit: Arc<AuditSink>,
+    pub(crate) limits: Effective,
 }
 
 /// A live instance of the plugin.
@@ -90,7 +116,7 @@ pub(crate) struct Live {
 impl Live {
     /// Creates a fresh instance from the pre-linked component.
     pub(crate) async fn new(setup: &InstanceSetup) -> Result<Live> {
-        let stderr = GuestStderr::new(setup.plugin.clone());
+        let stderr = GuestStderr::new(setup.plugin.clone(), setup.limits.log_output);
         let mut builder = WasiCtx::builder();
         builder.stderr(stderr.clone());
         let fs = FsState::setup(&setup.policy, &mut builder);
@@ -116,13 +142,31 @@ impl Live {
                 fs,
                 net,
                 environment,
+                limiter: Limiter::new(&setup.limits),
+                host_calls: 0,
+                log_budget: setup.limits.log_output,
+                log_limit: setup.limits.log_output,
             },
         );
+        store.limiter(|state| &mut state.limiter);
+        match setup.engine.config().get_interruption() {
+            crate::engine::Interruption::Fuel => {
+                // Fuel drives the pauses that let the deadline fire; a
+                // budget, if any, is set per call.
+                let _ = store.set_fuel(u64::MAX);
+                let _ = store
+                    .fuel_async_yield_interval(Some(setup.engine.config().get_yield_interval()));
+            }
+            crate::engine::Interruption::Epoch => {
+                store.set_epoch_deadline(1);
+                store.epoch_deadline_callback(|_| Ok(wasmtime::UpdateDeadline::Yield(1)));
+            }
+        }
         let instance = setup
             .pre
             .instantiate_async(&mut store)
             .await
-            .map_err(Error::instantiate)?;
+            .map_err(|e| instantiate_error(e, &setup.limits))?;
         Ok(Live {
             store,
             instance,

@@ -215,6 +215,22 @@ fn payload_rule(has_payload: bool) -> &'static str {
     }
 }
 
+/// The bytes of data in a value: strings and lists by length, everything
+/// else by a rough fixed size.
+pub(crate) fn size_of(val: &Val) -> usize {
+    match val {
+        Val::String(s) => s.len(),
+        Val::List(items) | Val::Tuple(items) | Val::FixedLengthList(items) => {
+            items.iter().map(size_of).sum::<usize>() + 8
+        }
+        Val::Map(entries) => entries.iter().map(|(k, v)| size_of(k) + size_of(v)).sum(),
+        Val::Record(fields) => fields.iter().map(|(_, v)| size_of(v)).sum(),
+        Val::Variant(_, Some(v)) | Val::Option(Some(v)) => size_of(v),
+        Val::Result(Ok(Some(v)) | Err(Some(v))) => size_of(v),
+        _ => 8,
+    }
+}
+
 /// A placeholder to size a results buffer; wasmtime overwrites it.
 pub(crate) fn placeholder() -> Val {
     Val::Bool(false)

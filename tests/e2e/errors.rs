@@ -386,3 +386,117 @@ async fn a_cancelled_call_leaves_no_broken_instance() {
     let sum: u32 = sandbox.call("math#add", (1u32, 1u32)).await.unwrap();
     assert_eq!(sum, 2);
 }
+
+/// The "Errors and traps" chapter quotes these messages; they must be the
+/// ones the code produces today.
+#[tokio::test]
+async fn the_errors_chapter_quotes_current_messages() {
+    use example_interfaces::{GreeterPlugin, KeyValue, KeyValueHost};
+    use wasm_sandbox::{ImportCheck, SecurityPolicy};
+
+    struct NoStore;
+    impl KeyValue for NoStore {
+        fn get(&self, _key: String) -> Option<String> {
+            None
+        }
+        fn set(&self, _key: String, _value: String) {}
+        fn keys(&self, _prefix: &str) -> Vec<String> {
+            Vec::new()
+        }
+    }
+
+    let chapter = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src/errors.md"),
+    )
+    .unwrap();
+    let mut messages = Vec::new();
+    messages.push(
+        SecurityPolicy::from_toml("[[allow]]\nFileReed = \"/tmp\"\n")
+            .unwrap_err()
+            .to_string(),
+    );
+    messages.push(
+        WasmSandbox::builder()
+            .source(example_plugins::INTRUDER)
+            .host_interface(KeyValueHost::new(NoStore))
+            .build()
+            .await
+            .unwrap_err()
+            .to_string(),
+    );
+    let intruder = WasmSandbox::builder()
+        .source(example_plugins::INTRUDER)
+        .host_interface(KeyValueHost::new(NoStore))
+        .security_policy(SecurityPolicy::strict().import_check(ImportCheck::Warn))
+        .build()
+        .await
+        .unwrap();
+    messages.push(
+        intruder
+            .call::<_, Option<String>>("plugin#kv-get", ("k",))
+            .await
+            .unwrap_err()
+            .to_string(),
+    );
+    messages.push(GreeterPlugin::load(&intruder).unwrap_err().to_string());
+    messages.push(
+        load_bytes(
+            "(component (core module $m (memory 2048)) (core instance $i (instantiate $m)))",
+        )
+        .await
+        .unwrap_err()
+        .to_string(),
+    );
+    let table = load_bytes(
+        r#"(component
+            (core module $m
+              (table 1 funcref)
+              (func (export "g") (result i32) (table.grow 0 (ref.null func) (i32.const 200000))))
+            (core instance $i (instantiate $m))
+            (func (export "g") (result u32) (canon lift (core func $i "g"))))"#,
+    )
+    .await
+    .unwrap();
+    messages.push(table.call::<_, u32>("g", ()).await.unwrap_err().to_string());
+    messages.push(
+        WasmSandbox::builder()
+            .source(example_plugins::HOG)
+            .max_instances(1)
+            .build()
+            .await
+            .unwrap_err()
+            .to_string(),
+    );
+    let hog = WasmSandbox::builder()
+        .source(example_plugins::HOG)
+        .max_output(1000)
+        .build()
+        .await
+        .unwrap();
+    messages.push(
+        hog.call_dynamic("plugin#big-string", &[Val::U64(5000)])
+            .await
+            .unwrap_err()
+            .to_string(),
+    );
+    messages.push(
+        hog.call::<_, u32>("plugin#panic", ("the plugin gave up",))
+            .await
+            .unwrap_err()
+            .to_string(),
+    );
+    messages.push(
+        WasmSandbox::builder()
+            .build()
+            .await
+            .unwrap_err()
+            .to_string(),
+    );
+    messages.push(Error::BlockingInAsyncContext.to_string());
+    for message in messages {
+        assert!(
+            chapter.contains(&message),
+            "book/src/errors.md does not quote this message; update it:\n{message}"
+        );
+    }
+}

@@ -18,6 +18,7 @@ const GOLDEN: &[(&str, &str, &str)] = &[
         "type-probe",
         example_interfaces::TYPE_PROBE_WIT,
     ),
+    ("hog", "hog", example_interfaces::HOG_WIT),
 ];
 
 fn golden_path(dir: &str) -> PathBuf {

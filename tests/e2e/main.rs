@@ -9,6 +9,7 @@ mod calls;
 mod errors;
 mod exports;
 mod golden;
+mod limits;
 mod proxy;
 mod reset;
 mod security;

@@ -41,3 +41,6 @@ pub trait KeyValue {
     fn keys(&self, prefix: &str) -> Vec<String>;
 }
 // ANCHOR_END: key_value
+
+pub mod hog;
+pub use hog::*;

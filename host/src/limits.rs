@@ -1,0 +1,407 @@
+//! Resource limits: what a plugin may consume, what happens when it tries to
+//! consume more, and the per-call report of what it did consume.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// The resource limits of a sandbox. Every field has a default that is safe
+/// for untrusted code; set them on the builder
+/// ([`SandboxBuilder::memory_limit`](crate::SandboxBuilder::memory_limit) and
+/// friends), all at once with
+/// [`SandboxBuilder::resource_limits`](crate::SandboxBuilder::resource_limits),
+/// or in the `[limits]` table of a policy file.
+///
+/// ```
+/// # fn main() -> wasm_sandbox::Result<()> {
+/// let policy = wasm_sandbox::SecurityPolicy::from_toml(r#"
+///     [limits]
+///     memory = 16777216          # bytes
+///     cpu_timeout_ms = 500
+///     fuel = 100000000
+/// "#)?;
+/// assert_eq!(policy.limits().unwrap().memory, Some(16 * 1024 * 1024));
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ResourceLimits {
+    /// Linear memory, in bytes, summed over every memory of the instance.
+    /// Default [`ResourceLimits::DEFAULT_MEMORY`] (64 MiB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<usize>,
+    /// Wall-clock time per call, in milliseconds. Default 10 000 (10 s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_timeout_ms: Option<u64>,
+    /// A deterministic instruction budget per call (wasmtime fuel units).
+    /// Default: none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
+    /// Guest stack, in bytes. Default 512 KiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_stack: Option<usize>,
+    /// Elements per table. Default 100 000.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table_elements: Option<usize>,
+    /// Core instances, memories and tables each. Default 100.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instances: Option<usize>,
+    /// Bytes of log and stderr output per call; the rest is dropped.
+    /// Default 1 MiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_output: Option<usize>,
+    /// Bytes of a value returned to `call_dynamic`. Default 16 MiB. (Typed
+    /// results are bounded by `memory`: a value must fit in the plugin's
+    /// memory to be returned at all.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_output: Option<usize>,
+}
+
+impl ResourceLimits {
+    /// Default memory limit: 64 MiB.
+    pub const DEFAULT_MEMORY: usize = 64 * 1024 * 1024;
+    /// Default time limit per call: 10 s.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Default guest stack: 512 KiB.
+    pub const DEFAULT_STACK: usize = 512 * 1024;
+    /// Default table size: 100 000 elements.
+    pub const DEFAULT_TABLE_ELEMENTS: usize = 100_000;
+    /// Default count of instances, memories and tables: 100 each.
+    pub const DEFAULT_INSTANCES: usize = 100;
+    /// Default log output per call: 1 MiB.
+    pub const DEFAULT_LOG_OUTPUT: usize = 1024 * 1024;
+    /// Default size of a dynamic call's result: 16 MiB.
+    pub const DEFAULT_MAX_OUTPUT: usize = 16 * 1024 * 1024;
+
+    /// The tightest limits, used by [`SecurityPolicy::paranoid`](crate::SecurityPolicy::paranoid):
+    /// 16 MiB of memory, 1 s per call, 64 KiB of stack, 10 000 table
+    /// elements, 10 instances, 64 KiB of log output and 1 MiB of result.
+    pub fn tight() -> ResourceLimits {
+        ResourceLimits {
+            memory: Some(16 * 1024 * 1024),
+            cpu_timeout_ms: Some(1000),
+            fuel: None,
+            max_stack: Some(64 * 1024),
+            table_elements: Some(10_000),
+            instances: Some(10),
+            log_output: Some(64 * 1024),
+            max_output: Some(1024 * 1024),
+        }
+    }
+
+    /// `self`, with every field that is unset taken from `other`.
+    pub(crate) fn or(&self, other: &ResourceLimits) -> ResourceLimits {
+        ResourceLimits {
+            memory: self.memory.or(other.memory),
+            cpu_timeout_ms: self.cpu_timeout_ms.or(other.cpu_timeout_ms),
+            fuel: self.fuel.or(other.fuel),
+            max_stack: self.max_stack.or(other.max_stack),
+            table_elements: self.table_elements.or(other.table_elements),
+            instances: self.instances.or(other.instances),
+            log_output: self.log_output.or(other.log_output),
+            max_output: self.max_output.or(other.max_output),
+        }
+    }
+
+    pub(crate) fn resolve(&self) -> Effective {
+        Effective {
+            memory: self.memory.unwrap_or(Self::DEFAULT_MEMORY),
+            timeout: self
+                .cpu_timeout_ms
+                .map_or(Self::DEFAULT_TIMEOUT, Duration::from_millis),
+            fuel: self.fuel,
+            stack: self.max_stack.unwrap_or(Self::DEFAULT_STACK),
+            table_elements: self.table_elements.unwrap_or(Self::DEFAULT_TABLE_ELEMENTS),
+            instances: self.instances.unwrap_or(Self::DEFAULT_INSTANCES),
+            log_output: self.log_output.unwrap_or(Self::DEFAULT_LOG_OUTPUT),
+            max_output: self.max_output.unwrap_or(Self::DEFAULT_MAX_OUTPUT),
+        }
+    }
+}
+
+/// The limits in force, defaults filled in.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Effective {
+    pub(crate) memory: usize,
+    pub(crate) timeout: Duration,
+    pub(crate) fuel: Option<u64>,
+    pub(crate) stack: usize,
+    pub(crate) table_elements: usize,
+    pub(crate) instances: usize,
+    pub(crate) log_output: usize,
+    pub(crate) max_output: usize,
+}
+
+/// Which limit a plugin hit, in [`Error::ResourceLimitExceeded`](crate::Error::ResourceLimitExceeded).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Limit {
+    /// Linear memory would have grown past the limit.
+    Memory {
+        /// Total bytes the plugin asked for.
+        requested: usize,
+        /// The limit.
+        allowed: usize,
+    },
+    /// The call ran past its wall-clock deadline (in wasm, or waiting in a
+    /// host call such as a WASI sleep).
+    Time {
+        /// The deadline.
+        deadline: Duration,
+    },
+    /// The call used up its fuel budget.
+    Fuel {
+        /// The budget.
+        budget: u64,
+    },
+    /// The guest's stack overflowed (for example, unbounded recursion).
+    Stack {
+        /// The stack limit in bytes.
+        max: usize,
+    },
+    /// A table would have grown past the limit.
+    Table {
+        /// Elements the plugin asked for.
+        requested: usize,
+        /// The limit.
+        allowed: usize,
+    },
+    /// Instantiation needed more core instances, memories or tables than allowed.
+    Instances {
+        /// The limit on each count.
+        allowed: usize,
+    },
+    /// A result was larger than the output bound.
+    Output {
+        /// Its size in bytes.
+        size: usize,
+        /// The bound.
+        allowed: usize,
+    },
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Limit::Memory { requested, allowed } => write!(
+                f,
+                "memory: the plugin asked for {} but the limit is {}; raise it with `memory_limit(..)` if the plugin needs more",
+                bytes(*requested),
+                bytes(*allowed)
+            ),
+            Limit::Time { deadline } => write!(
+                f,
+                "time: the call ran past its deadline of {deadline:?}; raise it with `cpu_timeout(..)` if the work is legitimate"
+            ),
+            Limit::Fuel { budget } => write!(
+                f,
+                "fuel: the call used up its budget of {budget} units; raise it with `fuel(..)`"
+            ),
+            Limit::Stack { max } => write!(
+                f,
+                "stack: the guest overflowed its {} stack (deep or unbounded recursion); raise it with `max_stack(..)`",
+                bytes(*max)
+            ),
+            Limit::Table { requested, allowed } => write!(
+                f,
+                "table: the plugin asked for {requested} elements but the limit is {allowed}; raise it with `table_elements(..)`"
+            ),
+            Limit::Instances { allowed } => write!(
+                f,
+                "instances: the plugin needs more than {allowed} core instances, memories or tables; raise it with `max_instances(..)`"
+            ),
+            Limit::Output { size, allowed } => write!(
+                f,
+                "output: the result is {} but the bound is {}; raise it with `max_output(..)`",
+                bytes(*size),
+                bytes(*allowed)
+            ),
+        }
+    }
+}
+
+impl Limit {
+    /// A short name: `memory`, `time`, `fuel`, `stack`, `table`,
+    /// `instances`, `output`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Limit::Memory { .. } => "memory",
+            Limit::Time { .. } => "time",
+            Limit::Fuel { .. } => "fuel",
+            Limit::Stack { .. } => "stack",
+            Limit::Table { .. } => "table",
+            Limit::Instances { .. } => "instances",
+            Limit::Output { .. } => "output",
+        }
+    }
+}
+
+/// `1.5 MiB`
+pub(crate) fn bytes(n: usize) -> String {
+    const KIB: f64 = 1024.0;
+    let f = n as f64;
+    if f >= KIB * KIB * KIB {
+        format!("{:.1} GiB", f / (KIB * KIB * KIB))
+    } else if f >= KIB * KIB {
+        format!("{:.1} MiB", f / (KIB * KIB))
+    } else if f >= KIB {
+        format!("{:.1} KiB", f / KIB)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// What one call consumed, from
+/// [`WasmSandbox::call_with_report`](crate::WasmSandbox::call_with_report).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallReport {
+    /// Wall-clock time of the call, including waiting for the instance.
+    pub wall_time: Duration,
+    /// Fuel units consumed, when a fuel budget is set.
+    pub fuel_consumed: Option<u64>,
+    /// The largest total linear memory during the call, in bytes.
+    pub peak_memory: usize,
+    /// Calls from the plugin into the host (WASI, logging, host interfaces).
+    pub host_calls: u64,
+}
+
+/// A limit hit recorded by the limiter, turned into the call's error.
+#[derive(Debug)]
+pub(crate) struct LimitHit(pub(crate) Limit);
+
+impl fmt::Display for LimitHit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "resource limit exceeded: {}", self.0)
+    }
+}
+
+impl std::error::Error for LimitHit {}
+
+/// The `wasmtime::ResourceLimiter` of an instance: counts memory over all
+/// memories, remembers the peak, and refuses growth past the limits with an
+/// error that names the limit.
+#[derive(Debug)]
+pub(crate) struct Limiter {
+    pub(crate) memory_limit: usize,
+    pub(crate) table_limit: usize,
+    pub(crate) instance_limit: usize,
+    /// Bytes of linear memory over all memories.
+    pub(crate) total: usize,
+    pub(crate) peak: usize,
+}
+
+impl Limiter {
+    pub(crate) fn new(limits: &Effective) -> Limiter {
+        Limiter {
+            memory_limit: limits.memory,
+            table_limit: limits.table_elements,
+            instance_limit: limits.instances,
+            total: 0,
+            peak: 0,
+        }
+    }
+
+    /// Starts a call's peak measurement at the current size.
+    pub(crate) fn reset_peak(&mut self) {
+        self.peak = self.total;
+    }
+}
+
+impl wasmtime::ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let total = self.total - current.min(self.total) + desired;
+        if total > self.memory_limit {
+            return Err(wasmtime::Error::new(LimitHit(Limit::Memory {
+                requested: total,
+                allowed: self.memory_limit,
+            })));
+        }
+        self.total = total;
+        self.peak = self.peak.max(total);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.table_limit {
+            return Err(wasmtime::Error::new(LimitHit(Limit::Table {
+                requested: desired,
+                allowed: self.table_limit,
+            })));
+        }
+        Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        self.instance_limit
+    }
+
+    fn tables(&self) -> usize {
+        self.instance_limit
+    }
+
+    fn memories(&self) -> usize {
+        self.instance_limit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasmtime::ResourceLimiter as _;
+
+    #[test]
+    fn memory_is_counted_over_all_memories() {
+        let mut l = Limiter::new(
+            &ResourceLimits {
+                memory: Some(100),
+                ..ResourceLimits::default()
+            }
+            .resolve(),
+        );
+        assert!(l.memory_growing(0, 60, None).unwrap());
+        assert!(l.memory_growing(0, 30, None).unwrap());
+        assert_eq!(l.total, 90);
+        let err = l.memory_growing(30, 50, None).unwrap_err();
+        let hit = err.downcast_ref::<LimitHit>().unwrap();
+        assert_eq!(
+            hit.0,
+            Limit::Memory {
+                requested: 110,
+                allowed: 100
+            }
+        );
+        assert_eq!(l.peak, 90);
+        l.reset_peak();
+        assert_eq!(l.peak, 90);
+    }
+
+    #[test]
+    fn limits_fall_back_field_by_field() {
+        let mine = ResourceLimits {
+            memory: Some(1),
+            ..ResourceLimits::default()
+        };
+        let merged = mine.or(&ResourceLimits::tight());
+        assert_eq!(merged.memory, Some(1));
+        assert_eq!(merged.cpu_timeout_ms, Some(1000));
+        let e = ResourceLimits::default().resolve();
+        assert_eq!(e.memory, ResourceLimits::DEFAULT_MEMORY);
+        assert_eq!(e.timeout, ResourceLimits::DEFAULT_TIMEOUT);
+        assert!(e.fuel.is_none());
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(64 * 1024 * 1024), "64.0 MiB");
+    }
+}
