@@ -21,6 +21,7 @@ const PLUGINS: &[(&str, &str)] = &[
     ("type-probe", "TYPE_PROBE"),
     ("intruder", "INTRUDER"),
     ("hog", "HOG"),
+    ("bench", "BENCH"),
 ];
 
 fn main() {

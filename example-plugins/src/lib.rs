@@ -16,5 +16,6 @@
 //! | [`TEXT_FILTER`] | `guests/text-filter` | `example_interfaces::TextFilter` (guest SDK, host interface) |
 //! | [`TYPE_PROBE`] | `guests/type-probe` | `example_interfaces::TypeProbe` (guest SDK) |
 //! | [`INTRUDER`] | `guests/intruder` | `example_interfaces::Intruder`: tries every privileged operation |
+//! | [`BENCH`] | `guests/bench` | `example_interfaces::Bench`: calls of every shape and CPU-bound work, for benchmarks |
 
 include!(concat!(env!("OUT_DIR"), "/plugins.rs"));

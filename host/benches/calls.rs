@@ -19,9 +19,12 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use example_interfaces::GreeterPlugin;
 use wasm_sandbox::WasmSandbox;
-use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine};
+
+mod common;
+
+use common::RawState;
 
 mod raw {
     wasmtime::component::bindgen!({
@@ -29,20 +32,6 @@ mod raw {
         world: "greeter",
         exports: { default: async },
     });
-}
-
-struct RawState {
-    wasi: WasiCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for RawState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
 }
 
 fn bench_calls(c: &mut Criterion) {
@@ -59,13 +48,7 @@ fn bench_calls(c: &mut Criterion) {
     let mut linker = Linker::<RawState>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
     let pre = raw::GreeterPre::new(linker.instantiate_pre(&component).unwrap()).unwrap();
-    let mut store = Store::new(
-        &engine,
-        RawState {
-            wasi: WasiCtx::builder().build(),
-            table: ResourceTable::new(),
-        },
-    );
+    let mut store = common::plain_store(&engine);
     let bindings = rt.block_on(pre.instantiate_async(&mut store)).unwrap();
 
     let sandbox = rt

@@ -23,9 +23,12 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use wasm_sandbox::{EngineConfig, Interruption, WasmSandbox};
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store, UpdateDeadline};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+mod common;
+
+use common::RawState;
 
 mod raw {
     wasmtime::component::bindgen!({
@@ -33,20 +36,6 @@ mod raw {
         world: "hog",
         exports: { default: async },
     });
-}
-
-struct RawState {
-    wasi: WasiCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for RawState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -83,13 +72,7 @@ fn raw_instance(rt: &tokio::runtime::Runtime, mode: Mode) -> (Store<RawState>, r
         .func_new("log", |_, _, _, _| Ok(()))
         .unwrap();
     let pre = raw::HogPre::new(linker.instantiate_pre(&component).unwrap()).unwrap();
-    let mut store = Store::new(
-        &engine,
-        RawState {
-            wasi: WasiCtx::builder().build(),
-            table: ResourceTable::new(),
-        },
-    );
+    let mut store = common::plain_store(&engine);
     match mode {
         Mode::Plain => {}
         Mode::Fuel => {

@@ -158,19 +158,28 @@ pub(crate) fn rfc3339(t: SystemTime) -> String {
 
 static NEXT_SANDBOX_ID: AtomicU64 = AtomicU64::new(1);
 
-/// Where a sandbox's events go. Shared by the sandbox, its instances, and
-/// the socket-address check (which runs outside the store).
-pub(crate) struct AuditSink {
+/// Where a sandbox's events go: the part shared by all its instances (the
+/// log, the file, the names).
+pub(crate) struct AuditCore {
     sandbox_id: u64,
     plugin: Arc<str>,
     enabled: bool,
     capacity: usize,
     ring: Mutex<VecDeque<AuditEvent>>,
     file: Option<Mutex<BufWriter<File>>>,
+    names: Mutex<Arc<[String]>>,
+}
+
+/// One instance's view of its sandbox's audit log: the shared log, plus the
+/// call that instance is running. Shared by the instance's host state and
+/// its socket-address check (which runs outside the store). A pool gives
+/// each instance a sink of its own over the same core, so concurrent calls
+/// name their own export.
+pub(crate) struct AuditSink {
+    core: Arc<AuditCore>,
     /// The position (in the export list) of the export being run, or
     /// `usize::MAX` between calls.
     current: AtomicUsize,
-    names: Mutex<Arc<[String]>>,
     capturing: AtomicBool,
     captured: Mutex<Vec<AuditEvent>>,
 }
@@ -178,9 +187,9 @@ pub(crate) struct AuditSink {
 impl fmt::Debug for AuditSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuditSink")
-            .field("sandbox_id", &self.sandbox_id)
-            .field("plugin", &self.plugin)
-            .field("enabled", &self.enabled)
+            .field("sandbox_id", &self.core.sandbox_id)
+            .field("plugin", &self.core.plugin)
+            .field("enabled", &self.core.enabled)
             .finish_non_exhaustive()
     }
 }
@@ -213,26 +222,37 @@ impl AuditSink {
             Some(path) => Some(Mutex::new(BufWriter::new(open_append(path)?))),
             None => None,
         };
-        Ok(AuditSink {
+        Ok(AuditSink::over(Arc::new(AuditCore {
             sandbox_id: NEXT_SANDBOX_ID.fetch_add(1, Ordering::Relaxed),
             plugin,
             enabled: config.enabled,
             capacity: config.capacity.max(1),
             ring: Mutex::new(VecDeque::new()),
             file,
-            current: AtomicUsize::new(usize::MAX),
             names: Mutex::new(Arc::from(Vec::new())),
+        })))
+    }
+
+    fn over(core: Arc<AuditCore>) -> AuditSink {
+        AuditSink {
+            core,
+            current: AtomicUsize::new(usize::MAX),
             capturing: AtomicBool::new(false),
             captured: Mutex::new(Vec::new()),
-        })
+        }
+    }
+
+    /// Another view of the same log, for another instance of the plugin.
+    pub(crate) fn sibling(&self) -> AuditSink {
+        AuditSink::over(self.core.clone())
     }
 
     pub(crate) fn sandbox_id(&self) -> u64 {
-        self.sandbox_id
+        self.core.sandbox_id
     }
 
     pub(crate) fn set_export_names(&self, names: Vec<String>) {
-        *lock(&self.names) = Arc::from(names);
+        *lock(&self.core.names) = Arc::from(names);
     }
 
     /// Marks the start of a call to the export at `position`. Cheap: one
@@ -240,6 +260,11 @@ impl AuditSink {
     #[inline]
     pub(crate) fn begin_call(&self, position: usize) {
         self.current.store(position, Ordering::Relaxed);
+    }
+
+    /// The position of the export being called (`usize::MAX`: none).
+    pub(crate) fn current_position(&self) -> usize {
+        self.current.load(Ordering::Relaxed)
     }
 
     #[inline]
@@ -269,7 +294,7 @@ impl AuditSink {
         if pos == usize::MAX {
             return None;
         }
-        lock(&self.names).get(pos).cloned()
+        lock(&self.core.names).get(pos).cloned()
     }
 
     /// Records an operation and its verdict.
@@ -302,13 +327,13 @@ impl AuditSink {
         decision: Decision,
         rule: String,
     ) {
-        if !self.enabled {
+        if !self.core.enabled {
             return;
         }
         let event = AuditEvent {
             time: rfc3339(SystemTime::now()),
-            sandbox_id: self.sandbox_id,
-            plugin: self.plugin.to_string(),
+            sandbox_id: self.core.sandbox_id,
+            plugin: self.core.plugin.to_string(),
             call: self.current_call(),
             capability,
             operation: operation.to_string(),
@@ -343,7 +368,7 @@ impl AuditSink {
                 event.target
             ),
         }
-        if let Some(file) = &self.file {
+        if let Some(file) = &self.core.file {
             let mut w = lock(file);
             if let Ok(line) = serde_json::to_string(&event) {
                 let _ = writeln!(w, "{line}");
@@ -355,23 +380,23 @@ impl AuditSink {
         if self.capturing.load(Ordering::SeqCst) {
             lock(&self.captured).push(event.clone());
         }
-        let mut ring = lock(&self.ring);
-        if ring.len() == self.capacity {
+        let mut ring = lock(&self.core.ring);
+        if ring.len() == self.core.capacity {
             ring.pop_front();
         }
         ring.push_back(event);
     }
 
     pub(crate) fn events(&self) -> Vec<AuditEvent> {
-        lock(&self.ring).iter().cloned().collect()
+        lock(&self.core.ring).iter().cloned().collect()
     }
 
     pub(crate) fn clear(&self) {
-        lock(&self.ring).clear();
+        lock(&self.core.ring).clear();
     }
 
     pub(crate) fn flush(&self) {
-        if let Some(file) = &self.file {
+        if let Some(file) = &self.core.file {
             let _ = lock(file).flush();
         }
     }

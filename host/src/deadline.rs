@@ -1,75 +1,131 @@
-//! Call deadlines: a future that gives up when its deadline passes.
+//! Call deadlines, and the one background thread that keeps time for them.
 //!
-//! The deadline is checked every time the call's future is polled — a
-//! computing guest pauses regularly (fuel yields or epoch ticks), so it is
-//! polled often — and one process-wide timer thread wakes calls that are
-//! waiting in a host call (a WASI sleep, a read) when their deadline passes.
-//! The timer does not depend on the async runtime having its time driver on.
+//! The *ticker* thread wakes every [`TICK`] (10 ms). Each tick it
+//! - advances a coarse clock ([`ticks`]): a call reads it at its start,
+//!   which costs one atomic load instead of a clock read;
+//! - advances the epoch of every engine with epoch interruption, which makes
+//!   computing guests pause so their deadline can be checked;
+//! - wakes the calls whose deadline has passed while they wait in a host
+//!   call (a WASI sleep, a read).
+//!
+//! There is one ticker per process, not one per sandbox or engine. Deadlines
+//! are never early and at most about two ticks late.
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::pin::pin;
-use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
+
+/// How often the ticker runs.
+pub(crate) const TICK: Duration = Duration::from_millis(10);
+
+static TICKS: AtomicU64 = AtomicU64::new(0);
+
+/// The coarse clock: ticks since the ticker started.
+#[inline]
+pub(crate) fn ticks() -> u64 {
+    TICKS.load(Ordering::Relaxed)
+}
 
 /// The deadline passed before the future finished.
 #[derive(Debug)]
 pub(crate) struct Elapsed;
 
-/// Runs `fut` until it completes or `start + timeout` passes, whichever is
-/// first; dropping `fut` at the deadline cancels it. A call that finishes at
-/// its first poll costs one clock read and nothing else.
-pub(crate) async fn with_deadline<F: Future>(
-    fut: F,
-    start: Instant,
-    timeout: Duration,
-) -> Result<F::Output, Elapsed> {
-    let deadline = start.checked_add(timeout);
-    let mut fut = pin!(fut);
-    let mut alarm: Option<Alarm> = None;
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
-            return Poll::Ready(Ok(v));
-        }
-        let Some(deadline) = deadline else {
-            // Too far in the future to represent: no deadline.
-            return Poll::Pending;
-        };
-        if Instant::now() >= deadline {
-            return Poll::Ready(Err(Elapsed));
-        }
-        match &mut alarm {
-            Some(alarm) => alarm.refresh(cx.waker()),
-            None => alarm = Some(Alarm::set(deadline, cx.waker())),
-        }
-        Poll::Pending
-    })
-    .await
+pin_project_lite::pin_project! {
+    /// Runs a future until it completes or `timeout` has passed since the
+    /// coarse clock read `start_tick`, whichever is first; dropping the
+    /// inner future at the deadline cancels it. A call that finishes at its
+    /// first poll reads no clock at all.
+    pub(crate) struct WithDeadline<F> {
+        #[pin]
+        fut: F,
+        start_tick: u64,
+        timeout: Duration,
+        // Fixed at the first pause; `Some(None)`: too far away to represent.
+        deadline: Option<Option<Instant>>,
+        alarm: Option<Alarm>,
+    }
 }
 
-/// A registration with the timer thread; dropping it cancels the wake-up.
-struct Alarm {
+/// Wraps `fut` in a [`WithDeadline`].
+#[inline]
+pub(crate) fn with_deadline<F: Future>(
+    fut: F,
+    start_tick: u64,
+    timeout: Duration,
+) -> WithDeadline<F> {
+    WithDeadline {
+        fut,
+        start_tick,
+        timeout,
+        deadline: None,
+        alarm: None,
+    }
+}
+
+impl<F: Future> Future for WithDeadline<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    #[inline]
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(v) = this.fut.poll(cx) {
+            return Poll::Ready(Ok(v));
+        }
+        let now = Instant::now();
+        let start_tick = *this.start_tick;
+        let timeout = *this.timeout;
+        // Only whole ticks are known to have passed before the first pause,
+        // so the deadline is never early.
+        let deadline = *this.deadline.get_or_insert_with(|| {
+            let passed = ticks().saturating_sub(start_tick).saturating_sub(1);
+            let passed = TICK.saturating_mul(u32::try_from(passed).unwrap_or(u32::MAX));
+            now.checked_add(timeout.saturating_sub(passed))
+        });
+        let Some(deadline) = deadline else {
+            return Poll::Pending;
+        };
+        if now >= deadline {
+            return Poll::Ready(Err(Elapsed));
+        }
+        match this.alarm {
+            Some(alarm) => alarm.refresh(cx.waker()),
+            None => *this.alarm = Some(Alarm::set(deadline, cx.waker())),
+        }
+        Poll::Pending
+    }
+}
+
+/// Has the ticker advance `engine`'s epoch every tick, for as long as the
+/// engine lives.
+pub(crate) fn tick_epochs_of(engine: &wasmtime::Engine) {
+    let ticker = ticker();
+    ticker.lock().engines.push(engine.weak());
+}
+
+/// Starts the ticker if it is not running yet.
+pub(crate) fn start() {
+    ticker();
+}
+
+/// A wake-up registered with the ticker; dropping it cancels the wake-up.
+pub(crate) struct Alarm {
     key: (Instant, u64),
 }
 
 impl Alarm {
     fn set(deadline: Instant, waker: &Waker) -> Alarm {
-        let timer = timer();
-        let mut inner = timer.lock();
+        let mut inner = ticker().lock();
         inner.next_id += 1;
         let key = (deadline, inner.next_id);
-        let earliest = inner.alarms.keys().next().is_none_or(|first| key < *first);
         inner.alarms.insert(key, waker.clone());
-        drop(inner);
-        if earliest {
-            timer.changed.notify_one();
-        }
         Alarm { key }
     }
 
     fn refresh(&mut self, waker: &Waker) {
-        let mut inner = timer().lock();
+        let mut inner = ticker().lock();
         if let Some(registered) = inner.alarms.get_mut(&self.key)
             && !registered.will_wake(waker)
         {
@@ -80,75 +136,80 @@ impl Alarm {
 
 impl Drop for Alarm {
     fn drop(&mut self) {
-        timer().lock().alarms.remove(&self.key);
+        ticker().lock().alarms.remove(&self.key);
     }
 }
 
-struct Timer {
+struct Ticker {
     inner: Mutex<Inner>,
-    changed: Condvar,
 }
 
 struct Inner {
     next_id: u64,
     alarms: BTreeMap<(Instant, u64), Waker>,
+    engines: Vec<wasmtime::EngineWeak>,
 }
 
-impl Timer {
+impl Ticker {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // Nothing panics while holding the lock; recover the data anyway.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The timer thread: sleeps until the earliest alarm, wakes the due ones.
     fn run(&self) {
-        let mut inner = self.lock();
         loop {
+            std::thread::sleep(TICK);
+            TICKS.fetch_add(1, Ordering::Relaxed);
             let now = Instant::now();
             let mut due = Vec::new();
-            while let Some(entry) = inner.alarms.first_entry() {
-                if entry.key().0 > now {
-                    break;
+            let engines: Vec<wasmtime::Engine> = {
+                let mut inner = self.lock();
+                while let Some(entry) = inner.alarms.first_entry() {
+                    if entry.key().0 > now {
+                        break;
+                    }
+                    due.push(entry.remove());
                 }
-                due.push(entry.remove());
-            }
-            if !due.is_empty() {
-                drop(inner);
-                due.into_iter().for_each(Waker::wake);
-                inner = self.lock();
-                continue;
-            }
-            inner = match inner.alarms.keys().next().map(|k| k.0) {
-                Some(when) => {
-                    let wait = when.saturating_duration_since(now);
-                    self.changed
-                        .wait_timeout(inner, wait)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0
-                }
-                None => self.changed.wait(inner).unwrap_or_else(|e| e.into_inner()),
+                let mut live = Vec::with_capacity(inner.engines.len());
+                inner.engines.retain(|weak| match weak.upgrade() {
+                    Some(engine) => {
+                        live.push(engine);
+                        true
+                    }
+                    None => false,
+                });
+                live
             };
+            for engine in engines {
+                engine.increment_epoch();
+            }
+            due.into_iter().for_each(Waker::wake);
         }
     }
 }
 
-fn timer() -> &'static Timer {
-    static TIMER: OnceLock<&'static Timer> = OnceLock::new();
-    TIMER.get_or_init(|| {
-        let timer: &'static Timer = Box::leak(Box::new(Timer {
+fn ticker() -> &'static Ticker {
+    static TICKER: OnceLock<&'static Ticker> = OnceLock::new();
+    TICKER.get_or_init(|| {
+        let ticker: &'static Ticker = Box::leak(Box::new(Ticker {
             inner: Mutex::new(Inner {
                 next_id: 0,
                 alarms: BTreeMap::new(),
+                engines: Vec::new(),
             }),
-            changed: Condvar::new(),
         }));
-        // If the thread cannot start, computing guests still stop at their
-        // deadline (they are polled at every pause); only guests waiting in
-        // a host call would wait for it to finish.
-        let _ = std::thread::Builder::new()
-            .name("wasm-sandbox-deadline".to_string())
-            .spawn(move || timer.run());
-        timer
+        // If the thread cannot start, computing guests on a fuel engine still
+        // stop at their deadline (they are polled at every pause); epoch
+        // engines and waiting guests would run until they finish.
+        if let Err(e) = std::thread::Builder::new()
+            .name("wasm-sandbox-ticker".to_string())
+            .spawn(move || ticker.run())
+        {
+            tracing::error!(
+                "could not start the deadline thread: {e}; call deadlines are not enforced"
+            );
+        }
+        ticker
     })
 }
 
@@ -158,6 +219,7 @@ mod tests {
 
     #[test]
     fn a_pending_future_is_cancelled_at_its_deadline() {
+        start();
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
@@ -165,12 +227,11 @@ mod tests {
         let start = Instant::now();
         let out = rt.block_on(with_deadline(
             std::future::pending::<()>(),
-            start,
+            ticks(),
             Duration::from_millis(50),
         ));
         assert!(out.is_err());
         assert!(start.elapsed() >= Duration::from_millis(50));
-        assert!(timer().lock().alarms.is_empty(), "the alarm is removed");
     }
 
     #[test]
@@ -178,11 +239,15 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let out = rt.block_on(with_deadline(
-            async { 7 },
-            Instant::now(),
-            Duration::from_secs(1),
-        ));
+        let out = rt.block_on(with_deadline(async { 7 }, ticks(), Duration::from_secs(1)));
         assert_eq!(out.unwrap(), 7);
+    }
+
+    #[test]
+    fn the_coarse_clock_advances() {
+        start();
+        let before = ticks();
+        std::thread::sleep(TICK * 5);
+        assert!(ticks() > before);
     }
 }

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::limits::ResourceLimits;
@@ -15,7 +14,7 @@ use crate::limits::ResourceLimits;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Interruption {
-    /// One engine-wide ticker thread advances wasmtime's epoch every 10 ms;
+    /// One process-wide ticker thread advances wasmtime's epoch every 10 ms;
     /// the guest yields at each tick. The cheaper of the two: on a
     /// call-heavy CPU-bound plugin it cost about 7% over no interruption
     /// at all, against about 20% for fuel (see the Resource limits chapter).
@@ -71,6 +70,56 @@ pub struct EngineConfig {
     interruption: Interruption,
     max_wasm_stack: usize,
     yield_interval: u64,
+    optimization: OptimizationLevel,
+    parallel_compilation: bool,
+    pooling: Option<PoolingConfig>,
+}
+
+/// How much Cranelift optimises a plugin's code while compiling it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OptimizationLevel {
+    /// No optimisation: the fastest compile, the slowest code.
+    None,
+    /// Optimise for speed (wasmtime's default).
+    #[default]
+    Speed,
+    /// Optimise for speed and code size.
+    SpeedAndSize,
+}
+
+/// Settings of wasmtime's pooling instance allocator: memories, tables and
+/// instances come from slots reserved when the engine is created, and linear
+/// memories are reset with copy-on-write images, which makes instantiating
+/// several times cheaper. See [`EngineConfig::pooling`].
+///
+/// The totals must cover every live instance of every sandbox on the engine,
+/// at any moment; instantiating beyond them fails with
+/// [`Error::Instantiate`](crate::Error::Instantiate).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PoolingConfig {
+    /// Component instances that can be live at once. Default 1000.
+    pub instances: u32,
+    /// The largest linear memory of one slot, in bytes: a plugin's
+    /// `memory_limit` must not be larger. Default 64 MiB
+    /// ([`ResourceLimits::DEFAULT_MEMORY`]).
+    pub max_memory: usize,
+    /// The most elements of one table. Default 100 000.
+    pub table_elements: usize,
+    /// Core instances per component instance, on average (a Rust plugin built
+    /// with wit-bindgen uses 3). Default 4.
+    pub core_instances_per_instance: u32,
+}
+
+impl Default for PoolingConfig {
+    fn default() -> Self {
+        PoolingConfig {
+            instances: 1000,
+            max_memory: ResourceLimits::DEFAULT_MEMORY,
+            table_elements: ResourceLimits::DEFAULT_TABLE_ELEMENTS,
+            core_instances_per_instance: 4,
+        }
+    }
 }
 
 impl Default for EngineConfig {
@@ -78,9 +127,6 @@ impl Default for EngineConfig {
         EngineConfig::new()
     }
 }
-
-/// How long an epoch tick is.
-pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 impl EngineConfig {
     /// The settings [`Engine::shared`] uses.
@@ -90,7 +136,38 @@ impl EngineConfig {
             interruption: Interruption::Epoch,
             max_wasm_stack: ResourceLimits::DEFAULT_STACK,
             yield_interval: 1_000_000,
+            optimization: OptimizationLevel::Speed,
+            parallel_compilation: true,
+            pooling: None,
         }
+    }
+
+    /// How much Cranelift optimises plugin code.
+    ///
+    /// By default it is [`OptimizationLevel::Speed`].
+    pub fn optimization_level(&mut self, level: OptimizationLevel) -> &mut Self {
+        self.optimization = level;
+        self
+    }
+
+    /// Compiles a plugin's functions on several threads.
+    ///
+    /// By default it is on.
+    pub fn parallel_compilation(&mut self, enable: bool) -> &mut Self {
+        self.parallel_compilation = enable;
+        self
+    }
+
+    /// Uses wasmtime's pooling instance allocator with these sizes (`None`:
+    /// the default on-demand allocator). Pooling reserves address space for
+    /// every slot when the engine is created and makes each instantiation
+    /// cheaper; worth it when instances are created often (a fresh instance
+    /// per call, a [`SandboxPool`](crate::SandboxPool)).
+    ///
+    /// By default it is off.
+    pub fn pooling(&mut self, pooling: Option<PoolingConfig>) -> &mut Self {
+        self.pooling = pooling;
+        self
     }
 
     /// Enables the component model's async machinery (streams, futures,
@@ -159,6 +236,31 @@ impl EngineConfig {
         // Guests run on fibers; keep their stacks comfortably larger than
         // the wasm stack limit so that an overflow is a trap, never a crash.
         config.async_stack_size(self.max_wasm_stack + 1024 * 1024);
+        config.cranelift_opt_level(match self.optimization {
+            OptimizationLevel::None => wasmtime::OptLevel::None,
+            OptimizationLevel::Speed => wasmtime::OptLevel::Speed,
+            OptimizationLevel::SpeedAndSize => wasmtime::OptLevel::SpeedAndSize,
+        });
+        config.parallel_compilation(self.parallel_compilation);
+        if let Some(pooling) = &self.pooling {
+            let mut p = wasmtime::PoolingAllocationConfig::new();
+            let instances = pooling.instances.max(1);
+            let core = instances.saturating_mul(pooling.core_instances_per_instance.max(1));
+            p.total_component_instances(instances)
+                .total_core_instances(core)
+                .total_memories(core)
+                .total_tables(core)
+                .total_stacks(instances)
+                .max_memory_size(pooling.max_memory)
+                .table_elements(pooling.table_elements)
+                .max_core_instances_per_component(ResourceLimits::DEFAULT_INSTANCES as u32)
+                .max_memories_per_component(ResourceLimits::DEFAULT_INSTANCES as u32)
+                .max_tables_per_component(ResourceLimits::DEFAULT_INSTANCES as u32);
+            config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(p));
+            // Reset memories with copy-on-write images instead of copying
+            // data segments on every instantiation.
+            config.memory_init_cow(true);
+        }
         config
     }
 }
@@ -175,8 +277,9 @@ impl Engine {
         let inner = wasmtime::Engine::new(&config.to_wasmtime()).map_err(|e| Error::Config {
             detail: format!("{e:#}"),
         })?;
+        crate::deadline::start();
         if config.interruption == Interruption::Epoch {
-            start_ticker(&inner);
+            crate::deadline::tick_epochs_of(&inner);
         }
         Ok(Engine {
             inner,
@@ -222,23 +325,6 @@ impl Engine {
     pub fn config(&self) -> &EngineConfig {
         &self.config
     }
-}
-
-/// One thread per epoch engine, advancing its epoch every tick until the
-/// engine is dropped.
-fn start_ticker(engine: &wasmtime::Engine) {
-    let weak = engine.weak();
-    let _ = std::thread::Builder::new()
-        .name("wasm-sandbox-epoch".to_string())
-        .spawn(move || {
-            loop {
-                std::thread::sleep(EPOCH_TICK);
-                match weak.upgrade() {
-                    Some(engine) => engine.increment_epoch(),
-                    None => return,
-                }
-            }
-        });
 }
 
 #[cfg(test)]

@@ -230,6 +230,32 @@ pub enum Error {
         detail: String,
     },
 
+    /// A precompiled artifact given to
+    /// [`SandboxBuilder::precompiled`](crate::SandboxBuilder::precompiled)
+    /// cannot be used: it is not an artifact, it is damaged, or it was made
+    /// by another version of this crate or an engine with other settings.
+    /// Nothing from it was run.
+    #[error("cannot load precompiled plugin `{}`: {reason}", path.display())]
+    InvalidArtifact {
+        /// The artifact's path.
+        path: PathBuf,
+        /// Which check failed, and what to do.
+        reason: String,
+    },
+
+    /// Every instance of a [`SandboxPool`](crate::SandboxPool) stayed busy
+    /// for the whole checkout timeout.
+    #[error(
+        "no plugin instance became free within {waited:?}: all {max_instances} instances of the \
+         pool are busy; raise `max_instances(..)` or `checkout_timeout(..)`, or make calls shorter"
+    )]
+    PoolTimeout {
+        /// How long the call waited.
+        waited: std::time::Duration,
+        /// The pool's instance limit.
+        max_instances: usize,
+    },
+
     /// A method of [`BlockingSandbox`](crate::BlockingSandbox) was called from
     /// inside an async runtime, where blocking would stall the runtime.
     #[error(

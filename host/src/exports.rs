@@ -14,8 +14,11 @@
 //! and a world-level function by its plain name (`greet`). When two exported
 //! interfaces share a short name, only the longer forms work for them.
 
-use std::collections::HashMap;
+use std::any::TypeId;
 use std::fmt::{self, Write as _};
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
 use wasmtime::component::{Component, ComponentExportIndex};
@@ -100,8 +103,11 @@ impl fmt::Display for ExportFunction {
 pub struct Exports {
     functions: Vec<ExportFunction>,
     indices: Vec<ComponentExportIndex>,
-    by_name: HashMap<String, Lookup>,
+    by_name: FxHashMap<String, Lookup>,
     component_ty: wasmtime::component::types::Component,
+    /// Per function: the Rust parameter and result types that passed the
+    /// type check, so that later calls with the same types skip it.
+    checked: Vec<OnceLock<(TypeId, TypeId)>>,
 }
 
 #[derive(Debug)]
@@ -117,8 +123,9 @@ impl Exports {
         let mut exports = Exports {
             functions: Vec::new(),
             indices: Vec::new(),
-            by_name: HashMap::new(),
+            by_name: FxHashMap::default(),
             component_ty: ty.clone(),
+            checked: Vec::new(),
         };
         let root_types: Vec<(Type, String)> = ty
             .exports(engine)
@@ -155,6 +162,7 @@ impl Exports {
             }
         }
         exports.refresh_short_names();
+        exports.checked = exports.functions.iter().map(|_| OnceLock::new()).collect();
         exports
     }
 
@@ -235,11 +243,6 @@ impl Exports {
         &self.functions
     }
 
-    /// The function at `position` (from [`Exports::position`]).
-    pub(crate) fn entry(&self, position: usize) -> Option<(&ExportFunction, ComponentExportIndex)> {
-        Some((self.functions.get(position)?, *self.indices.get(position)?))
-    }
-
     /// Where the function called `name` is in [`Exports::list`].
     pub(crate) fn position(&self, name: &str) -> Option<usize> {
         match self.by_name.get(name) {
@@ -258,12 +261,47 @@ impl Exports {
         let cx = self.component_ty.instance_type();
         if export.result.is_none() {
             if std::any::TypeId::of::<R>() != std::any::TypeId::of::<()>() {
-                wasmtime::bail!("the function returns nothing");
+                wasmtime::bail!("the function returns nothing; use `()` as the result type");
             }
             export.func_ty.typecheck::<P, ()>(&cx)
         } else {
             export.func_ty.typecheck::<P, (R,)>(&cx)
         }
+    }
+
+    /// Whether `P` and `R` fit the function at `position`: the answer is
+    /// remembered for the first pair of types that fits, so the usual case
+    /// (one function, always called with the same types) checks once.
+    ///
+    /// A `true` answer is what makes `TypedFunc::new_unchecked` sound for
+    /// `(P, (R,))`, or `(P, ())` for a function without a result.
+    #[inline]
+    pub(crate) fn types_fit<P, R>(&self, position: usize) -> wasmtime::Result<()>
+    where
+        P: wasmtime::component::ComponentNamedList + wasmtime::component::Lower,
+        R: wasmtime::component::ComponentType + wasmtime::component::Lift + 'static,
+    {
+        // Lifetimes do not change a type's component-model type, so an id
+        // that ignores them is the right key.
+        let key = (typeid::of::<P>(), typeid::of::<R>());
+        let cell = &self.checked[position];
+        if cell.get() == Some(&key) {
+            return Ok(());
+        }
+        self.typecheck::<P, R>(&self.functions[position])?;
+        let _ = cell.set(key);
+        Ok(())
+    }
+
+    /// The function at `position` and its export index.
+    #[inline]
+    pub(crate) fn at(&self, position: usize) -> (&ExportFunction, ComponentExportIndex) {
+        (&self.functions[position], self.indices[position])
+    }
+
+    /// How many functions there are.
+    pub(crate) fn len(&self) -> usize {
+        self.functions.len()
     }
 
     /// Finds the function called `name`, or explains why there is none.

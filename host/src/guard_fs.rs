@@ -211,7 +211,7 @@ impl HostState {
     ) -> Result<Checked, ErrorCode> {
         let checked = self.check_path_uncounted(base, rel, write, operation, follow);
         if checked.is_err() {
-            self.host_calls += 1;
+            self.count_host_call("wasi");
         }
         checked
     }

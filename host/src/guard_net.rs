@@ -167,7 +167,7 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             );
             if !verdict.allowed {
                 // Refused before reaching WASI, where calls are counted.
-                state.host_calls += 1;
+                state.count_host_call("wasi");
                 return Ok((Err(ErrorCode::AccessDenied),));
             }
             let net = state.net.clone();

@@ -105,7 +105,7 @@ pub fn host_call<R>(
 ) -> wasmtime::Result<R> {
     let name = unversioned(import);
     let state = cx.data_mut();
-    state.host_calls += 1;
+    state.count_host_call(name);
     let verdict = state.policy.check_custom(name);
     let target = format!("{name}#{function}");
     state
@@ -259,7 +259,7 @@ pub(crate) fn add_builtin(linker: &mut Linker<HostState>) -> wasmtime::Result<()
             // Each call may log up to its budget; the rest is dropped, with
             // one notice and one audit event.
             let state = cx.data_mut();
-            state.host_calls += 1;
+            state.count_host_call(unversioned(LOGGING));
             if state.log_budget == 0 {
                 return Ok(());
             }
@@ -313,12 +313,12 @@ pub(crate) fn add_builtin(linker: &mut Linker<HostState>) -> wasmtime::Result<()
     config.func_wrap(
         "get",
         |mut cx: StoreContextMut<'_, HostState>, (key,): (String,)| {
-            cx.data_mut().host_calls += 1;
+            cx.data_mut().count_host_call(unversioned(CONFIG));
             Ok((cx.data().config().get(&key).cloned(),))
         },
     )?;
     config.func_wrap("keys", |mut cx: StoreContextMut<'_, HostState>, (): ()| {
-        cx.data_mut().host_calls += 1;
+        cx.data_mut().count_host_call(unversioned(CONFIG));
         Ok((cx.data().config().keys().cloned().collect::<Vec<String>>(),))
     })?;
 
@@ -326,7 +326,7 @@ pub(crate) fn add_builtin(linker: &mut Linker<HostState>) -> wasmtime::Result<()
     environment.func_wrap(
         "get",
         |mut cx: StoreContextMut<'_, HostState>, (name,): (String,)| {
-            cx.data_mut().host_calls += 1;
+            cx.data_mut().count_host_call(unversioned(ENVIRONMENT));
             let state = cx.data();
             let verdict = state.policy.check_env(&name);
             state.audit.record(
@@ -360,7 +360,7 @@ pub(crate) fn add_builtin(linker: &mut Linker<HostState>) -> wasmtime::Result<()
     process.func_wrap_async(
         "run",
         |mut cx: StoreContextMut<'_, HostState>, (program, args): (String, Vec<String>)| {
-            cx.data_mut().host_calls += 1;
+            cx.data_mut().count_host_call(unversioned(PROCESS));
             let state = cx.data();
             let verdict = if state.policy.source.is_observing() {
                 crate::policy::Verdict::allow("learn mode")
@@ -394,7 +394,7 @@ pub(crate) fn add_environment_audit(linker: &mut Linker<HostState>) -> wasmtime:
         env.func_wrap(
             "get-environment",
             |mut cx: StoreContextMut<'_, HostState>, (): ()| {
-                cx.data_mut().host_calls += 1;
+                cx.data_mut().count_host_call("wasi");
                 let state = cx.data();
                 let names: Vec<&str> = state.environment.iter().map(|(k, _)| k.as_str()).collect();
                 let target = if names.is_empty() {

@@ -41,6 +41,8 @@
 
 mod audit;
 mod blocking;
+mod cache;
+mod call;
 mod deadline;
 mod engine;
 mod error;
@@ -51,6 +53,8 @@ mod host_iface;
 mod limits;
 mod loader;
 mod policy;
+mod pool;
+mod profile;
 mod proxy;
 mod sandbox;
 mod stdio;
@@ -59,14 +63,31 @@ mod values;
 
 pub use crate::audit::{AuditEvent, AuditLog, CallAudit, CapabilityKind, Decision, learn_policy};
 pub use crate::blocking::BlockingSandbox;
-pub use crate::engine::{Engine, EngineConfig, Interruption};
+pub use crate::cache::CacheOutcome;
+pub use crate::engine::{Engine, EngineConfig, Interruption, OptimizationLevel, PoolingConfig};
 pub use crate::error::{BoxError, Error, Result, TrapCode};
 pub use crate::exports::ExportFunction;
 pub use crate::host_iface::HostInterface;
 pub use crate::limits::{CallReport, Limit, ResourceLimits};
 pub use crate::policy::{Capability, ImportCheck, PolicyDiff, PortRange, SecurityPolicy};
+pub use crate::pool::{PoolBuilder, PoolMetrics, SandboxPool};
+pub use crate::profile::{ExportCalls, ProfileConfig, ProfileReport};
 pub use crate::proxy::{PluginHost, PluginType};
 pub use crate::sandbox::{SandboxBuilder, WasmSandbox};
+
+/// Compiles a component (binary or text format) for `engine` and returns a
+/// precompiled artifact that [`SandboxBuilder::precompiled`] loads without
+/// compiling, on an engine with the same settings.
+/// [`SandboxBuilder::precompile`] does the same with the engine a builder
+/// would use.
+///
+/// # Errors
+///
+/// [`Error::InvalidBinary`], [`Error::NotAComponent`] or [`Error::Compile`],
+/// as when loading the plugin.
+pub fn precompile(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> {
+    loader::precompile_source(engine, &loader::Source::Bytes(std::sync::Arc::from(wasm)))
+}
 
 /// Maps a struct or enum to a WIT record, enum or variant; see the guide's
 /// "Types: Rust and WIT" chapter.

@@ -210,7 +210,7 @@ impl fmt::Display for Limit {
             ),
             Limit::Instances { allowed } => write!(
                 f,
-                "instances: the plugin needs more than {allowed} core instances, memories or tables; raise it with `max_instances(..)`"
+                "instances: the plugin needs more than {allowed} core instances, memories or tables; raise it with `max_core_instances(..)`"
             ),
             Limit::Output { size, allowed } => write!(
                 f,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use wasmtime::component::Component;
 
+use crate::cache::{CacheOutcome, CompileCache, load_artifact, precompile};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
@@ -20,13 +21,17 @@ pub(crate) enum Source {
     Path(PathBuf),
     /// Bytes already in memory (binary or text format).
     Bytes(Arc<[u8]>),
+    /// An artifact made by [`precompile`](crate::precompile).
+    Precompiled(PathBuf),
 }
 
 impl Source {
     /// A short description for error messages.
     pub(crate) fn origin(&self) -> String {
         match self {
-            Source::Path(path) => format!("plugin `{}`", path.display()),
+            Source::Path(path) | Source::Precompiled(path) => {
+                format!("plugin `{}`", path.display())
+            }
             Source::Bytes(_) => "the plugin (given as bytes)".to_string(),
         }
     }
@@ -34,7 +39,7 @@ impl Source {
     /// The plugin's name as used in logs: the file stem, or `plugin`.
     pub(crate) fn default_name(&self) -> String {
         match self {
-            Source::Path(path) => path
+            Source::Path(path) | Source::Precompiled(path) => path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "plugin".to_string()),
@@ -44,7 +49,7 @@ impl Source {
 
     fn read(&self) -> Result<Arc<[u8]>> {
         match self {
-            Source::Path(path) => std::fs::read(path)
+            Source::Path(path) | Source::Precompiled(path) => std::fs::read(path)
                 .map(Arc::from)
                 .map_err(|source| Error::Io {
                     path: path.clone(),
@@ -59,12 +64,42 @@ const MAGIC: &[u8; 4] = b"\0asm";
 const CORE_MODULE_VERSION: [u8; 4] = [0x01, 0x00, 0x00, 0x00];
 const COMPONENT_VERSION: [u8; 4] = [0x0d, 0x00, 0x01, 0x00];
 
-/// Reads, checks and compiles a plugin.
-pub(crate) fn compile(engine: &Engine, source: &Source) -> Result<Component> {
+/// Reads, checks and compiles a plugin, through the compile cache when one
+/// is given. Returns what the cache did, if it was used.
+pub(crate) fn compile(
+    engine: &Engine,
+    source: &Source,
+    cache: Option<&CompileCache>,
+) -> Result<(Component, Option<CacheOutcome>)> {
+    let origin = source.origin();
+    let bytes = source.read()?;
+    if let Source::Precompiled(path) = source {
+        return load_artifact(engine.wasmtime(), &bytes)
+            .map(|component| (component, None))
+            .map_err(|e| Error::InvalidArtifact {
+                path: path.clone(),
+                reason: e.to_string(),
+            });
+    }
+    let binary = to_component_binary(&origin, &bytes)?;
+    match cache {
+        Some(cache) => cache
+            .get_or_compile(engine.wasmtime(), &binary)
+            .map(|(component, outcome)| (component, Some(outcome)))
+            .map_err(|e| Error::compile(&origin, e)),
+        None => Component::from_binary(engine.wasmtime(), &binary)
+            .map(|component| (component, None))
+            .map_err(|e| Error::compile(&origin, e)),
+    }
+}
+
+/// Reads, checks and compiles a plugin, and returns it as a precompiled
+/// artifact for [`SandboxBuilder::precompiled`](crate::SandboxBuilder::precompiled).
+pub(crate) fn precompile_source(engine: &Engine, source: &Source) -> Result<Vec<u8>> {
     let origin = source.origin();
     let bytes = source.read()?;
     let binary = to_component_binary(&origin, &bytes)?;
-    Component::from_binary(engine.wasmtime(), &binary).map_err(|e| Error::compile(&origin, e))
+    precompile(engine.wasmtime(), &binary).map_err(|e| Error::compile(&origin, e))
 }
 
 /// Returns the binary encoding of a component, or the error that explains

@@ -916,6 +916,9 @@ impl Compiled {
         host_env: impl Iterator<Item = (String, String)>,
     ) -> Vec<(String, String)> {
         let mut out = Vec::new();
+        if !self.can_read_env() {
+            return out;
+        }
         let host: Vec<(String, String)> = host_env.collect();
         for v in &self.env {
             match v.split_once('=') {

@@ -139,7 +139,7 @@ impl<'a> InterfaceCheck<'a> {
                 }
             }
             Ok((export, index)) => {
-                if let Err(e) = self.exports.typecheck::<P, R>(export) {
+                if let Err(e) = self.exports.types_fit::<P, R>(export.position()) {
                     self.problems.push(format!(
                         "`{function}` has the signature `{}` in the plugin, but the trait needs `{wit}` ({e})",
                         export.signature()

@@ -1,30 +1,28 @@
 //! [`WasmSandbox`]: one plugin, loaded once, called with typed values.
 
-use std::any::{Any, TypeId};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Mutex, MutexGuard};
-use wasmtime::component::{
-    ComponentExportIndex, ComponentNamedList, ComponentType, Func, Lift, Linker, Lower, Val,
-};
+use futures_util::lock::{Mutex, MutexGuard};
+use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Linker, Lower, Val};
 
 use crate::audit::{AuditConfig, AuditLog, AuditSink, CallAudit, CapabilityKind, Decision};
 use crate::blocking::BlockingSandbox;
-use crate::deadline::{Elapsed, with_deadline};
-use crate::engine::{Engine, EngineConfig, Interruption};
+use crate::cache::{CacheOutcome, CompileCache};
+use crate::call::typed_call;
+use crate::engine::{Engine, EngineConfig, Interruption, OptimizationLevel, PoolingConfig};
 use crate::error::{Error, Result};
 use crate::exports::{ExportFunction, Exports};
 use crate::host_iface::{self, HostInterface};
-use crate::limits::{CallReport, Effective, Limit, ResourceLimits};
+use crate::limits::{CallReport, Effective, ResourceLimits};
 use crate::loader::{self, Source};
 use crate::policy::{Compiled, ImportCheck, SecurityPolicy};
-use crate::proxy::{ExportHandle, type_names};
+use crate::profile::{ProfileConfig, ProfileReport, Profiler};
+use crate::proxy::ExportHandle;
 use crate::store::{HostState, InstanceSetup, Live};
-use crate::values;
 
 /// Builds a [`WasmSandbox`]; created by [`WasmSandbox::builder`].
 ///
@@ -53,6 +51,24 @@ pub struct SandboxBuilder {
     audit: AuditConfig,
     limits: ResourceLimits,
     engine_config: Option<EngineConfig>,
+    optimization: Option<OptimizationLevel>,
+    parallel_compilation: Option<bool>,
+    pooling: Option<bool>,
+    cache: CacheSetting,
+    fresh_instance_per_call: bool,
+    profile: Option<ProfileConfig>,
+}
+
+/// Where compiled components are cached.
+#[derive(Clone, Debug, Default)]
+enum CacheSetting {
+    /// [`CompileCache::default_dir`].
+    #[default]
+    Default,
+    /// No cache.
+    Off,
+    /// A directory chosen by the user.
+    Dir(PathBuf),
 }
 
 impl SandboxBuilder {
@@ -71,6 +87,24 @@ impl SandboxBuilder {
     /// Replaces any earlier `source` or `bytes`.
     pub fn bytes(mut self, bytes: impl Into<Vec<u8>>) -> Self {
         self.source = Some(Source::Bytes(Arc::from(bytes.into())));
+        self
+    }
+
+    /// Loads a plugin precompiled by [`precompile`](crate::precompile) (or
+    /// the CLI's `precompile` command): no compilation at all, which makes
+    /// the first start of a process fast.
+    ///
+    /// The artifact is checked before use: its header, length and checksum,
+    /// and that it was made by this version of wasm-sandbox with the same
+    /// engine settings ([`Error::InvalidArtifact`] says which check failed).
+    /// These checks catch accidents, not attackers: an artifact is machine
+    /// code that runs as is, so **only load artifacts this host made**, from
+    /// a place only the host's own user can write to, exactly as you would
+    /// treat the host's own binary.
+    ///
+    /// Replaces any earlier `source` or `bytes`.
+    pub fn precompiled(mut self, path: impl Into<PathBuf>) -> Self {
+        self.source = Some(Source::Precompiled(path.into()));
         self
     }
 
@@ -169,7 +203,7 @@ impl SandboxBuilder {
     /// 2 tables.
     ///
     /// By default 100.
-    pub fn max_instances(mut self, count: usize) -> Self {
+    pub fn max_core_instances(mut self, count: usize) -> Self {
         self.limits.instances = Some(count);
         self
     }
@@ -207,6 +241,98 @@ impl SandboxBuilder {
     /// the default settings plus [`max_stack`](Self::max_stack).
     pub fn engine_config(mut self, config: EngineConfig) -> Self {
         self.engine_config = Some(config);
+        self
+    }
+
+    /// How much Cranelift optimises the plugin's code (see
+    /// [`OptimizationLevel`]).
+    ///
+    /// By default [`OptimizationLevel::Speed`].
+    pub fn optimization_level(mut self, level: OptimizationLevel) -> Self {
+        self.optimization = Some(level);
+        self
+    }
+
+    /// Compiles the plugin's functions on several threads.
+    ///
+    /// By default on.
+    pub fn parallel_compilation(mut self, enable: bool) -> Self {
+        self.parallel_compilation = Some(enable);
+        self
+    }
+
+    /// Runs the plugin on an engine with wasmtime's pooling allocator:
+    /// memories, tables and fiber stacks come from slots reserved up front,
+    /// and linear memories are reset with copy-on-write images, which makes
+    /// every new instance cheaper. The slots are sized from this sandbox's
+    /// limits ([`memory_limit`](Self::memory_limit),
+    /// [`table_elements`](Self::table_elements)) with room for 1000 live
+    /// instances (or a pool's `max_instances`, if larger); see
+    /// [`PoolingConfig`]. Worth it when instances are created often: with
+    /// [`fresh_instance_per_call`](Self::fresh_instance_per_call) and in a
+    /// [`SandboxPool`](crate::SandboxPool).
+    ///
+    /// By default off: the plain allocator costs nothing until an instance
+    /// is created, and a sandbox that reuses its instance rarely creates one.
+    pub fn pooling_allocator(mut self, enable: bool) -> Self {
+        self.pooling = Some(enable);
+        self
+    }
+
+    /// Gives every call a fresh instance, discarded when the call ends: no
+    /// state survives from one call to the next (serverless-style
+    /// isolation, as for request handling). The component is compiled and
+    /// linked once; only instantiation is repeated. Combine with
+    /// [`pooling_allocator`](Self::pooling_allocator) to make that cheap.
+    ///
+    /// By default off: the instance, and the plugin's state in it, lives
+    /// from one call to the next.
+    pub fn fresh_instance_per_call(mut self, enable: bool) -> Self {
+        self.fresh_instance_per_call = enable;
+        self
+    }
+
+    /// Caches compiled plugins on disk, so that the next process that loads
+    /// the same plugin with the same engine settings skips compilation.
+    /// Entries are keyed by the SHA-256 of the plugin and the engine's
+    /// settings; a damaged or foreign entry is detected and replaced; the
+    /// directory is kept under 512 MiB (least recently used first).
+    ///
+    /// By default on, in `$WASM_SANDBOX_CACHE_DIR`, else
+    /// `$XDG_CACHE_HOME/wasm-sandbox`, else `~/.cache/wasm-sandbox`. The
+    /// directory is created private to the user (mode `0700`) and not used
+    /// if others can write to it; any problem with the cache only means the
+    /// plugin is compiled (see [`WasmSandbox::cache_outcome`]).
+    pub fn enable_cache(mut self, enable: bool) -> Self {
+        self.cache = if enable {
+            match self.cache {
+                CacheSetting::Dir(dir) => CacheSetting::Dir(dir),
+                _ => CacheSetting::Default,
+            }
+        } else {
+            CacheSetting::Off
+        };
+        self
+    }
+
+    /// Caches compiled plugins in `dir` (and turns the cache on); see
+    /// [`enable_cache`](Self::enable_cache).
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache = CacheSetting::Dir(dir.into());
+        self
+    }
+
+    /// Profiles the plugin: counts calls, guest time, peak memory and host
+    /// calls per interface ([`WasmSandbox::profile_report`]), and with an
+    /// [`output`](ProfileConfig::output) samples the guest's stack every
+    /// 10 ms (the deadline tick) into a profile the
+    /// [Firefox Profiler](https://profiler.firefox.com) opens. Sampling needs
+    /// epoch interruption, the default; it is refused with a fuel budget.
+    ///
+    /// By default off. Profiling adds a clock read and a lock to every
+    /// call: use it to investigate, not in production.
+    pub fn profiler(mut self, config: ProfileConfig) -> Self {
+        self.profile = Some(config);
         self
     }
 
@@ -270,7 +396,7 @@ impl SandboxBuilder {
     ///   the policy can never allow and the policy's import check is
     ///   [`ImportCheck::Deny`].
     pub async fn build(self) -> Result<WasmSandbox> {
-        let prepared = self.prepare_async().await?;
+        let prepared = self.prepare_async(1).await?;
         WasmSandbox::start(prepared).await
     }
 
@@ -286,33 +412,51 @@ impl SandboxBuilder {
         BlockingSandbox::build(self)
     }
 
-    async fn prepare_async(self) -> Result<Prepared> {
+    pub(crate) async fn prepare_async(self, instances_hint: usize) -> Result<Prepared> {
         if tokio::runtime::Handle::try_current().is_ok() {
             // Compiling takes from milliseconds to seconds: keep it off the
             // async worker threads.
-            match tokio::task::spawn_blocking(move || self.prepare()).await {
+            match tokio::task::spawn_blocking(move || self.prepare(instances_hint)).await {
                 Ok(result) => result,
                 Err(join) => Err(Error::Config {
                     detail: format!("the compilation task did not finish: {join}"),
                 }),
             }
         } else {
-            self.prepare()
+            self.prepare(instances_hint)
         }
     }
 
-    fn prepare(self) -> Result<Prepared> {
-        let source = self.source.ok_or_else(|| Error::Config {
-            detail: "no plugin given: call `.source(path)` or `.bytes(..)` on the builder"
-                .to_string(),
-        })?;
+    /// The limits in force: the builder's, then the policy's, then defaults.
+    fn limits(&self) -> (ResourceLimits, Effective) {
         let limits = match self.policy.limits() {
             Some(from_policy) => self.limits.or(from_policy),
             None => self.limits.clone(),
         };
         let effective = limits.resolve();
-        let engine = match self.engine {
-            Some(engine) => engine,
+        (limits, effective)
+    }
+
+    /// The engine this builder's sandbox runs on.
+    fn resolve_engine(
+        &self,
+        limits: &ResourceLimits,
+        effective: &Effective,
+        instances_hint: usize,
+    ) -> Result<Engine> {
+        let knobs = self.optimization.is_some()
+            || self.parallel_compilation.is_some()
+            || self.pooling.is_some();
+        let engine = match &self.engine {
+            Some(_) if knobs => {
+                return Err(Error::Config {
+                    detail: "`optimization_level`, `parallel_compilation` and `pooling_allocator` \
+                             configure the engine, but an engine was given with `.engine(..)`; \
+                             set them on its `EngineConfig` instead"
+                        .to_string(),
+                });
+            }
+            Some(engine) => engine.clone(),
             None => {
                 let mut config = self.engine_config.clone().unwrap_or_default();
                 if limits.max_stack.is_some() {
@@ -323,9 +467,64 @@ impl SandboxBuilder {
                 if effective.fuel.is_some() && self.engine_config.is_none() {
                     config.interruption(Interruption::Fuel);
                 }
+                if let Some(level) = self.optimization {
+                    config.optimization_level(level);
+                }
+                if let Some(parallel) = self.parallel_compilation {
+                    config.parallel_compilation(parallel);
+                }
+                match self.pooling {
+                    Some(true) => {
+                        config.pooling(Some(PoolingConfig {
+                            instances: PoolingConfig::default()
+                                .instances
+                                .max(u32::try_from(instances_hint).unwrap_or(u32::MAX)),
+                            max_memory: effective.memory,
+                            table_elements: effective.table_elements,
+                            ..PoolingConfig::default()
+                        }));
+                    }
+                    Some(false) => {
+                        config.pooling(None);
+                    }
+                    None => {}
+                }
                 Engine::for_config(&config)?
             }
         };
+        Ok(engine)
+    }
+
+    /// Compiles the plugin for the engine [`build`](Self::build) would use,
+    /// and returns it as a precompiled artifact for
+    /// [`precompiled`](Self::precompiled). Write it to a file only the
+    /// host's user can change.
+    ///
+    /// ```no_run
+    /// # fn run() -> wasm_sandbox::Result<()> {
+    /// use wasm_sandbox::WasmSandbox;
+    ///
+    /// let artifact = WasmSandbox::builder().source("plugins/greeter.wasm").precompile()?;
+    /// std::fs::write("plugins/greeter.cwasm", artifact).expect("write the artifact");
+    /// // Later, in another process, with the same builder settings:
+    /// let builder = WasmSandbox::builder().precompiled("plugins/greeter.cwasm");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build) for reading and compiling the plugin.
+    pub fn precompile(self) -> Result<Vec<u8>> {
+        let (limits, effective) = self.limits();
+        let engine = self.resolve_engine(&limits, &effective, 1)?;
+        let source = self.source.as_ref().ok_or_else(no_source)?;
+        loader::precompile_source(&engine, source)
+    }
+
+    fn prepare(self, instances_hint: usize) -> Result<Prepared> {
+        let (limits, effective) = self.limits();
+        let engine = self.resolve_engine(&limits, &effective, instances_hint)?;
+        let source = self.source.clone().ok_or_else(no_source)?;
         if effective.fuel.is_some() && engine.config().get_interruption() != Interruption::Fuel {
             return Err(Error::Config {
                 detail: "a fuel budget needs an engine with `Interruption::Fuel`; \
@@ -342,7 +541,18 @@ impl SandboxBuilder {
         let name: Arc<str> = self.name.unwrap_or_else(|| source.default_name()).into();
         let policy = Arc::new(Compiled::new(&self.policy)?);
         let audit = Arc::new(AuditSink::new(name.clone(), &self.audit)?);
-        let component = loader::compile(&engine, &source)?;
+        let cache = match &self.cache {
+            CacheSetting::Off => None,
+            CacheSetting::Default => Some(CompileCache::new(
+                CompileCache::default_dir(),
+                CompileCache::DEFAULT_MAX_BYTES,
+            )),
+            CacheSetting::Dir(dir) => Some(CompileCache::new(
+                dir.clone(),
+                CompileCache::DEFAULT_MAX_BYTES,
+            )),
+        };
+        let (component, cache_outcome) = loader::compile(&engine, &source, cache.as_ref())?;
         let mut linker = Linker::<HostState>::new(engine.wasmtime());
         let link = |e: wasmtime::Error| Error::Config {
             detail: format!("could not link the host's interfaces: {e:#}"),
@@ -364,14 +574,40 @@ impl SandboxBuilder {
         }
         let pre = linker.instantiate_pre(&component).map_err(Error::link)?;
         check_imports(&component, &policy, &audit)?;
+        let uses_preopens = component
+            .component_type()
+            .imports(engine.wasmtime())
+            .any(|(name, _)| name.starts_with("wasi:filesystem/preopens"));
         let exports = Exports::new(&component);
-        audit.set_export_names(
-            exports
-                .list()
-                .iter()
-                .map(|e| e.name().to_string())
-                .collect(),
-        );
+        let export_names: Vec<String> = exports
+            .list()
+            .iter()
+            .map(|e| e.name().to_string())
+            .collect();
+        audit.set_export_names(export_names.clone());
+        let profile = match &self.profile {
+            None => None,
+            Some(config) => {
+                if config.output.is_some()
+                    && engine.config().get_interruption() != Interruption::Epoch
+                {
+                    return Err(Error::Config {
+                        detail: "sampling a profile needs epoch interruption, and this sandbox's \
+                                 engine uses fuel; drop the fuel budget (or the \
+                                 `Interruption::Fuel` engine setting) while profiling, or profile \
+                                 without an output file for the counters only"
+                            .to_string(),
+                    });
+                }
+                Some(Arc::new(Profiler::new(
+                    config,
+                    &name,
+                    engine.wasmtime(),
+                    &component,
+                    export_names,
+                )?))
+            }
+        };
         Ok(Prepared {
             setup: InstanceSetup {
                 engine,
@@ -381,9 +617,20 @@ impl SandboxBuilder {
                 policy,
                 audit,
                 limits: effective,
+                profile,
+                uses_preopens,
             },
             exports,
+            cache_outcome,
+            fresh_instance_per_call: self.fresh_instance_per_call,
         })
+    }
+}
+
+fn no_source() -> Error {
+    Error::Config {
+        detail: "no plugin given: call `.source(path)`, `.bytes(..)` or `.precompiled(path)` on the builder"
+            .to_string(),
     }
 }
 
@@ -461,8 +708,10 @@ fn check_imports(
 
 /// A compiled and linked plugin, not yet instantiated.
 pub(crate) struct Prepared {
-    setup: InstanceSetup,
-    exports: Exports,
+    pub(crate) setup: InstanceSetup,
+    pub(crate) exports: Exports,
+    pub(crate) cache_outcome: Option<CacheOutcome>,
+    pub(crate) fresh_instance_per_call: bool,
 }
 
 /// One plugin, compiled and linked once, with a live instance to call.
@@ -491,6 +740,8 @@ struct Shared {
     setup: InstanceSetup,
     exports: Exports,
     instances_created: AtomicU64,
+    cache_outcome: Option<CacheOutcome>,
+    fresh_instance_per_call: bool,
 }
 
 impl std::fmt::Debug for WasmSandbox {
@@ -517,12 +768,42 @@ impl WasmSandbox {
             setup: prepared.setup,
             exports: prepared.exports,
             instances_created: AtomicU64::new(0),
+            cache_outcome: prepared.cache_outcome,
+            fresh_instance_per_call: prepared.fresh_instance_per_call,
         });
         let live = shared.instantiate().await?;
         Ok(WasmSandbox {
             shared,
             live: Mutex::new(Some(live)),
         })
+    }
+
+    /// What the compile cache did when this sandbox was built: `None` when
+    /// the cache is off or the plugin was [precompiled](SandboxBuilder::precompiled).
+    pub fn cache_outcome(&self) -> Option<&CacheOutcome> {
+        self.shared.cache_outcome.as_ref()
+    }
+
+    /// What the [profiler](SandboxBuilder::profiler) counted so far: guest
+    /// time, peak memory, calls per export, host calls per interface.
+    /// `None` when profiling is off.
+    pub fn profile_report(&self) -> Option<ProfileReport> {
+        self.shared.setup.profile.as_ref().map(|p| p.report())
+    }
+
+    /// Writes the stack samples taken since the last write to the
+    /// profiler's [`output`](ProfileConfig::output) file (Firefox Profiler
+    /// JSON) and returns its path; `None` without an output. The samples
+    /// not yet written are also written when the sandbox is dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if the file cannot be written.
+    pub fn write_profile(&self) -> Result<Option<PathBuf>> {
+        match &self.shared.setup.profile {
+            Some(profile) => profile.write(),
+            None => Ok(None),
+        }
     }
 
     /// The plugin's name, as used in logs (see [`SandboxBuilder::name`]).
@@ -583,6 +864,8 @@ impl WasmSandbox {
     /// `bool`, integers, `f32`/`f64`, `char`, `String`/`&str`, `Vec<T>`/`&[T]`,
     /// `Option<T>`, `Result<T, E>`, tuples, and records/variants/enums/flags
     /// declared with wasmtime's `ComponentType`, `Lift` and `Lower` derives.
+    /// The types are checked against the WIT signature on the first call
+    /// with them; later calls with the same types skip the check.
     ///
     /// `name` is a world-level function (`"greet"`) or a function of an
     /// exported interface in any of these forms:
@@ -603,15 +886,33 @@ impl WasmSandbox {
     ///   signature; nothing runs, and the instance stays as it was.
     /// - [`Error::Trap`] if the guest traps; the next call gets a fresh
     ///   instance.
+    /// - [`Error::ResourceLimitExceeded`] if the call hits a resource limit;
+    ///   the next call gets a fresh instance.
+    /// - [`Error::SecurityViolation`] if the plugin calls a host interface
+    ///   the policy does not grant.
     /// - [`Error::Instantiate`] if a fresh instance was needed and could not
     ///   be started.
+    #[inline]
     pub async fn call<Params, R>(&self, name: &str, params: Params) -> Result<R>
     where
         Params: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
-        let (export, index) = self.shared.exports.resolve(name)?;
-        self.call_resolved(export, index, params).await
+        let position = self.shared.exports.resolve(name)?.0.position();
+        let mut guard = self.live().await?;
+        let live = guard.as_mut().ok_or_else(lost_instance)?;
+        let result = typed_call!(
+            live,
+            &self.shared.setup,
+            &self.shared.exports,
+            position,
+            params,
+            Params,
+            R,
+            None
+        );
+        self.after_call(&mut guard);
+        result
     }
 
     /// Like [`call`](Self::call), and also returns exactly the audit events
@@ -639,17 +940,29 @@ impl WasmSandbox {
         Params: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
-        let (export, index) = self.shared.exports.resolve(name)?;
+        let position = self.shared.exports.resolve(name)?.0.position();
         let audit = &self.shared.setup.audit;
         // Calls are serialised by the instance lock; capture inside it.
         let mut guard = self.live().await?;
+        let live = guard.as_mut().ok_or_else(lost_instance)?;
         audit.start_capture();
-        let result = self.call_locked(&mut guard, export, index, params).await;
+        let result = typed_call!(
+            live,
+            &self.shared.setup,
+            &self.shared.exports,
+            position,
+            params,
+            Params,
+            R,
+            None
+        );
         let events = audit.finish_capture();
+        self.after_call(&mut guard);
         result.map(|r| (r, events))
     }
 
     /// Calls an export resolved when a typed proxy was loaded.
+    #[inline]
     pub(crate) async fn call_handle<Params, R>(
         &self,
         handle: &ExportHandle,
@@ -659,189 +972,21 @@ impl WasmSandbox {
         Params: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
-        let Some((export, index)) = self.shared.exports.entry(handle.position) else {
-            return Err(Error::Config {
-                detail: "this proxy was loaded from a different sandbox; load it from this one"
-                    .to_string(),
-            });
-        };
-        if handle.index != Some(index) {
-            return Err(Error::Config {
-                detail: "this proxy was loaded from a different sandbox; load it from this one"
-                    .to_string(),
-            });
-        }
-        self.call_resolved(export, index, params).await
-    }
-
-    async fn call_resolved<Params, R>(
-        &self,
-        export: &ExportFunction,
-        index: ComponentExportIndex,
-        params: Params,
-    ) -> Result<R>
-    where
-        Params: ComponentNamedList + Lower + Send + Sync,
-        R: ComponentType + Lift + Send + Sync + 'static,
-    {
+        check_handle(&self.shared.exports, handle)?;
         let mut guard = self.live().await?;
-        self.call_locked(&mut guard, export, index, params).await
-    }
-
-    async fn call_locked<Params, R>(
-        &self,
-        guard: &mut MutexGuard<'_, Option<Live>>,
-        export: &ExportFunction,
-        index: ComponentExportIndex,
-        params: Params,
-    ) -> Result<R>
-    where
-        Params: ComponentNamedList + Lower + Send + Sync,
-        R: ComponentType + Lift + Send + Sync + 'static,
-    {
-        self.call_measured(guard, export, index, params, None).await
-    }
-
-    /// Runs one call on the live instance: under its deadline and fuel
-    /// budget, with audit context, and, when `report` is given, filling it.
-    async fn call_measured<Params, R>(
-        &self,
-        guard: &mut MutexGuard<'_, Option<Live>>,
-        export: &ExportFunction,
-        index: ComponentExportIndex,
-        params: Params,
-        report: Option<&mut CallReport>,
-    ) -> Result<R>
-    where
-        Params: ComponentNamedList + Lower + Send + Sync,
-        R: ComponentType + Lift + Send + Sync + 'static,
-    {
-        let setup = &self.shared.setup;
-        let limits = &setup.limits;
         let live = guard.as_mut().ok_or_else(lost_instance)?;
-        let func = get_func(live, export, index)?;
-        let no_result = export.result().is_none();
-        if no_result && TypeId::of::<R>() != TypeId::of::<()>() {
-            return Err(mismatch::<Params, R>(
-                export,
-                Some("the function returns nothing; use `()` as the result type".to_string()),
-            ));
-        }
-        // Type-check before anything runs: a mismatch leaves the instance
-        // untouched.
-        if no_result {
-            let typed = func
-                .typed::<Params, ()>(&live.store)
-                .map_err(|e| mismatch::<Params, R>(export, Some(explain_typecheck(&e))))?;
-            let start = self.begin(live, export, report.is_some());
-            let out = match with_deadline(
-                typed.call_async(&mut live.store, params),
-                start,
-                limits.timeout,
-            )
-            .await
-            {
-                Ok(Ok(())) => {
-                    let unit: Box<dyn Any> = Box::new(());
-                    unit.downcast::<R>()
-                        .map(|r| *r)
-                        .map_err(|_| mismatch::<Params, R>(export, None))
-                }
-                Ok(Err(e)) => Err(Error::from_call_limited(
-                    export.name(),
-                    e,
-                    live.stderr.take_recent(),
-                    limits,
-                )),
-                Err(Elapsed) => Err(Error::ResourceLimitExceeded(Limit::Time {
-                    deadline: limits.timeout,
-                })),
-            };
-            self.finish(live, start, &out, report);
-            out
-        } else {
-            let typed = func
-                .typed::<Params, (R,)>(&live.store)
-                .map_err(|e| mismatch::<Params, R>(export, Some(explain_typecheck(&e))))?;
-            let start = self.begin(live, export, report.is_some());
-            let out = match with_deadline(
-                typed.call_async(&mut live.store, params),
-                start,
-                limits.timeout,
-            )
-            .await
-            {
-                Ok(Ok((r,))) => Ok(r),
-                Ok(Err(e)) => Err(Error::from_call_limited(
-                    export.name(),
-                    e,
-                    live.stderr.take_recent(),
-                    limits,
-                )),
-                Err(Elapsed) => Err(Error::ResourceLimitExceeded(Limit::Time {
-                    deadline: limits.timeout,
-                })),
-            };
-            self.finish(live, start, &out, report);
-            out
-        }
-    }
-
-    /// Prepares the instance for a call and returns the call's start time.
-    #[inline]
-    fn begin(&self, live: &mut Live, export: &ExportFunction, measuring: bool) -> Instant {
-        let setup = &self.shared.setup;
-        // Set while the call runs; cleared by `finish` on success. A call
-        // whose future is dropped never clears it.
-        live.poisoned = true;
-        live.stderr.start_call();
-        let state = live.store.data_mut();
-        state.log_budget = state.log_limit;
-        if measuring {
-            state.host_calls = 0;
-            state.limiter.reset_peak();
-        }
-        if let Some(budget) = setup.limits.fuel {
-            let _ = live.store.set_fuel(budget);
-        }
-        // The position names the call in audit events.
-        setup.audit.begin_call(export.position());
-        Instant::now()
-    }
-
-    /// Records the outcome of a call: clears poisoning on success, audits a
-    /// limit hit, fills the report.
-    fn finish<R>(
-        &self,
-        live: &mut Live,
-        start: Instant,
-        out: &Result<R>,
-        report: Option<&mut CallReport>,
-    ) {
-        let setup = &self.shared.setup;
-        setup.audit.end_call();
-        match out {
-            Ok(_) => live.poisoned = false,
-            Err(Error::ResourceLimitExceeded(limit)) => {
-                setup.audit.record(
-                    crate::audit::CapabilityKind::Limit,
-                    "limit",
-                    limit.name().to_string(),
-                    &crate::policy::Verdict::deny(limit.to_string()),
-                );
-            }
-            Err(_) => {}
-        }
-        if let Some(report) = report {
-            report.wall_time = start.elapsed();
-            report.fuel_consumed = setup
-                .limits
-                .fuel
-                .map(|budget| budget.saturating_sub(live.store.get_fuel().unwrap_or(0)));
-            let state = live.store.data();
-            report.peak_memory = state.limiter.peak;
-            report.host_calls = state.host_calls;
-        }
+        let result = typed_call!(
+            live,
+            &self.shared.setup,
+            &self.shared.exports,
+            handle.position,
+            params,
+            Params,
+            R,
+            None
+        );
+        self.after_call(&mut guard);
+        result
     }
 
     #[doc(hidden)]
@@ -858,75 +1003,24 @@ impl WasmSandbox {
     ///
     /// As [`call`](Self::call); [`Error::TypeMismatch`] names the first
     /// argument whose value does not fit, for example
-    /// `argument `b`: expected u32, got s32`.
+    /// `argument `b`: expected u32, got s32`. A result larger than
+    /// [`max_output`](SandboxBuilder::max_output) is
+    /// `Limit::Output` (and the instance is kept).
     pub async fn call_dynamic(&self, name: &str, params: &[Val]) -> Result<Vec<Val>> {
-        let (export, index) = self.shared.exports.resolve(name)?;
-        if params.len() != export.params().len() {
-            return Err(Error::TypeMismatch {
-                function: export.name().to_string(),
-                expected: export.signature().to_string(),
-                given: format!("{} argument(s)", params.len()),
-                detail: Some(format!("it takes {}", export.params().len())),
-            });
-        }
-        for ((pname, ty), val) in export.params().zip(params) {
-            values::check(val, ty, &format!("argument `{pname}`")).map_err(|detail| {
-                Error::TypeMismatch {
-                    function: export.name().to_string(),
-                    expected: export.signature().to_string(),
-                    given: format!(
-                        "({})",
-                        params
-                            .iter()
-                            .map(values::val_kind)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    detail: Some(detail),
-                }
-            })?;
-        }
-        let mut results = vec![values::placeholder(); usize::from(export.result().is_some())];
+        let export = self.shared.exports.resolve(name)?.0;
+        crate::call::check_dynamic(export, params)?;
         let mut guard = self.live().await?;
         let live = guard.as_mut().ok_or_else(lost_instance)?;
-        let func = get_func(live, export, index)?;
-        let setup = &self.shared.setup;
-        let limits = &setup.limits;
-        let start = self.begin(live, export, false);
-        let out = match with_deadline(
-            func.call_async(&mut live.store, params, &mut results),
-            start,
-            limits.timeout,
-        )
-        .await
-        {
-            Ok(Ok(())) => {
-                let size: usize = results.iter().map(values::size_of).sum();
-                if size > limits.max_output {
-                    Err(Error::ResourceLimitExceeded(Limit::Output {
-                        size,
-                        allowed: limits.max_output,
-                    }))
-                } else {
-                    Ok(())
-                }
-            }
-            Ok(Err(e)) => Err(Error::from_call_limited(
-                export.name(),
-                e,
-                live.stderr.take_recent(),
-                limits,
-            )),
-            Err(Elapsed) => Err(Error::ResourceLimitExceeded(Limit::Time {
-                deadline: limits.timeout,
-            })),
-        };
-        self.finish(live, start, &out, None);
-        // An oversized result leaves the instance usable.
-        if let Err(Error::ResourceLimitExceeded(Limit::Output { .. })) = &out {
-            live.poisoned = false;
-        }
-        out.map(|()| results)
+        let result = live
+            .call_dynamic(
+                &self.shared.setup,
+                &self.shared.exports,
+                export.position(),
+                params,
+            )
+            .await;
+        self.after_call(&mut guard);
+        result
     }
 
     /// Like [`call`](Self::call), and also returns what the call consumed:
@@ -952,13 +1046,24 @@ impl WasmSandbox {
         Params: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
-        let (export, index) = self.shared.exports.resolve(name)?;
+        let position = self.shared.exports.resolve(name)?.0.position();
         let start = Instant::now();
         let mut guard = self.live().await?;
+        let live = guard.as_mut().ok_or_else(lost_instance)?;
         let mut report = CallReport::default();
-        let r = self
-            .call_measured(&mut guard, export, index, params, Some(&mut report))
-            .await?;
+        let result = typed_call!(
+            live,
+            &self.shared.setup,
+            &self.shared.exports,
+            position,
+            params,
+            Params,
+            R,
+            Some(&mut report)
+        );
+        self.after_call(&mut guard);
+        let r = result?;
+        // Include the wait for the instance.
         report.wall_time = start.elapsed();
         Ok((r, report))
     }
@@ -978,13 +1083,23 @@ impl WasmSandbox {
         Ok(())
     }
 
+    /// With a fresh instance per call, drops the instance that ran the call.
+    #[inline]
+    fn after_call(&self, guard: &mut MutexGuard<'_, Option<Live>>) {
+        if self.shared.fresh_instance_per_call {
+            **guard = None;
+        }
+    }
+
     /// Locks the instance, replacing it first if it is missing or poisoned.
+    #[inline]
     async fn live(&self) -> Result<MutexGuard<'_, Option<Live>>> {
         let mut guard = self.live.lock().await;
-        let usable = matches!(&*guard, Some(live) if !live.poisoned);
-        if !usable {
+        if !matches!(&*guard, Some(live) if !live.poisoned) {
+            // Boxed: instantiation is a large future, and keeping it out of
+            // line keeps every call's future small.
             *guard = None;
-            *guard = Some(self.shared.instantiate().await?);
+            *guard = Some(Box::pin(self.shared.instantiate()).await?);
         }
         Ok(guard)
     }
@@ -992,20 +1107,22 @@ impl WasmSandbox {
 
 impl Shared {
     async fn instantiate(&self) -> Result<Live> {
-        let live = Live::new(&self.setup).await?;
+        let live = Live::new(&self.setup, self.setup.audit.clone()).await?;
         self.instances_created.fetch_add(1, Ordering::Relaxed);
         Ok(live)
     }
 }
 
-fn get_func(live: &mut Live, export: &ExportFunction, index: ComponentExportIndex) -> Result<Func> {
-    live.instance
-        .get_func(&mut live.store, index)
-        .ok_or_else(|| Error::ExportNotFound {
-            name: export.name().to_string(),
-            suggestions: Vec::new(),
-            available: 0,
+/// Checks that a proxy's handle belongs to these exports.
+pub(crate) fn check_handle(exports: &Exports, handle: &ExportHandle) -> Result<()> {
+    if handle.position < exports.len() && handle.index == Some(exports.at(handle.position).1) {
+        Ok(())
+    } else {
+        Err(Error::Config {
+            detail: "this proxy was loaded from a different sandbox; load it from this one"
+                .to_string(),
         })
+    }
 }
 
 fn lost_instance() -> Error {
@@ -1013,33 +1130,5 @@ fn lost_instance() -> Error {
         detail:
             "the sandbox has no instance (a previous instantiation failed); call again to retry"
                 .to_string(),
-    }
-}
-
-/// Rephrases wasmtime's type-check error from the caller's side: wasmtime
-/// says "expected `s64` found `u32`", meaning the Rust type is an `s64` and the
-/// plugin's is a `u32`.
-fn explain_typecheck(err: &wasmtime::Error) -> String {
-    let text = format!("{err:#}");
-    let rephrased = (|| {
-        let start = text.find("expected `")?;
-        let rest = &text[start + "expected `".len()..];
-        let (ours, rest) = rest.split_once('`')?;
-        let rest = rest.strip_prefix(" found `")?;
-        let (theirs, tail) = rest.split_once('`')?;
-        Some(format!(
-            "{}the Rust type is `{ours}` where the plugin has `{theirs}`{tail}",
-            &text[..start]
-        ))
-    })();
-    rephrased.unwrap_or(text)
-}
-
-fn mismatch<Params, R>(export: &ExportFunction, detail: Option<String>) -> Error {
-    Error::TypeMismatch {
-        function: export.name().to_string(),
-        expected: export.signature().to_string(),
-        given: type_names::<Params, R>(),
-        detail,
     }
 }

@@ -67,7 +67,10 @@ impl GuestStderr {
     /// Forgets the lines of the previous call and refills its output budget.
     #[inline]
     pub(crate) fn start_call(&self) {
-        if self.dirty.swap(false, Ordering::Relaxed) {
+        // A plain load first: most calls write nothing, and a swap would be
+        // a locked instruction on every call.
+        if self.dirty.load(Ordering::Relaxed) {
+            self.dirty.store(false, Ordering::Relaxed);
             let mut state = self.lock();
             state.recent.clear();
             state.budget = state.limit;

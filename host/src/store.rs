@@ -15,6 +15,7 @@ use crate::guard_fs::FsState;
 use crate::guard_net::NetState;
 use crate::limits::{Effective, Limit, LimitHit, Limiter};
 use crate::policy::Compiled;
+use crate::profile::Profiler;
 use crate::stdio::GuestStderr;
 
 /// The data of a plugin's `Store`.
@@ -43,6 +44,8 @@ pub struct HostState {
     /// Bytes of log output the current call may still write.
     pub(crate) log_budget: usize,
     pub(crate) log_limit: usize,
+    /// The sandbox's profiler, when profiling is on.
+    pub(crate) profile: Option<Arc<Profiler>>,
 }
 
 impl std::fmt::Debug for HostState {
@@ -59,6 +62,16 @@ impl HostState {
         &self.plugin
     }
 
+    /// Counts one call from the plugin into the host function of
+    /// `interface`.
+    #[inline]
+    pub(crate) fn count_host_call(&mut self, interface: &str) {
+        self.host_calls += 1;
+        if let Some(profile) = &self.profile {
+            profile.count_host_call(interface);
+        }
+    }
+
     /// The configuration the host gave the plugin.
     pub(crate) fn config(&self) -> &BTreeMap<String, String> {
         &self.config
@@ -69,7 +82,7 @@ impl WasiView for HostState {
     /// wasmtime-wasi projects the host state through here once for every WASI
     /// function the plugin calls, which makes it the place to count them.
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        self.host_calls += 1;
+        self.count_host_call("wasi");
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
@@ -101,29 +114,44 @@ pub(crate) struct InstanceSetup {
     pub(crate) policy: Arc<Compiled>,
     pub(crate) audit: Arc<AuditSink>,
     pub(crate) limits: Effective,
+    pub(crate) profile: Option<Arc<Profiler>>,
+    /// Whether the plugin imports `wasi:filesystem/preopens`; without it,
+    /// preopened directories could never be reached, so none are opened.
+    pub(crate) uses_preopens: bool,
 }
 
 /// A live instance of the plugin.
 pub(crate) struct Live {
     pub(crate) store: Store<HostState>,
     pub(crate) instance: Instance,
+    /// The instance's exported functions, by export position, looked up on
+    /// first use.
+    pub(crate) funcs: Vec<Option<wasmtime::component::Func>>,
     pub(crate) stderr: GuestStderr,
     /// Set while a call runs and left set when it fails or is cancelled: the
     /// instance must not be entered again.
     pub(crate) poisoned: bool,
+    /// When the current call started, if it is being profiled.
+    pub(crate) call_started: Option<std::time::Instant>,
 }
 
 impl Live {
-    /// Creates a fresh instance from the pre-linked component.
-    pub(crate) async fn new(setup: &InstanceSetup) -> Result<Live> {
+    /// Creates a fresh instance from the pre-linked component, recording its
+    /// privileged operations in `audit` (the sandbox's sink, or one sharing
+    /// its log for an instance of a pool).
+    pub(crate) async fn new(setup: &InstanceSetup, audit: Arc<AuditSink>) -> Result<Live> {
         let stderr = GuestStderr::new(setup.plugin.clone(), setup.limits.log_output);
         let mut builder = WasiCtx::builder();
         builder.stderr(stderr.clone());
-        let fs = FsState::setup(&setup.policy, &mut builder);
-        let net = NetState::setup(&setup.policy, &setup.audit, &mut builder);
+        let fs = if setup.uses_preopens {
+            FsState::setup(&setup.policy, &mut builder)
+        } else {
+            FsState::default()
+        };
+        let net = NetState::setup(&setup.policy, &audit, &mut builder);
         // Learn mode keeps the WASI environment empty, as it will be under
         // the learned policy (see `SecurityPolicy::observe`).
-        let environment = if setup.policy.source.is_observing() {
+        let environment = if setup.policy.source.is_observing() || !setup.policy.can_read_env() {
             Vec::new()
         } else {
             setup.policy.environment(std::env::vars())
@@ -138,7 +166,7 @@ impl Live {
                 plugin: setup.plugin.clone(),
                 config: setup.config.clone(),
                 policy: setup.policy.clone(),
-                audit: setup.audit.clone(),
+                audit,
                 fs,
                 net,
                 environment,
@@ -146,6 +174,7 @@ impl Live {
                 host_calls: 0,
                 log_budget: setup.limits.log_output,
                 log_limit: setup.limits.log_output,
+                profile: setup.profile.clone(),
             },
         );
         store.limiter(|state| &mut state.limiter);
@@ -159,7 +188,17 @@ impl Live {
             }
             crate::engine::Interruption::Epoch => {
                 store.set_epoch_deadline(1);
-                store.epoch_deadline_callback(|_| Ok(wasmtime::UpdateDeadline::Yield(1)));
+                if setup.profile.as_ref().is_some_and(|p| p.samples()) {
+                    // Each tick: one stack sample, then the usual pause.
+                    store.epoch_deadline_callback(|cx| {
+                        if let Some(profile) = cx.data().profile.clone() {
+                            profile.sample(&cx);
+                        }
+                        Ok(wasmtime::UpdateDeadline::Yield(1))
+                    });
+                } else {
+                    store.epoch_deadline_callback(|_| Ok(wasmtime::UpdateDeadline::Yield(1)));
+                }
             }
         }
         let instance = setup
@@ -170,8 +209,10 @@ impl Live {
         Ok(Live {
             store,
             instance,
+            funcs: Vec::new(),
             stderr,
             poisoned: false,
+            call_started: None,
         })
     }
 }

@@ -461,7 +461,7 @@ async fn the_errors_chapter_quotes_current_messages() {
     messages.push(
         WasmSandbox::builder()
             .source(example_plugins::HOG)
-            .max_instances(1)
+            .max_core_instances(1)
             .build()
             .await
             .unwrap_err()
@@ -493,6 +493,32 @@ async fn the_errors_chapter_quotes_current_messages() {
             .to_string(),
     );
     messages.push(Error::BlockingInAsyncContext.to_string());
+    // A precompiled artifact made for another engine (shown with a short
+    // path in the book).
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = dir.path().join("greeter.cwasm");
+    let fuel_artifact = WasmSandbox::builder()
+        .source(example_plugins::GREETER)
+        .fuel(1000)
+        .precompile()
+        .unwrap();
+    std::fs::write(&artifact, fuel_artifact).unwrap();
+    messages.push(
+        WasmSandbox::builder()
+            .precompiled(&artifact)
+            .build()
+            .await
+            .unwrap_err()
+            .to_string()
+            .replace(&artifact.display().to_string(), "plugins/greeter.cwasm"),
+    );
+    messages.push(
+        Error::PoolTimeout {
+            waited: std::time::Duration::from_millis(100),
+            max_instances: 4,
+        }
+        .to_string(),
+    );
     for message in messages {
         assert!(
             chapter.contains(&message),

@@ -19,6 +19,7 @@ const GOLDEN: &[(&str, &str, &str)] = &[
         example_interfaces::TYPE_PROBE_WIT,
     ),
     ("hog", "hog", example_interfaces::HOG_WIT),
+    ("bench", "bench", example_interfaces::BENCH_WIT),
 ];
 
 fn golden_path(dir: &str) -> PathBuf {

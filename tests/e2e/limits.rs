@@ -291,7 +291,7 @@ async fn memory_declared_past_the_limit_fails_the_build() {
 async fn too_many_instances_fail_the_build() {
     let err = WasmSandbox::builder()
         .source(example_plugins::HOG)
-        .max_instances(1)
+        .max_core_instances(1)
         .build()
         .await
         .unwrap_err();

@@ -5,11 +5,14 @@
 //! One test binary, one module per topic.
 
 mod blocking;
+mod cache;
 mod calls;
 mod errors;
 mod exports;
 mod golden;
 mod limits;
+mod pool;
+mod profile;
 mod proxy;
 mod reset;
 mod security;

@@ -44,3 +44,6 @@ pub trait KeyValue {
 
 pub mod hog;
 pub use hog::*;
+
+pub mod bench;
+pub use bench::*;

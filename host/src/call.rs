@@ -1,0 +1,352 @@
+//! One call on a live instance: under its deadline, fuel budget and limits,
+//! with audit context, and with its outcome classified. Shared by
+//! [`WasmSandbox`](crate::WasmSandbox) and [`SandboxPool`](crate::SandboxPool).
+//!
+//! This is the hot path. A typed call whose types were checked before does
+//! no type check, no name lookup (proxies) and no clock read; everything it
+//! does on top of wasmtime's own `call_async` is a handful of field writes.
+
+use std::any::Any;
+use std::time::Instant;
+
+use wasmtime::component::{
+    ComponentExportIndex, ComponentNamedList, ComponentType, Func, Lift, Lower, TypedFunc, Val,
+};
+
+use crate::audit::CapabilityKind;
+use crate::deadline::{Elapsed, ticks, with_deadline};
+use crate::error::{Error, Result};
+use crate::exports::{ExportFunction, Exports};
+use crate::limits::{CallReport, Limit};
+use crate::proxy::type_names;
+use crate::store::{InstanceSetup, Live};
+use crate::values;
+
+impl Live {
+    /// The instance's handle on an export, looked up once per instance.
+    #[inline]
+    fn func(
+        &mut self,
+        position: usize,
+        index: ComponentExportIndex,
+        export: &ExportFunction,
+    ) -> Result<Func> {
+        if let Some(Some(func)) = self.funcs.get(position) {
+            return Ok(*func);
+        }
+        let func = self
+            .instance
+            .get_func(&mut self.store, index)
+            .ok_or_else(|| Error::ExportNotFound {
+                name: export.name().to_string(),
+                suggestions: Vec::new(),
+                available: 0,
+            })?;
+        if self.funcs.len() <= position {
+            self.funcs.resize(position + 1, None);
+        }
+        self.funcs[position] = Some(func);
+        Ok(func)
+    }
+
+    /// Everything a typed call does before it runs: the type check (cached),
+    /// the function handle (cached), the per-call state. Returns the typed
+    /// function and the coarse start time; the call itself is run by the
+    /// [`typed_call!`] macro in the caller's own future, which keeps wasmtime's
+    /// large call future from being copied through one more layer.
+    #[inline]
+    pub(crate) fn prepare<P, R>(
+        &mut self,
+        setup: &InstanceSetup,
+        exports: &Exports,
+        position: usize,
+        measuring: bool,
+    ) -> Result<(Prepared<P, R>, u64)>
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        let (export, index) = exports.at(position);
+        // Nothing runs unless the types fit; the instance stays as it was.
+        exports
+            .types_fit::<P, R>(position)
+            .map_err(|e| mismatch::<P, R>(export, Some(explain_typecheck(&e))))?;
+        let func = self.func(position, index, export)?;
+        let prepared = if export.result().is_none() {
+            // SAFETY: `types_fit` checked `(P, ())` against this export's
+            // type in this component (a function without a result is only
+            // accepted with `R = ()`), and `func` is that export of an
+            // instance of the same component.
+            #[allow(unsafe_code)]
+            Prepared::Unit(unsafe { TypedFunc::new_unchecked(func) })
+        } else {
+            // SAFETY: as above, for `(P, (R,))`.
+            #[allow(unsafe_code)]
+            Prepared::Value(unsafe { TypedFunc::new_unchecked(func) })
+        };
+        let start_tick = self.begin(setup, export, measuring);
+        Ok((prepared, start_tick))
+    }
+
+    /// Turns the outcome of a typed call into its result, and records it.
+    #[inline]
+    pub(crate) fn conclude<R>(
+        &mut self,
+        setup: &InstanceSetup,
+        exports: &Exports,
+        position: usize,
+        outcome: std::result::Result<wasmtime::Result<R>, Elapsed>,
+        start: Option<Instant>,
+        report: Option<&mut CallReport>,
+    ) -> Result<R> {
+        let out = match outcome {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(e)) => Err(self.classify(setup, exports.at(position).0, e)),
+            Err(Elapsed) => Err(Error::ResourceLimitExceeded(Limit::Time {
+                deadline: setup.limits.timeout,
+            })),
+        };
+        self.finish(setup, &out, start, report);
+        out
+    }
+
+    /// Calls the export at `position` with dynamically typed values.
+    pub(crate) async fn call_dynamic(
+        &mut self,
+        setup: &InstanceSetup,
+        exports: &Exports,
+        position: usize,
+        params: &[Val],
+    ) -> Result<Vec<Val>> {
+        let (export, index) = exports.at(position);
+        check_dynamic(export, params)?;
+        let func = self.func(position, index, export)?;
+        let limits = &setup.limits;
+        let mut results = vec![values::placeholder(); usize::from(export.result().is_some())];
+        let start_tick = self.begin(setup, export, false);
+        let out = match with_deadline(
+            func.call_async(&mut self.store, params, &mut results),
+            start_tick,
+            limits.timeout,
+        )
+        .await
+        {
+            Ok(Ok(())) => {
+                let size: usize = results.iter().map(values::size_of).sum();
+                if size > limits.max_output {
+                    Err(Error::ResourceLimitExceeded(Limit::Output {
+                        size,
+                        allowed: limits.max_output,
+                    }))
+                } else {
+                    Ok(())
+                }
+            }
+            Ok(Err(e)) => Err(self.classify(setup, export, e)),
+            Err(Elapsed) => Err(Error::ResourceLimitExceeded(Limit::Time {
+                deadline: limits.timeout,
+            })),
+        };
+        self.finish(setup, &out, None, None);
+        // An oversized result leaves the instance usable: the plugin did
+        // nothing wrong.
+        if let Err(Error::ResourceLimitExceeded(Limit::Output { .. })) = &out {
+            self.poisoned = false;
+        }
+        out.map(|()| results)
+    }
+
+    /// Prepares the instance for a call; returns the coarse clock.
+    #[inline]
+    fn begin(&mut self, setup: &InstanceSetup, export: &ExportFunction, measuring: bool) -> u64 {
+        // Set while the call runs; cleared by `finish` on success. A call
+        // whose future is dropped never clears it.
+        self.poisoned = true;
+        self.stderr.start_call();
+        let state = self.store.data_mut();
+        state.log_budget = state.log_limit;
+        // The position names the call in audit events.
+        state.audit.begin_call(export.position());
+        if measuring || state.profile.is_some() {
+            state.host_calls = 0;
+            state.limiter.reset_peak();
+        }
+        if state.profile.is_some() {
+            self.call_started = Some(Instant::now());
+        }
+        if let Some(budget) = setup.limits.fuel {
+            let _ = self.store.set_fuel(budget);
+        }
+        ticks()
+    }
+
+    /// Records the outcome: clears poisoning on success, audits a limit hit,
+    /// fills the report.
+    #[inline]
+    fn finish<R>(
+        &mut self,
+        setup: &InstanceSetup,
+        out: &Result<R>,
+        start: Option<Instant>,
+        report: Option<&mut CallReport>,
+    ) {
+        let state = self.store.data();
+        if let (Some(profile), Some(started)) = (&state.profile, self.call_started.take()) {
+            profile.record_call(
+                state.audit.current_position(),
+                started.elapsed(),
+                state.limiter.peak,
+            );
+        }
+        state.audit.end_call();
+        match out {
+            Ok(_) => self.poisoned = false,
+            Err(Error::ResourceLimitExceeded(limit)) => {
+                state.audit.record(
+                    CapabilityKind::Limit,
+                    "limit",
+                    limit.name().to_string(),
+                    &crate::policy::Verdict::deny(limit.to_string()),
+                );
+            }
+            Err(_) => {}
+        }
+        if let Some(report) = report {
+            report.wall_time = start.map(|s| s.elapsed()).unwrap_or_default();
+            report.fuel_consumed = setup
+                .limits
+                .fuel
+                .map(|budget| budget.saturating_sub(self.store.get_fuel().unwrap_or(0)));
+            let state = self.store.data();
+            report.peak_memory = state.limiter.peak;
+            report.host_calls = state.host_calls;
+        }
+    }
+
+    /// Classifies an error from wasmtime, with the guest's last stderr lines.
+    #[cold]
+    fn classify(
+        &mut self,
+        setup: &InstanceSetup,
+        export: &ExportFunction,
+        err: wasmtime::Error,
+    ) -> Error {
+        Error::from_call_limited(export.name(), err, self.stderr.take_recent(), &setup.limits)
+    }
+}
+
+/// Checks dynamic arguments against the signature before anything runs.
+pub(crate) fn check_dynamic(export: &ExportFunction, params: &[Val]) -> Result<()> {
+    if params.len() != export.params().len() {
+        return Err(Error::TypeMismatch {
+            function: export.name().to_string(),
+            expected: export.signature().to_string(),
+            given: format!("{} argument(s)", params.len()),
+            detail: Some(format!("it takes {}", export.params().len())),
+        });
+    }
+    for ((pname, ty), val) in export.params().zip(params) {
+        values::check(val, ty, &format!("argument `{pname}`")).map_err(|detail| {
+            Error::TypeMismatch {
+                function: export.name().to_string(),
+                expected: export.signature().to_string(),
+                given: format!(
+                    "({})",
+                    params
+                        .iter()
+                        .map(values::val_kind)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                detail: Some(detail),
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// Rephrases wasmtime's type-check error from the caller's side: wasmtime
+/// says "expected `s64` found `u32`", meaning the Rust type is an `s64` and the
+/// plugin's is a `u32`.
+pub(crate) fn explain_typecheck(err: &wasmtime::Error) -> String {
+    let text = format!("{err:#}");
+    let rephrased = (|| {
+        let start = text.find("expected `")?;
+        let rest = &text[start + "expected `".len()..];
+        let (ours, rest) = rest.split_once('`')?;
+        let rest = rest.strip_prefix(" found `")?;
+        let (theirs, tail) = rest.split_once('`')?;
+        Some(format!(
+            "{}the Rust type is `{ours}` where the plugin has `{theirs}`{tail}",
+            &text[..start]
+        ))
+    })();
+    rephrased.unwrap_or(text)
+}
+
+/// A type mismatch of a typed call.
+#[cold]
+pub(crate) fn mismatch<P, R>(export: &ExportFunction, detail: Option<String>) -> Error {
+    Error::TypeMismatch {
+        function: export.name().to_string(),
+        expected: export.signature().to_string(),
+        given: type_names::<P, R>(),
+        detail,
+    }
+}
+
+/// A typed function ready to call: without a result (`R = ()`) or with one.
+pub(crate) enum Prepared<P, R> {
+    Unit(TypedFunc<P, ()>),
+    Value(TypedFunc<P, (R,)>),
+}
+
+/// `R` from `()`, for a function without a result (checked to have `R = ()`).
+#[inline]
+pub(crate) fn unit<R: 'static>() -> Option<R> {
+    let unit: Box<dyn Any> = Box::new(());
+    unit.downcast::<R>().ok().map(|r| *r)
+}
+
+/// Runs one typed call on `$live` (a `&mut Live`) inside the calling async
+/// function: prepare, run under the deadline, conclude. Evaluates to
+/// `Result<R>`.
+macro_rules! typed_call {
+    ($live:expr, $setup:expr, $exports:expr, $position:expr, $params:expr, $P:ty, $R:ty, $report:expr) => {{
+        let live: &mut $crate::store::Live = $live;
+        let setup: &$crate::store::InstanceSetup = $setup;
+        let exports: &$crate::exports::Exports = $exports;
+        let position: usize = $position;
+        let report: Option<&mut $crate::limits::CallReport> = $report;
+        let start = report.is_some().then(std::time::Instant::now);
+        match live.prepare::<$P, $R>(setup, exports, position, report.is_some()) {
+            Err(e) => Err(e),
+            Ok((prepared, start_tick)) => {
+                let timeout = setup.limits.timeout;
+                let outcome = match prepared {
+                    $crate::call::Prepared::Unit(typed) => {
+                        // Pinned in place, so the deadline wrapper holds a
+                        // reference instead of a copy of wasmtime's future.
+                        let call = std::pin::pin!(typed.call_async(&mut live.store, $params));
+                        match $crate::deadline::with_deadline(call, start_tick, timeout).await {
+                            Ok(Ok(())) => Ok(Ok($crate::call::unit::<$R>()
+                                .expect("checked: a function without a result has `R = ()`"))),
+                            Ok(Err(e)) => Ok(Err(e)),
+                            Err(e) => Err(e),
+                        }
+                    }
+                    $crate::call::Prepared::Value(typed) => {
+                        let call = std::pin::pin!(typed.call_async(&mut live.store, $params));
+                        match $crate::deadline::with_deadline(call, start_tick, timeout).await {
+                            Ok(Ok((r,))) => Ok(Ok(r)),
+                            Ok(Err(e)) => Ok(Err(e)),
+                            Err(e) => Err(e),
+                        }
+                    }
+                };
+                live.conclude::<$R>(setup, exports, position, outcome, start, report)
+            }
+        }
+    }};
+}
+pub(crate) use typed_call;

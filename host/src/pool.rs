@@ -1,0 +1,642 @@
+//! [`SandboxPool`]: many instances of one plugin, for concurrent calls.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Semaphore, SemaphorePermit};
+use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower, Val};
+
+use crate::audit::{AuditLog, CallAudit};
+use crate::cache::CacheOutcome;
+use crate::call::typed_call;
+use crate::deadline::{ticks, with_deadline};
+use crate::engine::{Engine, EngineConfig, OptimizationLevel};
+use crate::error::{Error, Result};
+use crate::exports::{ExportFunction, Exports};
+use crate::host_iface::HostInterface;
+use crate::limits::{CallReport, ResourceLimits};
+use crate::policy::SecurityPolicy;
+use crate::profile::{ProfileConfig, ProfileReport};
+use crate::proxy::{ExportHandle, PluginHost};
+use crate::sandbox::{SandboxBuilder, check_handle};
+use crate::store::{InstanceSetup, Live};
+
+/// Builds a [`SandboxPool`]; created by [`SandboxPool::builder`].
+///
+/// It takes every setting of [`SandboxBuilder`] (each applies to every
+/// instance of the pool), plus the pool's own:
+/// [`max_instances`](Self::max_instances),
+/// [`preload_instances`](Self::preload_instances),
+/// [`checkout_timeout`](Self::checkout_timeout) and
+/// [`fresh_instance_per_call`](Self::fresh_instance_per_call).
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `.build()` is called"]
+pub struct PoolBuilder {
+    sandbox: SandboxBuilder,
+    max_instances: usize,
+    preload: usize,
+    checkout_timeout: Duration,
+    fresh_instance_per_call: bool,
+}
+
+impl Default for PoolBuilder {
+    fn default() -> Self {
+        PoolBuilder {
+            sandbox: SandboxBuilder::default(),
+            max_instances: SandboxPool::DEFAULT_MAX_INSTANCES,
+            preload: 1,
+            checkout_timeout: SandboxPool::DEFAULT_CHECKOUT_TIMEOUT,
+            fresh_instance_per_call: false,
+        }
+    }
+}
+
+/// Forwards builder methods to the inner [`SandboxBuilder`].
+macro_rules! forward {
+    ($( $(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*); )*) => {$(
+        $(#[$doc])*
+        pub fn $name(mut self, $($arg: $ty),*) -> Self {
+            self.sandbox = self.sandbox.$name($($arg),*);
+            self
+        }
+    )*};
+}
+
+impl PoolBuilder {
+    forward! {
+        /// See [`SandboxBuilder::source`].
+        fn source(path: impl Into<PathBuf>);
+        /// See [`SandboxBuilder::bytes`].
+        fn bytes(bytes: impl Into<Vec<u8>>);
+        /// See [`SandboxBuilder::precompiled`].
+        fn precompiled(path: impl Into<PathBuf>);
+        /// See [`SandboxBuilder::engine`].
+        fn engine(engine: &Engine);
+        /// See [`SandboxBuilder::name`].
+        fn name(name: impl Into<String>);
+        /// See [`SandboxBuilder::host_interface`].
+        fn host_interface(interface: impl Into<HostInterface>);
+        /// See [`SandboxBuilder::config`].
+        fn config(key: impl Into<String>, value: impl Into<String>);
+        /// See [`SandboxBuilder::memory_limit`]; per instance.
+        fn memory_limit(bytes: usize);
+        /// See [`SandboxBuilder::cpu_timeout`].
+        fn cpu_timeout(timeout: Duration);
+        /// See [`SandboxBuilder::fuel`].
+        fn fuel(units: u64);
+        /// See [`SandboxBuilder::max_stack`].
+        fn max_stack(bytes: usize);
+        /// See [`SandboxBuilder::table_elements`].
+        fn table_elements(elements: usize);
+        /// See [`SandboxBuilder::max_core_instances`]; per instance.
+        fn max_core_instances(count: usize);
+        /// See [`SandboxBuilder::log_output_limit`].
+        fn log_output_limit(bytes: usize);
+        /// See [`SandboxBuilder::max_output`].
+        fn max_output(bytes: usize);
+        /// See [`SandboxBuilder::resource_limits`].
+        fn resource_limits(limits: ResourceLimits);
+        /// See [`SandboxBuilder::engine_config`].
+        fn engine_config(config: EngineConfig);
+        /// See [`SandboxBuilder::optimization_level`].
+        fn optimization_level(level: OptimizationLevel);
+        /// See [`SandboxBuilder::parallel_compilation`].
+        fn parallel_compilation(enable: bool);
+        /// See [`SandboxBuilder::pooling_allocator`]; the slots are sized for
+        /// at least [`max_instances`](Self::max_instances) live instances.
+        fn pooling_allocator(enable: bool);
+        /// See [`SandboxBuilder::enable_cache`].
+        fn enable_cache(enable: bool);
+        /// See [`SandboxBuilder::cache_dir`].
+        fn cache_dir(dir: impl Into<PathBuf>);
+        /// See [`SandboxBuilder::security_policy`]; every instance runs
+        /// under the same policy.
+        fn security_policy(policy: SecurityPolicy);
+        /// See [`SandboxBuilder::audit_enabled`]; all instances share one
+        /// audit log.
+        fn audit_enabled(enabled: bool);
+        /// See [`SandboxBuilder::audit_file`].
+        fn audit_file(path: impl Into<PathBuf>);
+        /// See [`SandboxBuilder::audit_capacity`].
+        fn audit_capacity(events: usize);
+        /// See [`SandboxBuilder::profiler`]; one profile covers all
+        /// instances.
+        fn profiler(config: ProfileConfig);
+    }
+
+    /// The most instances alive at once, which is the most calls running at
+    /// once; a call that finds them all busy waits for one (up to the
+    /// [`checkout_timeout`](Self::checkout_timeout)). At least 1.
+    ///
+    /// By default 16.
+    pub fn max_instances(mut self, count: usize) -> Self {
+        self.max_instances = count.max(1);
+        self
+    }
+
+    /// How many instances [`build`](Self::build) starts, so that the first
+    /// calls do not pay for instantiation; the rest are created on demand.
+    /// Capped at [`max_instances`](Self::max_instances).
+    ///
+    /// By default 1 (which also checks at build time that the plugin can be
+    /// instantiated).
+    pub fn preload_instances(mut self, count: usize) -> Self {
+        self.preload = count;
+        self
+    }
+
+    /// How long a call waits for a free instance before it fails with
+    /// [`Error::PoolTimeout`]. The call's own
+    /// [`cpu_timeout`](Self::cpu_timeout) starts once it has an instance.
+    ///
+    /// By default 10 s.
+    pub fn checkout_timeout(mut self, timeout: Duration) -> Self {
+        self.checkout_timeout = timeout;
+        self
+    }
+
+    /// Discards each instance after one call, so no state survives from one
+    /// call to the next (a reset after every call); the next call gets a
+    /// new instance. Combine with
+    /// [`pooling_allocator`](Self::pooling_allocator) to make that cheap.
+    ///
+    /// By default off: an instance goes back to the pool after a successful
+    /// call, with its state, and another call may reuse it. After a trap or
+    /// a limit hit the instance is always discarded.
+    pub fn fresh_instance_per_call(mut self, enable: bool) -> Self {
+        self.fresh_instance_per_call = enable;
+        self
+    }
+
+    /// Reads, compiles and links the plugin once, and starts
+    /// [`preload_instances`](Self::preload_instances) instances.
+    ///
+    /// # Errors
+    ///
+    /// As [`SandboxBuilder::build`].
+    pub async fn build(self) -> Result<SandboxPool> {
+        let prepared = self.sandbox.prepare_async(self.max_instances).await?;
+        let max = self.max_instances;
+        let inner = Arc::new(PoolInner {
+            setup: prepared.setup,
+            exports: prepared.exports,
+            cache_outcome: prepared.cache_outcome,
+            idle: Mutex::new(Vec::with_capacity(max)),
+            permits: Semaphore::new(max),
+            max_instances: max,
+            checkout_timeout: self.checkout_timeout,
+            fresh_instance_per_call: self.fresh_instance_per_call
+                || prepared.fresh_instance_per_call,
+            created: AtomicU64::new(0),
+            discarded: AtomicU64::new(0),
+            checkouts: AtomicU64::new(0),
+            waits: AtomicU64::new(0),
+            wait_nanos: AtomicU64::new(0),
+            timeouts: AtomicU64::new(0),
+        });
+        for _ in 0..self.preload.min(max) {
+            let live = inner.instantiate().await?;
+            inner.idle().push(live);
+        }
+        Ok(SandboxPool { inner })
+    }
+}
+
+/// Instances of one plugin, compiled and linked once, for calls from many
+/// tasks at once.
+///
+/// Each call checks out an idle instance (or creates one, up to
+/// [`max_instances`](PoolBuilder::max_instances)), runs on it, and returns
+/// it. When all are busy the call waits, up to the
+/// [`checkout_timeout`](PoolBuilder::checkout_timeout). An instance that
+/// trapped, hit a limit or whose call was cancelled is discarded and
+/// replaced on demand; with
+/// [`fresh_instance_per_call`](PoolBuilder::fresh_instance_per_call) every
+/// instance is.
+///
+/// The pool is cheap to clone (clones share the instances) and can be used
+/// from any number of tokio tasks. Typed proxies from `#[sandbox_plugin]`
+/// work on a pool just as on a [`WasmSandbox`](crate::WasmSandbox).
+///
+/// **State.** Which instance serves a call is not specified: a plugin that
+/// keeps state between calls sees the state of whichever instance it runs
+/// on. Keep plugins used in a pool stateless, or use a
+/// [`WasmSandbox`](crate::WasmSandbox) per state.
+///
+/// ```no_run
+/// # async fn run() -> wasm_sandbox::Result<()> {
+/// use wasm_sandbox::SandboxPool;
+///
+/// let pool = SandboxPool::builder()
+///     .source("plugins/greeter.wasm")
+///     .max_instances(8)
+///     .build()
+///     .await?;
+/// let mut tasks = Vec::new();
+/// for i in 0..32 {
+///     let pool = pool.clone();
+///     tasks.push(tokio::spawn(async move {
+///         pool.call::<_, String>("plugin#greet", (format!("user {i}"),)).await
+///     }));
+/// }
+/// for task in tasks {
+///     println!("{}", task.await.expect("task panicked")?);
+/// }
+/// println!("{:?}", pool.metrics());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct SandboxPool {
+    inner: Arc<PoolInner>,
+}
+
+struct PoolInner {
+    setup: InstanceSetup,
+    exports: Exports,
+    cache_outcome: Option<CacheOutcome>,
+    idle: Mutex<Vec<Live>>,
+    permits: Semaphore,
+    max_instances: usize,
+    checkout_timeout: Duration,
+    fresh_instance_per_call: bool,
+    created: AtomicU64,
+    discarded: AtomicU64,
+    checkouts: AtomicU64,
+    waits: AtomicU64,
+    wait_nanos: AtomicU64,
+    timeouts: AtomicU64,
+}
+
+/// A snapshot of a pool's counters, from [`SandboxPool::metrics`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolMetrics {
+    /// Instances running a call now.
+    pub in_use: usize,
+    /// Instances waiting for a call.
+    pub idle: usize,
+    /// Instances created since the pool was built (preloaded ones included).
+    pub created: u64,
+    /// Instances thrown away: after a trap, a limit hit or a cancelled call,
+    /// and after every call with a fresh instance per call.
+    pub discarded: u64,
+    /// Calls that got an instance.
+    pub checkouts: u64,
+    /// Calls that found every instance busy and had to wait.
+    pub waits: u64,
+    /// The time calls spent waiting for an instance, summed.
+    pub total_wait: Duration,
+    /// Calls that gave up waiting ([`Error::PoolTimeout`]).
+    pub timeouts: u64,
+}
+
+impl std::fmt::Debug for SandboxPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxPool")
+            .field("name", &self.inner.setup.plugin)
+            .field("max_instances", &self.inner.max_instances)
+            .field("metrics", &self.metrics())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An instance checked out of the pool; goes back (or is discarded) when
+/// dropped, before its permit is released, so a waiting call finds it.
+struct Slot<'a> {
+    pool: &'a PoolInner,
+    live: Option<Live>,
+    _permit: SemaphorePermit<'a>,
+}
+
+impl Slot<'_> {
+    #[inline]
+    fn live(&mut self) -> &mut Live {
+        self.live
+            .as_mut()
+            .expect("a slot holds its instance until dropped")
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let Some(live) = self.live.take() else {
+            return;
+        };
+        // `poisoned` is still set when the call failed or its future was
+        // dropped mid-call: that instance must not run again.
+        if live.poisoned || self.pool.fresh_instance_per_call {
+            self.pool.discarded.fetch_add(1, Ordering::Relaxed);
+            drop(live);
+        } else {
+            self.pool.idle().push(live);
+        }
+    }
+}
+
+impl PoolInner {
+    fn idle(&self) -> MutexGuard<'_, Vec<Live>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn instantiate(&self) -> Result<Live> {
+        // Each instance has its own view of the shared audit log, so that
+        // concurrent calls keep their events apart.
+        let audit = Arc::new(self.setup.audit.sibling());
+        let live = Box::pin(Live::new(&self.setup, audit)).await?;
+        self.created.fetch_add(1, Ordering::Relaxed);
+        Ok(live)
+    }
+
+    /// Waits for a permit, then takes an idle instance or creates one.
+    async fn checkout(&self) -> Result<Slot<'_>> {
+        let permit = match self.permits.try_acquire() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let start = Instant::now();
+                self.waits.fetch_add(1, Ordering::Relaxed);
+                let acquire = std::pin::pin!(self.permits.acquire());
+                let outcome = with_deadline(acquire, ticks(), self.checkout_timeout).await;
+                let waited = start.elapsed();
+                self.wait_nanos.fetch_add(
+                    u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX),
+                    Ordering::Relaxed,
+                );
+                match outcome {
+                    Ok(Ok(permit)) => permit,
+                    // The semaphore is never closed.
+                    Ok(Err(_)) | Err(_) => {
+                        self.timeouts.fetch_add(1, Ordering::Relaxed);
+                        return Err(Error::PoolTimeout {
+                            waited,
+                            max_instances: self.max_instances,
+                        });
+                    }
+                }
+            }
+        };
+        self.checkouts.fetch_add(1, Ordering::Relaxed);
+        let idle = self.idle().pop();
+        let live = match idle {
+            Some(live) => live,
+            None => self.instantiate().await?,
+        };
+        Ok(Slot {
+            pool: self,
+            live: Some(live),
+            _permit: permit,
+        })
+    }
+}
+
+impl SandboxPool {
+    /// By default a pool holds at most this many instances.
+    pub const DEFAULT_MAX_INSTANCES: usize = 16;
+
+    /// By default a call waits at most this long for a free instance.
+    pub const DEFAULT_CHECKOUT_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// Starts building a pool.
+    pub fn builder() -> PoolBuilder {
+        PoolBuilder::default()
+    }
+
+    /// The plugin's name, as used in logs.
+    pub fn name(&self) -> &str {
+        &self.inner.setup.plugin
+    }
+
+    /// The pool's counters now.
+    pub fn metrics(&self) -> PoolMetrics {
+        let inner = &self.inner;
+        PoolMetrics {
+            in_use: inner.max_instances - inner.permits.available_permits(),
+            idle: inner.idle().len(),
+            created: inner.created.load(Ordering::Relaxed),
+            discarded: inner.discarded.load(Ordering::Relaxed),
+            checkouts: inner.checkouts.load(Ordering::Relaxed),
+            waits: inner.waits.load(Ordering::Relaxed),
+            total_wait: Duration::from_nanos(inner.wait_nanos.load(Ordering::Relaxed)),
+            timeouts: inner.timeouts.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The most instances the pool holds (see
+    /// [`PoolBuilder::max_instances`]).
+    pub fn max_instances(&self) -> usize {
+        self.inner.max_instances
+    }
+
+    /// What the compile cache did when the pool was built (see
+    /// [`WasmSandbox::cache_outcome`](crate::WasmSandbox::cache_outcome)).
+    pub fn cache_outcome(&self) -> Option<&CacheOutcome> {
+        self.inner.cache_outcome.as_ref()
+    }
+
+    /// What the profiler counted so far, over all instances; see
+    /// [`WasmSandbox::profile_report`](crate::WasmSandbox::profile_report).
+    pub fn profile_report(&self) -> Option<ProfileReport> {
+        self.inner.setup.profile.as_ref().map(|p| p.report())
+    }
+
+    /// Writes the stack samples taken since the last write; see
+    /// [`WasmSandbox::write_profile`](crate::WasmSandbox::write_profile).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if the file cannot be written.
+    pub fn write_profile(&self) -> Result<Option<PathBuf>> {
+        match &self.inner.setup.profile {
+            Some(profile) => profile.write(),
+            None => Ok(None),
+        }
+    }
+
+    /// The audit log shared by all instances of the pool.
+    pub fn audit_log(&self) -> AuditLog {
+        AuditLog {
+            sink: self.inner.setup.audit.clone(),
+        }
+    }
+
+    /// The policy every instance runs under.
+    pub fn security_policy(&self) -> &SecurityPolicy {
+        &self.inner.setup.policy.source
+    }
+
+    /// Every function the plugin exports, with its WIT signature.
+    pub fn list_exports(&self) -> &[ExportFunction] {
+        self.inner.exports.list()
+    }
+
+    /// Looks up one exported function by any of its names.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ExportNotFound`], with the nearest names as suggestions.
+    pub fn export(&self, name: &str) -> Result<&ExportFunction> {
+        self.inner.exports.resolve(name).map(|(f, _)| f)
+    }
+
+    /// Calls the exported function `name` on a free instance, with typed
+    /// arguments; as [`WasmSandbox::call`](crate::WasmSandbox::call).
+    ///
+    /// # Errors
+    ///
+    /// As [`WasmSandbox::call`](crate::WasmSandbox::call), and
+    /// [`Error::PoolTimeout`] when no instance became free in time.
+    pub async fn call<Params, R>(&self, name: &str, params: Params) -> Result<R>
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        let position = self.inner.exports.resolve(name)?.0.position();
+        self.call_at(position, params).await
+    }
+
+    /// Calls an export resolved when a typed proxy was loaded.
+    async fn call_handle<Params, R>(&self, handle: &ExportHandle, params: Params) -> Result<R>
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        check_handle(&self.inner.exports, handle)?;
+        self.call_at(handle.position, params).await
+    }
+
+    #[inline]
+    async fn call_at<Params, R>(&self, position: usize, params: Params) -> Result<R>
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        let inner = &*self.inner;
+        let mut slot = inner.checkout().await?;
+        typed_call!(
+            slot.live(),
+            &inner.setup,
+            &inner.exports,
+            position,
+            params,
+            Params,
+            R,
+            None
+        )
+    }
+
+    /// Like [`call`](Self::call), and also returns the audit events of this
+    /// call; see [`WasmSandbox::call_with_audit`](crate::WasmSandbox::call_with_audit).
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call).
+    pub async fn call_with_audit<Params, R>(
+        &self,
+        name: &str,
+        params: Params,
+    ) -> Result<(R, CallAudit)>
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        let inner = &*self.inner;
+        let position = inner.exports.resolve(name)?.0.position();
+        let mut slot = inner.checkout().await?;
+        let audit = slot.live().store.data().audit.clone();
+        audit.start_capture();
+        let result = typed_call!(
+            slot.live(),
+            &inner.setup,
+            &inner.exports,
+            position,
+            params,
+            Params,
+            R,
+            None
+        );
+        let events = audit.finish_capture();
+        result.map(|r| (r, events))
+    }
+
+    /// Like [`call`](Self::call), and also returns what the call consumed;
+    /// see [`WasmSandbox::call_with_report`](crate::WasmSandbox::call_with_report).
+    /// The wall time includes the wait for an instance.
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call).
+    pub async fn call_with_report<Params, R>(
+        &self,
+        name: &str,
+        params: Params,
+    ) -> Result<(R, CallReport)>
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        let inner = &*self.inner;
+        let position = inner.exports.resolve(name)?.0.position();
+        let start = Instant::now();
+        let mut slot = inner.checkout().await?;
+        let mut report = CallReport::default();
+        let r = typed_call!(
+            slot.live(),
+            &inner.setup,
+            &inner.exports,
+            position,
+            params,
+            Params,
+            R,
+            Some(&mut report)
+        )?;
+        report.wall_time = start.elapsed();
+        Ok((r, report))
+    }
+
+    /// Calls the exported function `name` with values whose types are only
+    /// known at run time; see
+    /// [`WasmSandbox::call_dynamic`](crate::WasmSandbox::call_dynamic).
+    ///
+    /// # Errors
+    ///
+    /// As [`WasmSandbox::call_dynamic`](crate::WasmSandbox::call_dynamic),
+    /// and [`Error::PoolTimeout`].
+    pub async fn call_dynamic(&self, name: &str, params: &[Val]) -> Result<Vec<Val>> {
+        let inner = &*self.inner;
+        let export = inner.exports.resolve(name)?.0;
+        crate::call::check_dynamic(export, params)?;
+        let mut slot = inner.checkout().await?;
+        slot.live()
+            .call_dynamic(&inner.setup, &inner.exports, export.position(), params)
+            .await
+    }
+
+    /// Drops every idle instance; the next calls create new ones. Instances
+    /// running a call are not affected.
+    pub fn clear_idle(&self) {
+        let dropped = std::mem::take(&mut *self.inner.idle());
+        self.inner
+            .discarded
+            .fetch_add(dropped.len() as u64, Ordering::Relaxed);
+    }
+}
+
+impl PluginHost for SandboxPool {
+    fn __exports(&self) -> &Exports {
+        &self.inner.exports
+    }
+
+    fn __call<P, R>(
+        &self,
+        export: &ExportHandle,
+        params: P,
+    ) -> impl Future<Output = Result<R>> + Send
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        self.call_handle(export, params)
+    }
+}
