@@ -2,11 +2,11 @@
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::Notify;
 use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower, Val};
 
 use crate::audit::{AuditLog, CallAudit};
@@ -185,7 +185,9 @@ impl PoolBuilder {
             exports: prepared.exports,
             cache_outcome: prepared.cache_outcome,
             idle: Mutex::new(Vec::with_capacity(max)),
-            permits: Semaphore::new(max),
+            count: AtomicUsize::new(0),
+            waiters: AtomicUsize::new(0),
+            freed: Notify::new(),
             max_instances: max,
             checkout_timeout: self.checkout_timeout,
             fresh_instance_per_call: self.fresh_instance_per_call
@@ -199,6 +201,7 @@ impl PoolBuilder {
         });
         for _ in 0..self.preload.min(max) {
             let live = inner.instantiate().await?;
+            inner.count.fetch_add(1, Ordering::SeqCst);
             inner.idle().push(live);
         }
         Ok(SandboxPool { inner })
@@ -258,7 +261,13 @@ struct PoolInner {
     exports: Exports,
     cache_outcome: Option<CacheOutcome>,
     idle: Mutex<Vec<Live>>,
-    permits: Semaphore,
+    /// Instances that exist or are being created; never above
+    /// `max_instances`.
+    count: AtomicUsize,
+    /// Calls waiting for an instance; returning one wakes a waiter only
+    /// when there is one, so the fast path touches no wait queue.
+    waiters: AtomicUsize,
+    freed: Notify,
     max_instances: usize,
     checkout_timeout: Duration,
     fresh_instance_per_call: bool,
@@ -303,12 +312,11 @@ impl std::fmt::Debug for SandboxPool {
     }
 }
 
-/// An instance checked out of the pool; goes back (or is discarded) when
-/// dropped, before its permit is released, so a waiting call finds it.
+/// An instance checked out of the pool; goes back to the idle list (or is
+/// discarded) when dropped, and wakes a waiting call if there is one.
 struct Slot<'a> {
     pool: &'a PoolInner,
     live: Option<Live>,
-    _permit: SemaphorePermit<'a>,
 }
 
 impl Slot<'_> {
@@ -330,15 +338,57 @@ impl Drop for Slot<'_> {
         if live.poisoned || self.pool.fresh_instance_per_call {
             self.pool.discarded.fetch_add(1, Ordering::Relaxed);
             drop(live);
+            self.pool.count.fetch_sub(1, Ordering::SeqCst);
         } else {
             self.pool.idle().push(live);
         }
+        self.pool.wake_one();
+    }
+}
+
+/// What a checkout got: an idle instance, or the right to create one.
+enum Got {
+    Idle(Live),
+    Create,
+}
+
+/// The right to create one instance, given back if creating fails or is
+/// cancelled.
+struct Reservation<'a> {
+    pool: &'a PoolInner,
+    armed: bool,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.pool.count.fetch_sub(1, Ordering::SeqCst);
+            self.pool.wake_one();
+        }
+    }
+}
+
+/// Counts a waiting call for as long as it waits.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
 impl PoolInner {
     fn idle(&self) -> MutexGuard<'_, Vec<Live>> {
         self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes one waiting call, if any (an instance or room for one was
+    /// freed).
+    #[inline]
+    fn wake_one(&self) {
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            self.freed.notify_one();
+        }
     }
 
     async fn instantiate(&self) -> Result<Live> {
@@ -350,43 +400,92 @@ impl PoolInner {
         Ok(live)
     }
 
-    /// Waits for a permit, then takes an idle instance or creates one.
-    async fn checkout(&self) -> Result<Slot<'_>> {
-        let permit = match self.permits.try_acquire() {
-            Ok(permit) => permit,
-            Err(_) => {
-                let start = Instant::now();
-                self.waits.fetch_add(1, Ordering::Relaxed);
-                let acquire = std::pin::pin!(self.permits.acquire());
-                let outcome = with_deadline(acquire, ticks(), self.checkout_timeout).await;
-                let waited = start.elapsed();
-                self.wait_nanos.fetch_add(
-                    u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX),
-                    Ordering::Relaxed,
-                );
-                match outcome {
-                    Ok(Ok(permit)) => permit,
-                    // The semaphore is never closed.
-                    Ok(Err(_)) | Err(_) => {
-                        self.timeouts.fetch_add(1, Ordering::Relaxed);
-                        return Err(Error::PoolTimeout {
-                            waited,
-                            max_instances: self.max_instances,
-                        });
-                    }
+    /// An idle instance, or room to create one, without waiting.
+    #[inline]
+    fn try_take(&self) -> Option<Got> {
+        if let Some(live) = self.idle().pop() {
+            return Some(Got::Idle(live));
+        }
+        let mut count = self.count.load(Ordering::SeqCst);
+        while count < self.max_instances {
+            match self.count.compare_exchange_weak(
+                count,
+                count + 1,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => return Some(Got::Create),
+                Err(now) => count = now,
+            }
+        }
+        None
+    }
+
+    /// Waits until an instance is returned or room is freed, up to the
+    /// checkout timeout.
+    #[cold]
+    async fn wait(&self) -> Result<Got> {
+        let start = Instant::now();
+        let start_tick = ticks();
+        self.waits.fetch_add(1, Ordering::Relaxed);
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        let waiting = Waiting(&self.waiters);
+        let take = async {
+            loop {
+                let notified = self.freed.notified();
+                let mut notified = std::pin::pin!(notified);
+                // Registered before looking, so a return between the look
+                // and the wait still wakes this call.
+                notified.as_mut().enable();
+                if let Some(got) = self.try_take() {
+                    return got;
                 }
+                notified.await;
             }
         };
+        let outcome = with_deadline(std::pin::pin!(take), start_tick, self.checkout_timeout).await;
+        drop(waiting);
+        let waited = start.elapsed();
+        self.wait_nanos.fetch_add(
+            u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        match outcome {
+            Ok(got) => Ok(got),
+            Err(_) => {
+                // A wake-up this call may have taken goes to the next waiter.
+                self.wake_one();
+                self.timeouts.fetch_add(1, Ordering::Relaxed);
+                Err(Error::PoolTimeout {
+                    waited,
+                    max_instances: self.max_instances,
+                })
+            }
+        }
+    }
+
+    /// Takes an idle instance or creates one, waiting when all are busy.
+    async fn checkout(&self) -> Result<Slot<'_>> {
+        let got = match self.try_take() {
+            Some(got) => got,
+            None => self.wait().await?,
+        };
         self.checkouts.fetch_add(1, Ordering::Relaxed);
-        let idle = self.idle().pop();
-        let live = match idle {
-            Some(live) => live,
-            None => self.instantiate().await?,
+        let live = match got {
+            Got::Idle(live) => live,
+            Got::Create => {
+                let mut reservation = Reservation {
+                    pool: self,
+                    armed: true,
+                };
+                let live = self.instantiate().await?;
+                reservation.armed = false;
+                live
+            }
         };
         Ok(Slot {
             pool: self,
             live: Some(live),
-            _permit: permit,
         })
     }
 }
@@ -411,9 +510,10 @@ impl SandboxPool {
     /// The pool's counters now.
     pub fn metrics(&self) -> PoolMetrics {
         let inner = &self.inner;
+        let idle = inner.idle().len();
         PoolMetrics {
-            in_use: inner.max_instances - inner.permits.available_permits(),
-            idle: inner.idle().len(),
+            in_use: inner.count.load(Ordering::SeqCst).saturating_sub(idle),
+            idle,
             created: inner.created.load(Ordering::Relaxed),
             discarded: inner.discarded.load(Ordering::Relaxed),
             checkouts: inner.checkouts.load(Ordering::Relaxed),
@@ -620,6 +720,9 @@ impl SandboxPool {
         self.inner
             .discarded
             .fetch_add(dropped.len() as u64, Ordering::Relaxed);
+        self.inner.count.fetch_sub(dropped.len(), Ordering::SeqCst);
+        drop(dropped);
+        self.inner.wake_one();
     }
 }
 

@@ -725,7 +725,9 @@ pub(crate) struct Prepared {
 /// a trap, or when a call's future is dropped before it finished, the
 /// instance is discarded and the next call runs on a fresh one, created from
 /// the already-linked component (no recompilation);
-/// [`instances_created`](Self::instances_created) counts them.
+/// [`instances_created`](Self::instances_created) counts them. With
+/// [`fresh_instance_per_call`](SandboxBuilder::fresh_instance_per_call)
+/// every call gets a new instance and no state survives a call.
 ///
 /// **Capabilities.** The plugin runs with nothing granted: no files, no
 /// environment variables, no network, stdin closed and stdout discarded; what

@@ -277,3 +277,67 @@ async fn audit_and_reports_work_per_call() {
         .unwrap();
     assert_eq!(results, vec![wasm_sandbox::component::Val::U32(5)]);
 }
+
+#[tokio::test]
+async fn a_failed_instantiation_gives_its_place_back() {
+    // Too few core instances allowed: every instantiation fails.
+    let pool = pool(|b| {
+        b.max_instances(1)
+            .preload_instances(0)
+            .max_core_instances(1)
+            .checkout_timeout(Duration::from_millis(200))
+    })
+    .await;
+    for _ in 0..3 {
+        let err = pool
+            .call::<_, u32>("plugin#add-one", (1u32,))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::ResourceLimitExceeded(Limit::Instances { .. })),
+            "each call tries again instead of waiting for a place that was never freed: {err:?}"
+        );
+    }
+    let m = pool.metrics();
+    assert_eq!(
+        (m.in_use, m.idle, m.created, m.timeouts),
+        (0, 0, 0, 0),
+        "{m:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_tasks_with_cancellations_leave_the_pool_consistent() {
+    let pool = pool(|b| b.max_instances(3).preload_instances(0)).await;
+    let mut tasks = Vec::new();
+    for i in 0..40u64 {
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move {
+            let call = pool.call::<_, u64>("plugin#sleep", (i % 7,));
+            // Every fifth call is cancelled while it waits or runs.
+            if i % 5 == 0 {
+                let _ = tokio::time::timeout(Duration::from_millis(2), call).await;
+                None
+            } else {
+                Some(call.await.unwrap())
+            }
+        }));
+    }
+    let mut finished = 0;
+    for task in tasks {
+        if task.await.unwrap().is_some() {
+            finished += 1;
+        }
+    }
+    assert_eq!(finished, 32);
+    let m = pool.metrics();
+    assert_eq!(m.in_use, 0, "{m:?}");
+    assert!(m.idle <= 3 && m.created <= 3 + m.discarded, "{m:?}");
+    // And it still serves calls.
+    assert_eq!(
+        pool.call::<_, u32>("plugin#add-one", (1u32,))
+            .await
+            .unwrap(),
+        2
+    );
+}
