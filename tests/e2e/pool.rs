@@ -41,6 +41,17 @@ async fn preloads_instances_and_reuses_them() {
     assert_eq!(m.checkouts, 10);
     assert_eq!(m.discarded, 0);
     assert_eq!(m.waits, 0);
+    // Dropping the idle instances frees their places; calls create anew.
+    pool.clear_idle();
+    let m = pool.metrics();
+    assert_eq!((m.idle, m.in_use, m.discarded), (0, 0, 3), "{m:?}");
+    assert_eq!(
+        pool.call::<_, u32>("plugin#add-one", (1u32,))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(pool.metrics().created, 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
