@@ -22,6 +22,8 @@ const PLUGINS: &[(&str, &str)] = &[
     ("intruder", "INTRUDER"),
     ("hog", "HOG"),
     ("bench", "BENCH"),
+    ("file-reader", "FILE_READER"),
+    ("fetcher", "FETCHER"),
 ];
 
 fn main() {

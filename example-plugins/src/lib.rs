@@ -17,5 +17,12 @@
 //! | [`TYPE_PROBE`] | `guests/type-probe` | `example_interfaces::TypeProbe` (guest SDK) |
 //! | [`INTRUDER`] | `guests/intruder` | `example_interfaces::Intruder`: tries every privileged operation |
 //! | [`BENCH`] | `guests/bench` | `example_interfaces::Bench`: calls of every shape and CPU-bound work, for benchmarks |
+//! | [`FILE_READER`] | `guests/file-reader` | `example_interfaces::FileReader`: reads a file through WASI |
+//! | [`FETCHER`] | `guests/fetcher` | `example_interfaces::Fetcher`: outbound HTTP with the guest SDK's `http` module |
+//!
+//! The same interfaces implemented in Python, JavaScript and C are in
+//! [`polyglot`].
 
 include!(concat!(env!("OUT_DIR"), "/plugins.rs"));
+
+pub mod polyglot;

@@ -34,6 +34,7 @@
 //! - [`config`] reads the configuration the host gave this plugin.
 //! - [`env`](mod@env) and [`process`] use the environment variables and programs the
 //!   host's policy grants.
+//! - [`http`] sends outbound HTTP requests to the hosts the policy grants.
 //! - Host interfaces (`#[host_interface]` traits) are called through the
 //!   `<Trait>Host` handle their macro generates.
 //!
@@ -160,6 +161,8 @@ pub mod config {
         }
     }
 }
+
+pub mod http;
 
 pub mod env {
     //! Environment variables the host's policy grants

@@ -86,7 +86,7 @@ pub struct AuditEvent {
     pub capability: CapabilityKind,
     /// The operation: `open`, `create`, `remove`, `rename`, `stat`, `list`,
     /// `mkdir`, `readlink`, `dns-lookup`, `connect`, `bind`, `listen`,
-    /// `send`, `env-read`, `env-list`, `spawn`, `call`, `import`, `limit`.
+    /// `send`, `http-request`, `http-response`, `env-read`, `env-list`, `spawn`, `call`, `import`, `limit`.
     pub operation: String,
     /// What it was applied to: a path, `host:port`, a variable, a program,
     /// an interface function.
@@ -491,6 +491,21 @@ pub fn learn_policy(events: &[AuditEvent]) -> SecurityPolicy {
                     write.insert(PathBuf::from(t));
                 }
             }
+            CapabilityKind::Network if e.operation == "http-response" => {}
+            CapabilityKind::Network if e.operation == "http-request" => {
+                // `GET http://host:port/path`
+                if let Some((host, port)) = e
+                    .target
+                    .split_once("://")
+                    .and_then(|(_, rest)| rest.split('/').next())
+                    .and_then(|authority| authority.rsplit_once(':'))
+                    && let Ok(port) = port.parse::<u16>()
+                {
+                    net.entry(host.trim_matches(['[', ']']).to_string())
+                        .or_default()
+                        .insert(port);
+                }
+            }
             CapabilityKind::Network => {
                 if e.operation == "dns-lookup" {
                     looked_up.insert(e.target.clone());
@@ -553,6 +568,7 @@ pub fn learn_policy(events: &[AuditEvent]) -> SecurityPolicy {
         policy = policy.allow(Capability::NetworkAccess {
             allowed_hosts: hosts,
             allowed_ports,
+            allowed_schemes: Vec::new(),
         });
     }
     if !env.is_empty() {

@@ -48,6 +48,7 @@ mod engine;
 mod error;
 mod exports;
 mod guard_fs;
+mod guard_http;
 mod guard_net;
 mod host_iface;
 mod limits;

@@ -57,6 +57,19 @@ pub struct ResourceLimits {
     /// memory to be returned at all.)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_output: Option<usize>,
+    /// Bytes of an outbound HTTP request's body. Default 1 MiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_request_bytes: Option<u64>,
+    /// Bytes of an outbound HTTP response's body. Default 16 MiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_response_bytes: Option<u64>,
+    /// Milliseconds an outbound HTTP request may take to connect, to its
+    /// first response byte, and between body bytes; a request past it fails
+    /// in the plugin with a timeout error. Default 30 000. It never extends
+    /// the call's own deadline (`cpu_timeout_ms`), which ends the call
+    /// whatever it is waiting for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_timeout_ms: Option<u64>,
 }
 
 impl ResourceLimits {
@@ -74,6 +87,12 @@ impl ResourceLimits {
     pub const DEFAULT_LOG_OUTPUT: usize = 1024 * 1024;
     /// Default size of a dynamic call's result: 16 MiB.
     pub const DEFAULT_MAX_OUTPUT: usize = 16 * 1024 * 1024;
+    /// Default size of an outbound HTTP request body: 1 MiB.
+    pub const DEFAULT_HTTP_REQUEST_BYTES: u64 = 1024 * 1024;
+    /// Default size of an outbound HTTP response body: 16 MiB.
+    pub const DEFAULT_HTTP_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+    /// Default outbound HTTP timeout: 30 s.
+    pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 
     /// The tightest limits, used by [`SecurityPolicy::paranoid`](crate::SecurityPolicy::paranoid):
     /// 16 MiB of memory, 1 s per call, 64 KiB of stack, 10 000 table
@@ -88,6 +107,9 @@ impl ResourceLimits {
             instances: Some(10),
             log_output: Some(64 * 1024),
             max_output: Some(1024 * 1024),
+            http_request_bytes: Some(64 * 1024),
+            http_response_bytes: Some(1024 * 1024),
+            http_timeout_ms: Some(1000),
         }
     }
 
@@ -102,6 +124,9 @@ impl ResourceLimits {
             instances: self.instances.or(other.instances),
             log_output: self.log_output.or(other.log_output),
             max_output: self.max_output.or(other.max_output),
+            http_request_bytes: self.http_request_bytes.or(other.http_request_bytes),
+            http_response_bytes: self.http_response_bytes.or(other.http_response_bytes),
+            http_timeout_ms: self.http_timeout_ms.or(other.http_timeout_ms),
         }
     }
 
@@ -117,6 +142,17 @@ impl ResourceLimits {
             instances: self.instances.unwrap_or(Self::DEFAULT_INSTANCES),
             log_output: self.log_output.unwrap_or(Self::DEFAULT_LOG_OUTPUT),
             max_output: self.max_output.unwrap_or(Self::DEFAULT_MAX_OUTPUT),
+            http: crate::guard_http::HttpLimits {
+                request_bytes: self
+                    .http_request_bytes
+                    .unwrap_or(Self::DEFAULT_HTTP_REQUEST_BYTES),
+                response_bytes: self
+                    .http_response_bytes
+                    .unwrap_or(Self::DEFAULT_HTTP_RESPONSE_BYTES),
+                timeout: self
+                    .http_timeout_ms
+                    .map_or(Self::DEFAULT_HTTP_TIMEOUT, Duration::from_millis),
+            },
         }
     }
 }
@@ -132,6 +168,7 @@ pub(crate) struct Effective {
     pub(crate) instances: usize,
     pub(crate) log_output: usize,
     pub(crate) max_output: usize,
+    pub(crate) http: crate::guard_http::HttpLimits,
 }
 
 /// Which limit a plugin hit, in [`Error::ResourceLimitExceeded`](crate::Error::ResourceLimitExceeded).

@@ -35,11 +35,20 @@ pub enum Capability {
     /// a CIDR block (`10.0.0.0/8`), or `*` for any. A name grant covers the
     /// DNS lookup and connections to the addresses that lookup returned.
     /// Ports are numbers, ranges (`"8000-8100"`) or `"*"`.
+    ///
+    /// The same grant covers outbound HTTP requests (`wasi:http`) to those
+    /// hosts and ports, with the URL's scheme checked against
+    /// `allowed_schemes`.
     NetworkAccess {
         /// Hosts the plugin may reach.
         allowed_hosts: Vec<String>,
         /// Ports the plugin may reach on those hosts.
         allowed_ports: Vec<PortRange>,
+        /// URL schemes allowed for HTTP requests: `"http"`, `"https"`.
+        /// Empty (the default, and what a policy file gets when it leaves
+        /// the key out) allows both. Sockets have no scheme and ignore it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        allowed_schemes: Vec<String>,
     },
     /// Environment variables the plugin may read: `"NAME"` copies the host's
     /// value, `"NAME=value"` gives an explicit one, `"*"` (allow only) copies
@@ -63,14 +72,19 @@ impl fmt::Display for Capability {
             Capability::NetworkAccess {
                 allowed_hosts,
                 allowed_ports,
+                allowed_schemes,
             } => {
                 let ports: Vec<String> = allowed_ports.iter().map(ToString::to_string).collect();
                 write!(
                     f,
-                    "NetworkAccess(hosts [{}], ports [{}])",
+                    "NetworkAccess(hosts [{}], ports [{}]",
                     allowed_hosts.join(", "),
                     ports.join(", ")
-                )
+                )?;
+                if !allowed_schemes.is_empty() {
+                    write!(f, ", schemes [{}]", allowed_schemes.join(", "))?;
+                }
+                f.write_str(")")
             }
             Capability::EnvironmentRead(vars) => write!(f, "EnvironmentRead({})", vars.join(", ")),
             Capability::ProcessSpawn(programs) => {
@@ -300,6 +314,7 @@ impl SecurityPolicy {
                 Capability::NetworkAccess {
                     allowed_hosts: vec!["*".to_string()],
                     allowed_ports: vec![PortRange::ANY],
+                    allowed_schemes: Vec::new(),
                 },
                 Capability::EnvironmentRead(vec!["*".to_string()]),
             ],
@@ -541,10 +556,12 @@ fn covers(a: &Capability, b: &Capability) -> bool {
             NetworkAccess {
                 allowed_hosts: ha,
                 allowed_ports: pa,
+                allowed_schemes: sa,
             },
             NetworkAccess {
                 allowed_hosts: hb,
                 allowed_ports: pb,
+                allowed_schemes: sb,
             },
         ) => {
             hb.iter()
@@ -552,6 +569,10 @@ fn covers(a: &Capability, b: &Capability) -> bool {
                 && pb
                     .iter()
                     .all(|p| pa.iter().any(|g| g.start <= p.start && p.end <= g.end))
+                // No scheme list means every scheme.
+                && (sa.is_empty()
+                    || (!sb.is_empty()
+                        && sb.iter().all(|s| sa.iter().any(|g| g.eq_ignore_ascii_case(s)))))
         }
         (EnvironmentRead(va), EnvironmentRead(vb)) => {
             va.iter().any(|v| v == "*") || vb.iter().all(|v| va.contains(v))
@@ -684,6 +705,14 @@ impl Verdict {
 pub(crate) struct NetGrant {
     pub(crate) hosts: Vec<(String, HostPattern)>,
     pub(crate) ports: Vec<PortRange>,
+    /// Lower case; empty means both `http` and `https`.
+    pub(crate) schemes: Vec<String>,
+}
+
+impl NetGrant {
+    fn allows_scheme(&self, scheme: &str) -> bool {
+        self.schemes.is_empty() || self.schemes.iter().any(|s| s == scheme)
+    }
 }
 
 /// A policy checked and prepared for fast decisions.
@@ -734,7 +763,12 @@ fn canonical(path: &Path, what: &str) -> Result<PathBuf> {
     }
 }
 
-fn net_grant(hosts: &[String], ports: &[PortRange], what: &str) -> Result<NetGrant> {
+fn net_grant(
+    hosts: &[String],
+    ports: &[PortRange],
+    schemes: &[String],
+    what: &str,
+) -> Result<NetGrant> {
     if hosts.is_empty() || ports.is_empty() {
         return Err(Error::Policy {
             detail: format!(
@@ -754,9 +788,23 @@ fn net_grant(hosts: &[String], ports: &[PortRange], what: &str) -> Result<NetGra
         })?;
         parsed.push((h.clone(), p));
     }
+    let mut lower = Vec::new();
+    for scheme in schemes {
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return Err(Error::Policy {
+                detail: format!(
+                    "{what} NetworkAccess: allowed_schemes lists `{scheme}`; \
+                     HTTP requests have the scheme \"http\" or \"https\""
+                ),
+            });
+        }
+        lower.push(scheme);
+    }
     Ok(NetGrant {
         hosts: parsed,
         ports: ports.to_vec(),
+        schemes: lower,
     })
 }
 
@@ -785,9 +833,13 @@ impl Compiled {
                 Capability::NetworkAccess {
                     allowed_hosts,
                     allowed_ports,
-                } => c
-                    .net
-                    .push(net_grant(allowed_hosts, allowed_ports, "a granted")?),
+                    allowed_schemes,
+                } => c.net.push(net_grant(
+                    allowed_hosts,
+                    allowed_ports,
+                    allowed_schemes,
+                    "a granted",
+                )?),
                 Capability::EnvironmentRead(vars) => {
                     for v in vars {
                         if v == "*" {
@@ -816,9 +868,13 @@ impl Compiled {
                 Capability::NetworkAccess {
                     allowed_hosts,
                     allowed_ports,
-                } => c
-                    .net_denials
-                    .push(net_grant(allowed_hosts, allowed_ports, "a denied")?),
+                    allowed_schemes,
+                } => c.net_denials.push(net_grant(
+                    allowed_hosts,
+                    allowed_ports,
+                    allowed_schemes,
+                    "a denied",
+                )?),
                 Capability::EnvironmentRead(vars) => c.env_denials.extend(vars.iter().cloned()),
                 Capability::ProcessSpawn(p) => c.program_denials.extend(p.iter().cloned()),
                 Capability::Custom(name) => c.custom_denials.push(name.clone()),
@@ -907,6 +963,62 @@ impl Compiled {
             )
         } else {
             Verdict::deny("no NetworkAccess grant covers this address")
+        }
+    }
+
+    /// May the plugin send an HTTP request with this URL `scheme` (lower
+    /// case) to `host:port`? A host that is an IP address is matched like a
+    /// socket address; a name is matched against the granted names (the
+    /// host resolves it itself), so an IP or CIDR grant does not cover a URL
+    /// that names the host. A denial that names the host and port wins
+    /// whatever its schemes.
+    pub(crate) fn check_http(&self, scheme: &str, host: &str, port: u16) -> Verdict {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let ip = host.parse::<IpAddr>().ok();
+        let host_matches = |p: &HostPattern| match ip {
+            Some(ip) => p.matches_ip(ip),
+            None => p.matches_name(host),
+        };
+        for d in &self.net_denials {
+            if let Some((h, _)) = d.hosts.iter().find(|(_, p)| host_matches(p))
+                && d.ports.iter().any(|r| r.contains(port))
+                && d.allows_scheme(scheme)
+            {
+                return Verdict::deny(format!("deny NetworkAccess({h}:{port})"));
+            }
+        }
+        let mut host_granted = false;
+        let mut port_granted = false;
+        for g in &self.net {
+            if let Some((h, _)) = g.hosts.iter().find(|(_, p)| host_matches(p)) {
+                host_granted = true;
+                if let Some(r) = g.ports.iter().find(|r| r.contains(port)) {
+                    port_granted = true;
+                    if g.allows_scheme(scheme) {
+                        return Verdict::allow(format!("allow NetworkAccess({h}:{r})"));
+                    }
+                }
+            }
+        }
+        if port_granted {
+            Verdict::deny(format!(
+                "the host and port are granted, but not the scheme `{scheme}` \
+                 (add it to allowed_schemes)"
+            ))
+        } else if host_granted {
+            Verdict::deny(format!("the host is granted, but not port {port}"))
+        } else if ip.is_none()
+            && self.net.iter().any(|g| {
+                g.hosts
+                    .iter()
+                    .any(|(_, p)| matches!(p, HostPattern::Net(_)))
+            })
+        {
+            Verdict::deny(
+                "no NetworkAccess grant names this host (an IP grant covers URLs that use the IP)",
+            )
+        } else {
+            Verdict::deny("no NetworkAccess grant covers this host")
         }
     }
 
@@ -1038,6 +1150,7 @@ mod tests {
         let policy = SecurityPolicy::strict().allow(Capability::NetworkAccess {
             allowed_hosts: vec!["localhost".into()],
             allowed_ports: vec!["8000-8100".parse().unwrap()],
+            allowed_schemes: Vec::new(),
         });
         let c = Compiled::new(&policy).unwrap();
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
@@ -1057,6 +1170,7 @@ mod tests {
             .allow(Capability::NetworkAccess {
                 allowed_hosts: vec!["api.example.com".into()],
                 allowed_ports: vec![PortRange::single(443), "8000-8100".parse().unwrap()],
+                allowed_schemes: Vec::new(),
             })
             .allow(Capability::EnvironmentRead(vec![
                 "PORT".into(),
@@ -1087,6 +1201,7 @@ mod tests {
         let wider = old.clone().allow(Capability::NetworkAccess {
             allowed_hosts: vec!["*.example.com".into()],
             allowed_ports: vec![PortRange::single(443)],
+            allowed_schemes: Vec::new(),
         });
         let d = old.diff(&wider);
         assert!(d.widens());

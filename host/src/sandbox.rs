@@ -558,6 +558,8 @@ impl SandboxBuilder {
             detail: format!("could not link the host's interfaces: {e:#}"),
         };
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(link)?;
+        // Outbound HTTP: every request is checked in `guard_http`.
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(link)?;
         crate::guard_fs::add_to_linker(&mut linker).map_err(link)?;
         if std::env::var_os("NO_NET_GUARD").is_none() {
             crate::guard_net::add_to_linker(&mut linker).map_err(link)?;

@@ -12,6 +12,7 @@ use crate::audit::AuditSink;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::guard_fs::FsState;
+use crate::guard_http::HttpState;
 use crate::guard_net::NetState;
 use crate::limits::{Effective, Limit, LimitHit, Limiter};
 use crate::policy::Compiled;
@@ -35,6 +36,7 @@ pub struct HostState {
     pub(crate) audit: Arc<AuditSink>,
     pub(crate) fs: FsState,
     pub(crate) net: Arc<NetState>,
+    http: HttpState,
     /// The variables the plugin can see through WASI.
     pub(crate) environment: Vec<(String, String)>,
     pub(crate) limiter: Limiter,
@@ -70,6 +72,11 @@ impl HostState {
         if let Some(profile) = &self.profile {
             profile.count_host_call(interface);
         }
+    }
+
+    /// The resource table and the HTTP state, borrowed together.
+    pub(crate) fn table_and_http(&mut self) -> (&mut ResourceTable, &mut HttpState) {
+        (&mut self.table, &mut self.http)
     }
 
     /// The configuration the host gave the plugin.
@@ -158,6 +165,7 @@ impl Live {
         };
         builder.envs(&environment);
         let wasi = builder.build();
+        let http = HttpState::new(setup.policy.clone(), audit.clone(), setup.limits.http);
         let mut store = Store::new(
             setup.engine.wasmtime(),
             HostState {
@@ -169,6 +177,7 @@ impl Live {
                 audit,
                 fs,
                 net,
+                http,
                 environment,
                 limiter: Limiter::new(&setup.limits),
                 host_calls: 0,

@@ -20,6 +20,12 @@ const GOLDEN: &[(&str, &str, &str)] = &[
     ),
     ("hog", "hog", example_interfaces::HOG_WIT),
     ("bench", "bench", example_interfaces::BENCH_WIT),
+    (
+        "file-reader",
+        "file-reader",
+        example_interfaces::FILE_READER_WIT,
+    ),
+    ("fetcher", "fetcher", example_interfaces::FETCHER_WIT),
 ];
 
 fn golden_path(dir: &str) -> PathBuf {

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use example_interfaces::{
-    CalcError, CalculatorPlugin, CaseMode, Document, FilterError, FilterOptions, FilterStats,
-    GreeterPlugin, GreeterPluginBlocking, KeyValue, KeyValueHost, Op, Series, TextFilterPlugin,
+    CalcError, CalculatorPlugin, CaseMode, Document, FilterOptions, GreeterPlugin,
+    GreeterPluginBlocking, KeyValue, KeyValueHost, Op, Series, TextFilterPlugin,
 };
 use wasm_sandbox::{Capability, Error, SecurityPolicy, WasmSandbox};
 
@@ -14,7 +14,7 @@ use crate::{calculator, greeter};
 
 /// The host's key-value store, shared with the test.
 #[derive(Clone, Default)]
-struct Store(Arc<Mutex<BTreeMap<String, String>>>);
+pub(crate) struct Store(Arc<Mutex<BTreeMap<String, String>>>);
 
 impl KeyValue for Store {
     fn get(&self, key: String) -> Option<String> {
@@ -35,7 +35,7 @@ impl KeyValue for Store {
 }
 
 /// The policy that lets the text filter use the host's key-value store.
-fn kv_granted() -> SecurityPolicy {
+pub(crate) fn kv_granted() -> SecurityPolicy {
     SecurityPolicy::strict().allow(Capability::Custom(KeyValueHost::CAPABILITY.to_string()))
 }
 
@@ -49,7 +49,7 @@ async fn text_filter(store: &Store) -> WasmSandbox {
         .expect("the text-filter plugin loads")
 }
 
-fn doc(lines: &[&str]) -> Document {
+pub(crate) fn doc(lines: &[&str]) -> Document {
     Document {
         title: "notes".to_string(),
         lines: lines.iter().map(|s| s.to_string()).collect(),
@@ -57,7 +57,7 @@ fn doc(lines: &[&str]) -> Document {
     }
 }
 
-fn opts(max_lines: u32, case: CaseMode) -> FilterOptions {
+pub(crate) fn opts(max_lines: u32, case: CaseMode) -> FilterOptions {
     FilterOptions {
         max_lines,
         drop_empty: true,
@@ -107,88 +107,6 @@ fn blocking_proxy_calls_without_a_runtime() {
         .unwrap();
     let plugin = GreeterPluginBlocking::load(&sandbox).unwrap();
     assert_eq!(plugin.greet("sync".to_string()).unwrap(), "Hello, sync!");
-}
-
-#[tokio::test]
-async fn text_filter_uses_records_variants_options_results_and_state() {
-    let store = Store::default();
-    let sandbox = text_filter(&store).await;
-    let plugin = TextFilterPlugin::load(&sandbox).unwrap();
-    assert_eq!(plugin.name().await.unwrap(), "cleaner");
-
-    let out = plugin
-        .filter(doc(&["Hello", "", "World"]), opts(10, CaseMode::Upper))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(out.lines, ["HELLO", "WORLD"]);
-    assert_eq!(out.tags, Some(vec!["draft".to_string()]));
-
-    let err = plugin
-        .filter(doc(&["a", "b", "c"]), opts(2, CaseMode::Keep))
-        .await
-        .unwrap()
-        .unwrap_err();
-    assert_eq!(
-        err,
-        FilterError::TooLong {
-            limit: 2,
-            actual: 3
-        }
-    );
-
-    let err = plugin
-        .filter(doc(&[]), opts(2, CaseMode::Keep))
-        .await
-        .unwrap()
-        .unwrap_err();
-    assert_eq!(err, FilterError::Empty);
-
-    // The instance counted what it did; a reset starts the counts over.
-    assert_eq!(
-        plugin.stats().await.unwrap(),
-        FilterStats {
-            filtered: 1,
-            refused: 2
-        }
-    );
-    sandbox.reset().await.unwrap();
-    assert_eq!(
-        plugin.stats().await.unwrap(),
-        FilterStats {
-            filtered: 0,
-            refused: 0
-        }
-    );
-}
-
-#[tokio::test]
-async fn the_plugin_calls_the_host_interface_both_ways() {
-    let store = Store::default();
-    store.set("banned".to_string(), "secret".to_string());
-    let sandbox = text_filter(&store).await;
-    let plugin = TextFilterPlugin::load(&sandbox).unwrap();
-
-    // `get` from the plugin: the banned word rejects the document.
-    let err = plugin
-        .filter(doc(&["no secret here"]), opts(5, CaseMode::Keep))
-        .await
-        .unwrap()
-        .unwrap_err();
-    assert_eq!(err, FilterError::Rejected("contains `secret`".to_string()));
-
-    // `set` from the plugin: the last title lands in the host's store.
-    let mut d = doc(&["fine"]);
-    d.title = "Report Q3".to_string();
-    plugin
-        .filter(d, opts(5, CaseMode::Keep))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        store.get("last-title".to_string()).as_deref(),
-        Some("Report Q3")
-    );
 }
 
 #[tokio::test]

@@ -93,6 +93,7 @@ fn policy(t: &Tree, port: u16) -> SecurityPolicy {
         .allow(Capability::NetworkAccess {
             allowed_hosts: vec!["localhost".to_string()],
             allowed_ports: vec![PortRange::single(port)],
+            allowed_schemes: Vec::new(),
         })
         .allow(Capability::EnvironmentRead(vec![
             "GREETING=hello".to_string(),
@@ -492,6 +493,7 @@ mod network {
         let policy = policy(&t, 1).allow(Capability::NetworkAccess {
             allowed_hosts: vec!["127.0.0.1".to_string()],
             allowed_ports: vec![PortRange::single(port)],
+            allowed_schemes: Vec::new(),
         });
         let sandbox = intruder(policy).await;
         let (r, audit): (Result<(), String>, _) = attempt(
@@ -733,6 +735,7 @@ mod load_check {
             .security_policy(SecurityPolicy::strict().allow(Capability::NetworkAccess {
                 allowed_hosts: vec!["bad host!".into()],
                 allowed_ports: vec![PortRange::ANY],
+                allowed_schemes: Vec::new(),
             }))
             .build()
             .await
@@ -858,6 +861,7 @@ mod learn {
             learned.grants().contains(&Capability::NetworkAccess {
                 allowed_hosts: vec!["localhost".to_string()],
                 allowed_ports: vec![PortRange::single(port)],
+                allowed_schemes: Vec::new(),
             }),
             "{toml}"
         );

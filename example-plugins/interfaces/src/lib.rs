@@ -47,3 +47,9 @@ pub use hog::*;
 
 pub mod bench;
 pub use bench::*;
+
+pub mod files;
+pub use files::*;
+
+pub mod fetch;
+pub use fetch::*;
