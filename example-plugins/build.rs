@@ -24,6 +24,8 @@ const PLUGINS: &[(&str, &str)] = &[
     ("bench", "BENCH"),
     ("file-reader", "FILE_READER"),
     ("fetcher", "FETCHER"),
+    ("greeter-v2", "GREETER_V2"),
+    ("greeter-nosy", "GREETER_NOSY"),
 ];
 
 fn main() {

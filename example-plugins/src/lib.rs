@@ -19,6 +19,8 @@
 //! | [`BENCH`] | `guests/bench` | `example_interfaces::Bench`: calls of every shape and CPU-bound work, for benchmarks |
 //! | [`FILE_READER`] | `guests/file-reader` | `example_interfaces::FileReader`: reads a file through WASI |
 //! | [`FETCHER`] | `guests/fetcher` | `example_interfaces::Fetcher`: outbound HTTP with the guest SDK's `http` module |
+//! | [`GREETER_V2`] | `guests/greeter-v2` | `example_interfaces::Greeter` again, with a new text: a hot-reload target |
+//! | [`GREETER_NOSY`] | `guests/greeter-nosy` | `example_interfaces::Greeter`, also reading a file: a reload that would widen capabilities |
 //!
 //! The same interfaces implemented in Python, JavaScript and C are in
 //! [`polyglot`].

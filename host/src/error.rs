@@ -256,6 +256,18 @@ pub enum Error {
         max_instances: usize,
     },
 
+    /// [`ReloadablePool::reload`](crate::ReloadablePool::reload) refused a
+    /// new version of the plugin; the running version keeps serving.
+    #[error(
+        "the new version of `{plugin}` was not loaded: {reason}; the running version keeps serving"
+    )]
+    ReloadRefused {
+        /// The plugin's name.
+        plugin: String,
+        /// Why, and what to do.
+        reason: String,
+    },
+
     /// A method of [`BlockingSandbox`](crate::BlockingSandbox) was called from
     /// inside an async runtime, where blocking would stall the runtime.
     #[error(

@@ -51,12 +51,14 @@ mod guard_fs;
 mod guard_http;
 mod guard_net;
 mod host_iface;
+mod inspect;
 mod limits;
 mod loader;
 mod policy;
 mod pool;
 mod profile;
 mod proxy;
+mod reload;
 mod sandbox;
 mod stdio;
 mod store;
@@ -69,11 +71,13 @@ pub use crate::engine::{Engine, EngineConfig, Interruption, OptimizationLevel, P
 pub use crate::error::{BoxError, Error, Result, TrapCode};
 pub use crate::exports::ExportFunction;
 pub use crate::host_iface::HostInterface;
+pub use crate::inspect::{ComponentImport, ComponentInfo};
 pub use crate::limits::{CallReport, Limit, ResourceLimits};
 pub use crate::policy::{Capability, ImportCheck, PolicyDiff, PortRange, SecurityPolicy};
 pub use crate::pool::{PoolBuilder, PoolMetrics, SandboxPool};
 pub use crate::profile::{ExportCalls, ProfileConfig, ProfileReport};
 pub use crate::proxy::{PluginHost, PluginType};
+pub use crate::reload::{ReloadReport, ReloadWatcher, ReloadablePool};
 pub use crate::sandbox::{SandboxBuilder, WasmSandbox};
 
 /// Compiles a component (binary or text format) for `engine` and returns a
@@ -111,7 +115,7 @@ pub use wasmtime;
 pub mod __private {
     pub use crate::exports::Exports;
     pub use crate::host_iface::host_call;
-    pub use crate::proxy::{ExportHandle, InterfaceCheck};
+    pub use crate::proxy::{ExportHandle, ExportsRef, InterfaceCheck};
     pub use crate::store::HostState;
     pub use wasmtime;
 

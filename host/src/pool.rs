@@ -20,7 +20,7 @@ use crate::host_iface::HostInterface;
 use crate::limits::{CallReport, ResourceLimits};
 use crate::policy::SecurityPolicy;
 use crate::profile::{ProfileConfig, ProfileReport};
-use crate::proxy::{ExportHandle, PluginHost};
+use crate::proxy::{ExportHandle, ExportsRef, PluginHost};
 use crate::sandbox::{SandboxBuilder, check_handle};
 use crate::store::{InstanceSetup, Live};
 
@@ -32,7 +32,7 @@ use crate::store::{InstanceSetup, Live};
 /// [`preload_instances`](Self::preload_instances),
 /// [`checkout_timeout`](Self::checkout_timeout) and
 /// [`fresh_instance_per_call`](Self::fresh_instance_per_call).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until `.build()` is called"]
 pub struct PoolBuilder {
     sandbox: SandboxBuilder,
@@ -491,6 +491,15 @@ impl PoolInner {
 }
 
 impl SandboxPool {
+    pub(crate) fn exports_ref(&self) -> &Exports {
+        &self.inner.exports
+    }
+
+    /// The compiled component behind the pool's instances.
+    pub(crate) fn component(&self) -> &wasmtime::component::Component {
+        self.inner.setup.pre.component()
+    }
+
     /// By default a pool holds at most this many instances.
     pub const DEFAULT_MAX_INSTANCES: usize = 16;
 
@@ -727,8 +736,8 @@ impl SandboxPool {
 }
 
 impl PluginHost for SandboxPool {
-    fn __exports(&self) -> &Exports {
-        &self.inner.exports
+    fn __exports(&self) -> ExportsRef<'_> {
+        ExportsRef::Borrowed(&self.inner.exports)
     }
 
     fn __call<P, R>(

@@ -24,7 +24,7 @@ pub trait PluginType: ComponentType + Lift + Lower {}
 /// methods are not part of the public API.
 pub trait PluginHost: Send + Sync {
     #[doc(hidden)]
-    fn __exports(&self) -> &Exports;
+    fn __exports(&self) -> ExportsRef<'_>;
 
     #[doc(hidden)]
     fn __call<P, R>(
@@ -38,8 +38,8 @@ pub trait PluginHost: Send + Sync {
 }
 
 impl PluginHost for WasmSandbox {
-    fn __exports(&self) -> &Exports {
-        self.__exports()
+    fn __exports(&self) -> ExportsRef<'_> {
+        ExportsRef::Borrowed(self.__exports())
     }
 
     fn __call<P, R>(
@@ -56,7 +56,7 @@ impl PluginHost for WasmSandbox {
 }
 
 impl<T: PluginHost> PluginHost for &T {
-    fn __exports(&self) -> &Exports {
+    fn __exports(&self) -> ExportsRef<'_> {
         (**self).__exports()
     }
 
@@ -74,7 +74,7 @@ impl<T: PluginHost> PluginHost for &T {
 }
 
 impl<T: PluginHost> PluginHost for Arc<T> {
-    fn __exports(&self) -> &Exports {
+    fn __exports(&self) -> ExportsRef<'_> {
         (**self).__exports()
     }
 
@@ -91,12 +91,35 @@ impl<T: PluginHost> PluginHost for Arc<T> {
     }
 }
 
+/// The exports a proxy is checked against: borrowed from a sandbox or a
+/// pool, or held through the current version of a
+/// [`ReloadablePool`](crate::ReloadablePool).
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum ExportsRef<'a> {
+    Borrowed(&'a Exports),
+    Pool(crate::pool::SandboxPool),
+}
+
+impl std::ops::Deref for ExportsRef<'_> {
+    type Target = Exports;
+
+    fn deref(&self) -> &Exports {
+        match self {
+            ExportsRef::Borrowed(exports) => exports,
+            ExportsRef::Pool(pool) => pool.exports_ref(),
+        }
+    }
+}
+
 /// An export resolved (and type-checked) when a proxy was loaded.
 #[doc(hidden)]
 #[derive(Clone, Debug)]
 pub struct ExportHandle {
     pub(crate) position: usize,
     pub(crate) index: Option<ComponentExportIndex>,
+    /// The full name, for hosts that resolve it again on each call.
+    pub(crate) name: String,
 }
 
 /// Collects every way a plugin fails to implement an interface, so the
@@ -136,6 +159,7 @@ impl<'a> InterfaceCheck<'a> {
                 ExportHandle {
                     position: usize::MAX,
                     index: None,
+                    name: name.to_string(),
                 }
             }
             Ok((export, index)) => {
@@ -148,6 +172,7 @@ impl<'a> InterfaceCheck<'a> {
                 ExportHandle {
                     position: self.exports.position(name).unwrap_or(usize::MAX),
                     index: Some(index),
+                    name: export.name().to_string(),
                 }
             }
         }

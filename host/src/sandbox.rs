@@ -39,7 +39,7 @@ use crate::store::{HostState, InstanceSetup, Live};
 /// let text: String = sandbox.call("greet", ("world",)).await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 #[must_use = "a builder does nothing until `.build()` is called"]
 pub struct SandboxBuilder {
     source: Option<Source>,
@@ -91,7 +91,7 @@ impl SandboxBuilder {
     }
 
     /// Loads a plugin precompiled by [`precompile`](crate::precompile) (or
-    /// the CLI's `precompile` command): no compilation at all, which makes
+    /// by `wasm-sandbox compile -o DIR`): no compilation at all, which makes
     /// the first start of a process fast.
     ///
     /// The artifact is checked before use: its header, length and checksum,
@@ -638,7 +638,7 @@ fn no_source() -> Error {
 
 /// The capability a plugin would need to use an import, if the policy has
 /// none of it; `None` when the import is always fine.
-fn needed_capability(import: &str, policy: &Compiled) -> Option<&'static str> {
+pub(crate) fn needed_capability(import: &str, policy: &Compiled) -> Option<&'static str> {
     let name = host_iface::unversioned(import);
     if name.starts_with("wasi:filesystem/") && !policy.has_file_grants() {
         Some("Capability::FileRead or Capability::FileWrite")

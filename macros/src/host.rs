@@ -179,14 +179,18 @@ pub(crate) fn proxy(
 
             #[doc = #load_doc]
             pub fn load(host: H) -> ::wasm_sandbox::Result<Self> {
-                let mut __check = ::wasm_sandbox::__private::InterfaceCheck::new(
-                    ::wasm_sandbox::PluginHost::__exports(&host),
-                    #trait_name,
-                    #world_id,
-                );
-                #(#checks)*
-                __check.finish()?;
-                ::core::result::Result::Ok(Self { host, exports: [#(#vars),*] })
+                let exports = {
+                    let __exports = ::wasm_sandbox::PluginHost::__exports(&host);
+                    let mut __check = ::wasm_sandbox::__private::InterfaceCheck::new(
+                        &__exports,
+                        #trait_name,
+                        #world_id,
+                    );
+                    #(#checks)*
+                    __check.finish()?;
+                    [#(#vars),*]
+                };
+                ::core::result::Result::Ok(Self { host, exports })
             }
 
             /// The sandbox (or other host) this proxy calls.

@@ -519,6 +519,18 @@ async fn the_errors_chapter_quotes_current_messages() {
         }
         .to_string(),
     );
+    let reloadable = wasm_sandbox::ReloadablePool::new(
+        wasm_sandbox::SandboxPool::builder().source(example_plugins::GREETER),
+    )
+    .await
+    .unwrap();
+    messages.push(
+        reloadable
+            .reload(example_plugins::CALCULATOR)
+            .await
+            .unwrap_err()
+            .to_string(),
+    );
     for message in messages {
         assert!(
             chapter.contains(&message),

@@ -1,0 +1,156 @@
+//! `run` and `learn`: load a plugin, call one function, report.
+
+use std::path::Path;
+
+use wasm_sandbox::component::Val;
+use wasm_sandbox::{AuditEvent, Decision, SandboxBuilder, WasmSandbox};
+
+use crate::cli::{LearnArgs, RunArgs};
+use crate::exit::{Exit, Failure};
+use crate::plugin::{self, print_audit_notes, print_json};
+use crate::wave;
+
+/// One finished call.
+struct Called {
+    sandbox: WasmSandbox,
+    function: String,
+    result: Result<Option<Val>, Failure>,
+    audit: Vec<AuditEvent>,
+}
+
+impl Called {
+    /// The exit status: the call's error if it failed; else 4 if the policy
+    /// denied anything (whatever the plugin made of it); else 1 for an
+    /// `err(..)` result; else 0.
+    fn exit(&self) -> Exit {
+        match &self.result {
+            Err(failure) => failure.exit,
+            Ok(_) if self.audit.iter().any(|e| e.decision == Decision::Denied) => Exit::Denied,
+            Ok(Some(Val::Result(Err(_)))) => Exit::PluginError,
+            Ok(_) => Exit::Success,
+        }
+    }
+
+    fn to_json(&self, plugin: &Path) -> serde_json::Value {
+        let exit = self.exit();
+        let mut out = serde_json::json!({
+            "plugin": plugin,
+            "function": self.function,
+            "audit": self.audit,
+            "exit_code": exit.code(),
+        });
+        match &self.result {
+            Ok(value) => {
+                out["result"] = value.as_ref().map(wave::to_wave).into();
+                out["value"] = value
+                    .as_ref()
+                    .map_or(serde_json::Value::Null, wave::to_json);
+            }
+            Err(failure) => {
+                out["error"] = failure.to_json();
+            }
+        }
+        out
+    }
+
+    /// Prints the result on stdout (or, with `result_to_stderr`, as
+    /// `result: ..` on stderr) and the audit notes and any error on stderr.
+    fn print_text(&self, result_to_stderr: bool) {
+        print_audit_notes(&self.audit);
+        match &self.result {
+            Ok(Some(value)) if result_to_stderr => eprintln!("result: {}", wave::to_wave(value)),
+            Ok(Some(value)) => outln!("{}", wave::to_wave(value)),
+            Ok(None) => {}
+            Err(failure) => eprintln!("{failure}"),
+        }
+    }
+}
+
+async fn call(
+    builder: SandboxBuilder,
+    plugin: &Path,
+    command: &str,
+    func: &str,
+    args: &[String],
+) -> Result<Called, Failure> {
+    let sandbox = builder.build().await?;
+    let export = plugin::resolve(&sandbox, func)?;
+    let example = format!(
+        "wasm-sandbox {command} {} {}",
+        wave::shell_quote(&plugin.display().to_string()),
+        wave::shell_quote(func)
+    );
+    let params = wave::parse_args(&export, args, &example)?;
+    let result = sandbox
+        .call_dynamic(export.name(), &params)
+        .await
+        .map(|mut results| results.pop())
+        .map_err(Failure::from);
+    let audit = sandbox.audit_log().events();
+    Ok(Called {
+        sandbox,
+        function: export.name().to_string(),
+        result,
+        audit,
+    })
+}
+
+/// `wasm-sandbox run`.
+pub(crate) async fn run(args: RunArgs, json: bool) -> Result<Exit, Failure> {
+    let policy = crate::grants::policy(&args.grants)?;
+    let mut builder =
+        plugin::limits(plugin::builder(&args.plugin), &args.limits).security_policy(policy);
+    if let Some(audit) = &args.audit {
+        builder = builder.audit_file(audit);
+    }
+    let called = call(builder, &args.plugin, "run", &args.func, &args.args).await?;
+    if json {
+        print_json(&called.to_json(&args.plugin));
+    } else {
+        called.print_text(false);
+    }
+    Ok(called.exit())
+}
+
+/// `wasm-sandbox learn`.
+pub(crate) async fn learn(args: LearnArgs, json: bool) -> Result<Exit, Failure> {
+    let policy = crate::grants::learn_policy(&args.denials)?;
+    let mut builder =
+        plugin::limits(plugin::builder(&args.plugin), &args.limits).security_policy(policy);
+    if let Some(audit) = &args.audit {
+        builder = builder.audit_file(audit);
+    }
+    let called = call(builder, &args.plugin, "learn", &args.func, &args.args).await?;
+    let learned = called.sandbox.audit_log().learned_policy();
+    let toml = learned.to_toml();
+    let grants = learned.grants().len();
+    let mut written = None;
+    if let Some(path) = &args.output {
+        std::fs::write(path, &toml).map_err(|e| {
+            Failure::new(
+                Exit::Other,
+                format!("could not write the policy to `{}`: {e}", path.display()),
+            )
+            .hint("check that the directory exists and is writable")
+        })?;
+        written = Some(path);
+    }
+    if json {
+        let mut out = called.to_json(&args.plugin);
+        out["policy"] = toml.clone().into();
+        out["policy_file"] = serde_json::json!(written);
+        print_json(&out);
+    } else {
+        // Without -o the policy is the output, and the result a note.
+        called.print_text(written.is_none());
+        match written {
+            Some(path) => eprintln!(
+                "learned {grants} grant{}; wrote {}",
+                if grants == 1 { "" } else { "s" },
+                path.display()
+            ),
+            None => out!("{toml}"),
+        }
+    }
+    Ok(called.exit())
+}

@@ -1,0 +1,203 @@
+//! Exit statuses, and failures with what to do about them.
+
+use std::fmt;
+
+use wasm_sandbox::{Error, Limit};
+
+/// The exit status of a command; see `wasm-sandbox --help`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// Success.
+    Success = 0,
+    /// The plugin returned `err(..)`; for `policy diff`, the new policy widens.
+    PluginError = 1,
+    /// Bad flags, function name, arguments or policy.
+    Usage = 2,
+    /// The plugin could not be loaded.
+    Load = 3,
+    /// The policy refused something.
+    Denied = 4,
+    /// The plugin trapped.
+    Trap = 5,
+    /// A resource limit was hit.
+    Limit = 6,
+    /// Anything else.
+    Other = 7,
+}
+
+impl Exit {
+    /// The status as a process exit code.
+    pub(crate) fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// A one-word name for `--json` output.
+    pub(crate) fn kind(self) -> &'static str {
+        match self {
+            Exit::Success => "success",
+            Exit::PluginError => "plugin-error",
+            Exit::Usage => "usage",
+            Exit::Load => "load",
+            Exit::Denied => "denied",
+            Exit::Trap => "trap",
+            Exit::Limit => "limit",
+            Exit::Other => "other",
+        }
+    }
+}
+
+/// A command that could not do its job: the exit status, what happened, and
+/// what to do.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) exit: Exit,
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
+}
+
+impl Failure {
+    pub(crate) fn new(exit: Exit, message: impl Into<String>) -> Failure {
+        Failure {
+            exit,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub(crate) fn usage(message: impl Into<String>) -> Failure {
+        Failure::new(Exit::Usage, message)
+    }
+
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Failure {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// As JSON, for `--json`.
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kind": self.exit.kind(),
+            "message": self.message,
+            "hint": self.hint,
+        })
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\nhint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The exit status for a host error.
+pub(crate) fn exit_for(error: &Error) -> Exit {
+    match error {
+        Error::Io { .. }
+        | Error::NotAComponent { .. }
+        | Error::InvalidBinary { .. }
+        | Error::Compile { .. }
+        | Error::MissingImport { .. }
+        | Error::Instantiate { .. }
+        | Error::InvalidArtifact { .. } => Exit::Load,
+        Error::UnsatisfiableImport { .. } | Error::SecurityViolation { .. } => Exit::Denied,
+        Error::Trap { .. } => Exit::Trap,
+        // Too many core instances is a limit hit while loading.
+        Error::ResourceLimitExceeded(_) => Exit::Limit,
+        Error::ExportNotFound { .. } | Error::TypeMismatch { .. } | Error::Policy { .. } => {
+            Exit::Usage
+        }
+        _ => Exit::Other,
+    }
+}
+
+/// How to grant a capability from the command line, for a capability as
+/// the host names it in `UnsatisfiableImport` and `SecurityViolation`.
+pub(crate) fn how_to_grant(capability: &str) -> String {
+    if capability.contains("FileRead") || capability.contains("FileWrite") {
+        "grant it with --allow-read=PATH (or --allow-write=PATH)".to_string()
+    } else if capability.contains("NetworkAccess") {
+        "grant it with --allow-net=HOST:PORT".to_string()
+    } else if capability.contains("EnvironmentRead") {
+        "grant it with --allow-env=VAR".to_string()
+    } else if capability.contains("ProcessSpawn") {
+        "grant it with --allow-run=PROGRAM".to_string()
+    } else {
+        // A host interface registered by an application: the CLI registers
+        // none.
+        "an application's host interface: only a host program that provides it can grant it"
+            .to_string()
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Failure {
+        let exit = exit_for(&error);
+        let hint = match &error {
+            Error::UnsatisfiableImport { capability, .. } => Some(format!(
+                "{}, or load the plugin anyway with `imports = \"warn\"` in a --policy file; \
+                 `wasm-sandbox inspect PLUGIN` lists what each import needs",
+                how_to_grant(capability)
+            )),
+            Error::SecurityViolation { capability, .. } => Some(how_to_grant(capability)),
+            Error::ResourceLimitExceeded(limit) => Some(limit_hint(limit)),
+            Error::ExportNotFound { .. } => {
+                Some("`wasm-sandbox inspect PLUGIN` lists the exported functions".to_string())
+            }
+            Error::MissingImport { import, .. } if !import.starts_with("wasi:") => Some(
+                "the CLI provides WASI 0.2 and the sandbox:host interfaces only; a plugin that \
+                 imports an application's host interface runs in that application"
+                    .to_string(),
+            ),
+            Error::InvalidArtifact { .. } => Some(
+                "make it again with `wasm-sandbox compile -o DIR` (same wasm-sandbox version), \
+                 or run the .wasm it was made from"
+                    .to_string(),
+            ),
+            _ => None,
+        };
+        Failure {
+            exit,
+            message: error.to_string(),
+            hint,
+        }
+    }
+}
+
+fn limit_hint(limit: &Limit) -> String {
+    match limit {
+        Limit::Memory { .. } => "raise it with --memory (e.g. --memory 256MiB)".to_string(),
+        Limit::Time { .. } => "raise it with --timeout (e.g. --timeout 30s)".to_string(),
+        Limit::Fuel { .. } => "raise it with --fuel".to_string(),
+        _ => "raise it in the [limits] table of a --policy file (max_stack, table_elements, \
+              instances, max_output)"
+            .to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_grant_has_its_flag() {
+        let grant = how_to_grant;
+        assert!(grant("Capability::FileRead or Capability::FileWrite").contains("--allow-read"));
+        assert!(grant("Capability::NetworkAccess { .. }").contains("--allow-net"));
+        assert!(grant("Capability::EnvironmentRead(..)").contains("--allow-env"));
+        assert!(grant("Capability::ProcessSpawn(..)").contains("--allow-run"));
+        assert!(grant("Capability::Custom(\"acme:kv/store\")").contains("host program"));
+    }
+
+    #[test]
+    fn limits_point_at_their_flag() {
+        let failure = Failure::from(Error::ResourceLimitExceeded(Limit::Time {
+            deadline: std::time::Duration::from_millis(100),
+        }));
+        assert_eq!(failure.exit, Exit::Limit);
+        assert!(failure.hint.unwrap().contains("--timeout"));
+    }
+}

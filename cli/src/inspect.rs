@@ -1,0 +1,123 @@
+//! `wasm-sandbox inspect`.
+
+use wasm_sandbox::ComponentInfo;
+
+use crate::cli::InspectArgs;
+use crate::exit::{Exit, Failure, how_to_grant};
+use crate::plugin::{is_artifact, print_json};
+
+pub(crate) fn inspect(args: InspectArgs, json: bool) -> Result<Exit, Failure> {
+    if is_artifact(&args.plugin) {
+        return Err(Failure::usage(format!(
+            "`{}` is a precompiled artifact, which keeps no types to inspect",
+            args.plugin.display()
+        ))
+        .hint("inspect the .wasm it was compiled from"));
+    }
+    let info = ComponentInfo::from_file(&args.plugin)?;
+    if json {
+        print_json(&to_json(&info, &args));
+    } else {
+        print_text(&info, &args);
+    }
+    Ok(Exit::Success)
+}
+
+fn to_json(info: &ComponentInfo, args: &InspectArgs) -> serde_json::Value {
+    let exports: Vec<serde_json::Value> = info
+        .exports()
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "name": e.name(),
+                "short_name": e.short_name(),
+                "interface": e.interface(),
+                "function": e.function(),
+                "signature": e.signature(),
+                "params": crate::wave::param_wit_types(e),
+            })
+        })
+        .collect();
+    let imports: Vec<serde_json::Value> = info
+        .imports()
+        .iter()
+        .map(|i| {
+            serde_json::json!({
+                "name": i.name,
+                "functions": i.functions,
+                "types_only": i.types_only,
+                "capability": i.capability,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "plugin": args.plugin,
+        "package": info.package(),
+        "exported_interfaces": info.exported_interfaces(),
+        "exports": exports,
+        "imports": imports,
+        "capabilities": info.needed_capabilities(),
+        "exit_code": Exit::Success.code(),
+    })
+}
+
+fn print_text(info: &ComponentInfo, args: &InspectArgs) {
+    outln!("{}", args.plugin.display());
+    match info.package() {
+        Some(package) => outln!("package: {package} (from its exports)"),
+        None => outln!("package: unknown (it exports no interface)"),
+    }
+    outln!();
+    outln!("exports:");
+    let width = info
+        .exports()
+        .iter()
+        .map(|e| e.short_name().len())
+        .max()
+        .unwrap_or(0);
+    for export in info.exports() {
+        outln!("  {:<width$}  {export}", export.short_name());
+    }
+    if info.exports().is_empty() {
+        outln!("  (none)");
+    }
+    outln!();
+    outln!("imports:");
+    let width = info
+        .imports()
+        .iter()
+        .map(|i| i.name.len())
+        .max()
+        .unwrap_or(0);
+    for import in info.imports() {
+        let what = if import.types_only {
+            "types only".to_string()
+        } else {
+            match import.functions.len() {
+                0 => "no functions".to_string(),
+                1 => "1 function".to_string(),
+                n => format!("{n} functions"),
+            }
+        };
+        match &import.capability {
+            Some(capability) => {
+                outln!("  {:<width$}  {what:<13}  needs {capability}", import.name)
+            }
+            None => outln!("  {:<width$}  {what}", import.name),
+        }
+    }
+    if info.imports().is_empty() {
+        outln!("  (none)");
+    }
+    outln!();
+    outln!("capabilities it can ever use:");
+    let needed = info.needed_capabilities();
+    if needed.is_empty() {
+        outln!(
+            "  none: it can compute, log, and read clocks and random numbers, nothing privileged"
+        );
+    }
+    for capability in needed {
+        outln!("  {capability}: {}", how_to_grant(capability));
+    }
+}

@@ -1,0 +1,154 @@
+//! `wasm-sandbox learn`.
+
+use example_plugins::{FILE_READER, GREETER};
+
+use crate::{Files, outcome, wasm_sandbox};
+
+fn learn(files: &Files, args: &[&str]) -> crate::Outcome {
+    outcome(
+        wasm_sandbox()
+            .current_dir(files.dir.path())
+            .arg("learn")
+            .args(args),
+    )
+}
+
+#[test]
+fn learns_the_least_privilege_policy_that_run_then_accepts() {
+    let files = Files::new();
+    let report = files.path("data/report.txt");
+    let out = learn(
+        &files,
+        &[FILE_READER, "read-file", &report, "-o", "policy.toml"],
+    )
+    .expect(0);
+    assert_eq!(out.stdout, "ok(\"quarterly numbers\\n\")\n");
+    assert_eq!(out.stderr, "learned 1 grant; wrote policy.toml\n");
+    let policy = std::fs::read_to_string(files.dir.path().join("policy.toml")).unwrap();
+    assert_eq!(
+        policy,
+        format!(
+            "imports = \"warn\"\n\n[[allow]]\nFileRead = \"{}\"\n",
+            files.canonical("data/report.txt")
+        )
+    );
+    // The learned policy allows exactly that file.
+    let run = |path: &str| {
+        outcome(wasm_sandbox().current_dir(files.dir.path()).args([
+            "run",
+            FILE_READER,
+            "read-file",
+            path,
+            "--policy",
+            "policy.toml",
+        ]))
+    };
+    run(&report).expect(0);
+    run(&files.path("data/secrets/key.txt")).expect(4);
+}
+
+#[test]
+fn without_output_the_policy_is_printed_and_the_result_is_a_note() {
+    let files = Files::new();
+    let out = learn(
+        &files,
+        &[FILE_READER, "read-file", &files.path("data/report.txt")],
+    )
+    .expect(0);
+    assert!(
+        out.stdout
+            .starts_with("imports = \"warn\"\n\n[[allow]]\nFileRead = "),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.stderr, "result: ok(\"quarterly numbers\\n\")\n");
+    // A plugin that does nothing privileged learns an empty policy.
+    let out = learn(&files, &[GREETER, "greet", "x"]).expect(0);
+    assert_eq!(out.stdout, "imports = \"warn\"\n");
+}
+
+#[test]
+fn denials_still_apply_in_learn_mode() {
+    let files = Files::new();
+    let out = learn(
+        &files,
+        &[
+            FILE_READER,
+            "read-file",
+            &files.path("data/secrets/key.txt"),
+            "--deny-read=data/secrets",
+            "-o",
+            "policy.toml",
+        ],
+    )
+    .expect(4);
+    assert!(
+        out.stderr.contains("DENIED file-read open"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.lines().last().unwrap(),
+        "learned 0 grants; wrote policy.toml"
+    );
+    // "Deny every variable" cannot be said in learn mode.
+    let out = learn(&files, &[GREETER, "greet", "x", "--deny-env"]).expect(2);
+    assert!(
+        out.stderr
+            .contains("learn mode cannot take a bare --deny-env"),
+        "{}",
+        out.stderr
+    );
+    learn(&files, &[GREETER, "greet", "x", "--deny-run"]).expect(2);
+    learn(
+        &files,
+        &[
+            GREETER,
+            "greet",
+            "x",
+            "--deny-env=SECRET",
+            "--deny-run=sh",
+            "--deny-net=example.com",
+            "--deny-write=data",
+        ],
+    )
+    .expect(0);
+}
+
+#[test]
+fn limits_audit_and_json_work_as_for_run() {
+    let files = Files::new();
+    let out = learn(
+        &files,
+        &[
+            FILE_READER,
+            "read-file",
+            &files.path("data/report.txt"),
+            "--audit",
+            "audit.jsonl",
+            "--timeout",
+            "5s",
+            "--memory",
+            "32MiB",
+            "--json",
+            "--output",
+            "p.toml",
+        ],
+    )
+    .expect(0);
+    let v = out.json();
+    assert_eq!(v["policy_file"], "p.toml");
+    assert!(v["policy"].as_str().unwrap().contains("FileRead"));
+    assert_eq!(v["value"]["ok"], "quarterly numbers\n");
+    let audit = std::fs::read_to_string(files.dir.path().join("audit.jsonl")).unwrap();
+    assert!(audit.contains("\"decision\":\"allowed\""), "{audit}");
+    let out = learn(&files, &[example_plugins::HOG, "spin", "--fuel", "10000"]).expect(6);
+    assert!(out.stderr.contains("fuel"), "{}", out.stderr);
+    // The policy cannot be written.
+    let out = learn(&files, &[GREETER, "greet", "x", "-o", "no/such/dir/p.toml"]).expect(7);
+    assert!(
+        out.stderr.contains("could not write the policy"),
+        "{}",
+        out.stderr
+    );
+}

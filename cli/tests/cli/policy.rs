@@ -1,0 +1,77 @@
+//! `wasm-sandbox policy diff`.
+
+use crate::run_cli;
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn the_exit_status_says_whether_the_new_policy_widens() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = write(&dir, "old.toml", "[[allow]]\nFileRead = \"/srv\"\n");
+    let new = write(
+        &dir,
+        "new.json",
+        r#"{"allow": [{"FileRead": "/srv/data"}, {"NetworkAccess": {"allowed_hosts": ["api.example.com"], "allowed_ports": [443]}}]}"#,
+    );
+    let out = run_cli(["policy", "diff", &old, &new]).expect(1);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "+ allow NetworkAccess(hosts [api.example.com], ports [443])\n- allow FileRead(/srv)\n{new} widens {old}\n"
+        )
+    );
+    // Back again: /srv is wider than /srv/data.
+    let out = run_cli(["policy", "diff", &new, &old]).expect(1);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "+ allow FileRead(/srv)\n- allow NetworkAccess(hosts [api.example.com], ports [443])\n{old} widens {new}\n"
+        )
+    );
+    let out = run_cli(["policy", "diff", &old, &old]).expect(0);
+    assert_eq!(
+        out.stdout,
+        format!("no change\n{old} does not widen {old}\n")
+    );
+    let narrower = write(
+        &dir,
+        "narrower.toml",
+        "[[allow]]\nFileRead = \"/srv/data\"\n",
+    );
+    let out = run_cli(["policy", "diff", &old, &narrower]).expect(0);
+    assert_eq!(
+        out.stdout,
+        format!("- allow FileRead(/srv)\n{narrower} does not widen {old}\n")
+    );
+    let v = run_cli(["--json", "policy", "diff", &old, &new])
+        .expect(1)
+        .json();
+    assert_eq!(v["widens"], true);
+    assert_eq!(
+        v["added"][0]["NetworkAccess"]["allowed_ports"],
+        serde_json::json!([443])
+    );
+    assert_eq!(v["exit_code"], 1);
+}
+
+#[test]
+fn unreadable_policies_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(&dir, "good.toml", "");
+    let bad = write(&dir, "bad.toml", "imports = \"sometimes\"\n");
+    let out = run_cli(["policy", "diff", &good, &bad]).expect(2);
+    assert!(out.stderr.contains("line 1"), "{}", out.stderr);
+    let out = run_cli(["policy", "diff", &good, "missing.toml"]).expect(2);
+    assert!(
+        out.stderr
+            .contains("could not read the policy file `missing.toml`"),
+        "{}",
+        out.stderr
+    );
+    run_cli(["policy", "diff", &good]).expect(2);
+    run_cli(["policy"]).expect(2);
+}

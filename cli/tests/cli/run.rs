@@ -1,0 +1,449 @@
+//! `wasm-sandbox run`: names, WAVE arguments and results, exit statuses,
+//! limits, audit, `--json`.
+
+use example_plugins::{CALCULATOR, FILE_READER, GREETER, HOG};
+
+use crate::{Files, run_cli, wat};
+
+#[test]
+fn calls_a_function_by_any_of_its_names() {
+    for name in [
+        "greet",
+        "plugin#greet",
+        "example-interfaces:greeter/plugin#greet",
+        "example-interfaces:greeter/plugin@0.1.0#greet",
+    ] {
+        let out = run_cli(["run", GREETER, name, "world"]).expect(0);
+        assert_eq!(out.stdout, "\"Hello, world!\"\n", "{name}");
+        assert_eq!(out.stderr, "", "{name}");
+    }
+}
+
+#[test]
+fn strings_are_taken_as_text_unless_quoted_in_wave() {
+    let out = run_cli(["run", GREETER, "greet", "\"tab\\there\""]).expect(0);
+    assert_eq!(out.stdout, "\"Hello, tab\\there!\"\n");
+    // Not starting with a quote: the text itself, quotes and all.
+    let out = run_cli(["run", GREETER, "greet", "it's \"me\""]).expect(0);
+    assert_eq!(out.stdout, "\"Hello, it\\'s \\\"me\\\"!\"\n");
+}
+
+#[test]
+fn arguments_and_results_of_every_shape_are_wave() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["math#add", "2", "3"], "5"),
+        (&["math#min-max", "[3, -1, 7]"], "some((-1, 7))"),
+        (&["math#min-max", "[]"], "none"),
+        (&["math#apply", "subtract", "-1", "-2"], "ok(1)"),
+        (&["math#parse-number", "2.5"], "some(2.5)"),
+        (
+            &["math#summarize", "{name: \"lat\", values: [1.5, 2.5]}"],
+            "{name: \"lat\", count: 2, sum: 4, mean: some(2), min: some(1.5), max: some(2.5)}",
+        ),
+        (&["version"], "\"0.1.0\""),
+    ];
+    for (args, expected) in cases {
+        let mut all = vec!["run", CALCULATOR];
+        all.extend_from_slice(args);
+        let out = run_cli(&all).expect(0);
+        assert_eq!(out.stdout.trim_end(), *expected, "{args:?}");
+    }
+}
+
+#[test]
+fn a_function_without_result_prints_nothing() {
+    let out = run_cli(["run", CALCULATOR, "clear"]).expect(0);
+    assert_eq!(out.stdout, "");
+}
+
+#[test]
+fn an_error_value_exits_with_1() {
+    let out = run_cli(["run", CALCULATOR, "math#apply", "divide", "1", "0"]).expect(1);
+    assert_eq!(out.stdout, "err(division-by-zero)\n");
+}
+
+#[test]
+fn negative_numbers_are_arguments_and_dash_dash_ends_the_flags() {
+    let out = run_cli(["run", CALCULATOR, "math#apply", "add", "-5", "-6"]).expect(0);
+    assert_eq!(out.stdout, "ok(-11)\n");
+    let out = run_cli(["run", GREETER, "greet", "--", "--flag-like"]).expect(0);
+    assert_eq!(out.stdout, "\"Hello, --flag-like!\"\n");
+}
+
+#[test]
+fn bad_wave_names_the_parameter_its_type_and_an_example() {
+    let out = run_cli(["run", CALCULATOR, "math#min-max", "[3, x]"]).expect(2);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.contains(
+            "argument 1 of `math#min-max` (`values: list<s32>`): `[3, x]` is not a valid `list<s32>`"
+        ),
+        "{}",
+        out.stderr
+    );
+    // The caret points at the bad element.
+    assert!(
+        out.stderr.contains("    [3, x]\n        ^\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("hint: write `list<s32>` in WAVE, for example: [-7]"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_enum_argument_lists_its_cases() {
+    let out = run_cli(["run", CALCULATOR, "math#apply", "div", "1", "2"]).expect(2);
+    assert!(
+        out.stderr
+            .contains("(the cases are: add, subtract, multiply, divide)"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_unsigned_parameter_refuses_a_negative_number() {
+    let out = run_cli(["run", CALCULATOR, "add", "-1", "2"]).expect(2);
+    assert!(
+        out.stderr.contains("`a: u32`): `-1` is not a valid `u32`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn wrong_arity_shows_the_signature_and_an_example_command() {
+    let out = run_cli(["run", CALCULATOR, "math#add", "2"]).expect(2);
+    assert!(
+        out.stderr.contains(
+            "`math#add` takes 2 arguments, but 1 was given: add: func(a: u32, b: u32) -> u32"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "hint: for example: wasm-sandbox run {CALCULATOR} math#add 7 7"
+        )),
+        "{}",
+        out.stderr
+    );
+    let out = run_cli(["run", CALCULATOR, "version", "extra"]).expect(2);
+    assert!(
+        out.stderr
+            .contains("`version` takes no arguments, but 1 was given"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_unknown_function_gets_suggestions() {
+    let out = run_cli(["run", GREETER, "gret", "x"]).expect(2);
+    assert!(
+        out.stderr.contains("did you mean `plugin#greet`?"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("hint: `wasm-sandbox inspect PLUGIN` lists the exported functions"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_name_two_interfaces_export_must_be_qualified() {
+    let dir = tempfile::tempdir().unwrap();
+    let twice = dir.path().join("twice.wat");
+    std::fs::write(
+        &twice,
+        r#"(component
+            (core module $m (func (export "f") (result i32) i32.const 1)
+                            (func (export "g") (result i32) i32.const 2))
+            (core instance $i (instantiate $m))
+            (func $f (result u32) (canon lift (core func $i "f")))
+            (func $g (result u32) (canon lift (core func $i "g")))
+            (instance $a (export "get" (func $f)))
+            (instance $b (export "get" (func $g)))
+            (export "acme:demo/a" (instance $a))
+            (export "acme:demo/b" (instance $b)))"#,
+    )
+    .unwrap();
+    let out = run_cli(["run".as_ref(), twice.as_os_str(), "get".as_ref()]).expect(2);
+    assert!(
+        out.stderr
+            .contains("several exports are called `get`: `a#get`, `b#get`"),
+        "{}",
+        out.stderr
+    );
+    let out = run_cli(["run".as_ref(), twice.as_os_str(), "b#get".as_ref()]).expect(0);
+    assert_eq!(out.stdout, "2\n");
+}
+
+#[test]
+fn a_missing_file_is_a_load_failure() {
+    let out = run_cli(["run", "no/such/plugin.wasm", "f"]).expect(3);
+    assert!(
+        out.stderr
+            .contains("could not read plugin `no/such/plugin.wasm`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_core_module_or_garbage_is_not_a_component() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = dir.path().join("core.wat");
+    std::fs::write(&core, "(module (func (export \"f\")))").unwrap();
+    let out = run_cli(["run".as_ref(), core.as_os_str(), "f".as_ref()]).expect(3);
+    assert!(
+        out.stderr
+            .contains("is a core WebAssembly module, not a component"),
+        "{}",
+        out.stderr
+    );
+    let garbage = dir.path().join("garbage.wasm");
+    std::fs::write(&garbage, b"\x7fELF not wasm").unwrap();
+    let out = run_cli(["run".as_ref(), garbage.as_os_str(), "f".as_ref()]).expect(3);
+    assert!(
+        out.stderr
+            .contains("does not start with the WebAssembly magic number"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_panic_is_a_trap_with_the_guest_message() {
+    let out = run_cli(["run", HOG, "panic", "boom"]).expect(5);
+    assert!(
+        out.stderr
+            .contains("plugin trapped in `example-interfaces:hog/plugin@0.1.0#panic`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("boom"), "{}", out.stderr);
+    let out = run_cli(["run", CALCULATOR, "math#divide-unchecked", "1", "0"]).expect(5);
+    assert!(
+        out.stderr.contains("attempt to divide by zero"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn timeout_stops_a_spinning_plugin() {
+    let out = run_cli(["run", HOG, "spin", "--timeout", "200ms"]).expect(6);
+    assert!(
+        out.stderr
+            .contains("resource limit exceeded: time: the call ran past its deadline of 200ms"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("hint: raise it with --timeout"),
+        "{}",
+        out.stderr
+    );
+    // The limit is reported once, as the error, not also as an audit note.
+    assert!(!out.stderr.contains("audit:"), "{}", out.stderr);
+    // A sleep counts too: the deadline is wall-clock time.
+    run_cli(["run", HOG, "sleep", "10000", "--timeout", "0.1"]).expect(6);
+}
+
+#[test]
+fn fuel_bounds_the_instructions_of_a_call() {
+    let out = run_cli(["run", HOG, "spin", "--fuel", "100000"]).expect(6);
+    assert!(
+        out.stderr
+            .contains("fuel: the call used up its budget of 100000 units"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("hint: raise it with --fuel"),
+        "{}",
+        out.stderr
+    );
+    let out = run_cli(["run", HOG, "fib", "20", "--fuel", "100000000"]).expect(0);
+    assert_eq!(out.stdout, "6765\n");
+}
+
+#[test]
+fn memory_bounds_what_a_plugin_may_allocate() {
+    let out = run_cli(["run", HOG, "allocate", "100000000", "--memory", "16MiB"]).expect(6);
+    assert!(
+        out.stderr.contains("but the limit is 16.0 MiB"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("hint: raise it with --memory"),
+        "{}",
+        out.stderr
+    );
+    let out = run_cli(["run", HOG, "allocate", "1000000", "--memory", "64M"]).expect(0);
+    assert_eq!(out.stdout, "1000000\n");
+}
+
+#[test]
+fn a_denied_read_is_exit_4_with_the_audit_line_on_stderr_and_in_the_file() {
+    let files = Files::new();
+    let audit = files.path("audit.jsonl");
+    let out = run_cli([
+        "run",
+        FILE_READER,
+        "read-file",
+        "/etc/passwd",
+        &format!("--allow-read={}", files.path("data")),
+        "--audit",
+        &audit,
+    ])
+    .expect(4);
+    // The plugin saw an error and returned it.
+    assert_eq!(
+        out.stdout,
+        "err(\"/etc/passwd: Permission denied (os error 2)\")\n"
+    );
+    assert!(
+        out.stderr
+            .contains("DENIED file-read open /etc/passwd (outside every granted path)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.starts_with("audit: "), "{}", out.stderr);
+    let lines = std::fs::read_to_string(&audit).unwrap();
+    let events: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 1, "{lines}");
+    assert_eq!(events[0]["decision"], "denied");
+    assert_eq!(events[0]["target"], "/etc/passwd");
+    assert_eq!(events[0]["plugin"], "file_reader");
+    assert_eq!(
+        events[0]["call"],
+        "example-interfaces:file-reader/plugin@0.1.0#read-file"
+    );
+}
+
+#[test]
+fn an_allowed_read_is_audited_in_the_file_only() {
+    let files = Files::new();
+    // Relative grants are taken from the current directory.
+    let out = crate::outcome(crate::wasm_sandbox().current_dir(files.dir.path()).args([
+        "run",
+        FILE_READER,
+        "read-file",
+        &files.path("data/report.txt"),
+        "--allow-read=data",
+        "--audit",
+        "audit.jsonl",
+    ]))
+    .expect(0);
+    assert_eq!(out.stdout, "ok(\"quarterly numbers\\n\")\n");
+    assert_eq!(out.stderr, "");
+    let lines = std::fs::read_to_string(files.dir.path().join("audit.jsonl")).unwrap();
+    assert!(lines.contains("\"decision\":\"allowed\""), "{lines}");
+    assert!(
+        lines.contains(&format!(
+            "\"rule\":\"allow FileRead({})\"",
+            files.canonical("data")
+        )),
+        "{lines}"
+    );
+}
+
+#[test]
+fn json_output_has_the_result_the_value_and_the_audit() {
+    let files = Files::new();
+    let out = run_cli([
+        "--json",
+        "run",
+        FILE_READER,
+        "read-file",
+        "/etc/passwd",
+        &format!("--allow-read={}", files.path("data")),
+    ])
+    .expect(4);
+    assert_eq!(out.stderr, "");
+    let v = out.json();
+    assert_eq!(v["exit_code"], 4);
+    assert_eq!(
+        v["function"],
+        "example-interfaces:file-reader/plugin@0.1.0#read-file"
+    );
+    assert_eq!(
+        v["result"],
+        "err(\"/etc/passwd: Permission denied (os error 2)\")"
+    );
+    assert_eq!(
+        v["value"]["err"],
+        "/etc/passwd: Permission denied (os error 2)"
+    );
+    assert_eq!(v["audit"][0]["decision"], "denied");
+
+    let v = run_cli([
+        "run",
+        CALCULATOR,
+        "math#summarize",
+        "{name: \"x\", values: [1.5, 2.5]}",
+        "--json",
+    ])
+    .expect(0)
+    .json();
+    assert_eq!(v["value"]["mean"], 2.0);
+    assert_eq!(v["value"]["name"], "x");
+    assert_eq!(v["audit"], serde_json::json!([]));
+
+    // Errors are JSON too, with the exit status and a hint.
+    let v = run_cli(["--json", "run", HOG, "spin", "--timeout", "100ms"])
+        .expect(6)
+        .json();
+    assert_eq!(v["error"]["kind"], "limit");
+    assert!(v["error"]["hint"].as_str().unwrap().contains("--timeout"));
+    let v = run_cli(["--json", "run", "missing.wasm", "f"])
+        .expect(3)
+        .json();
+    assert_eq!(v["error"]["kind"], "load");
+    assert_eq!(v["exit_code"], 3);
+}
+
+#[test]
+fn a_char_parameter_takes_a_bare_character() {
+    // `type_probe` has a char round trip.
+    let out = run_cli(["run", example_plugins::TYPE_PROBE, "echo-char", "λ"]).expect(0);
+    assert_eq!(out.stdout, "'λ'\n");
+    let out = run_cli([
+        "run",
+        example_plugins::TYPE_PROBE,
+        "echo-char",
+        "'\\u{3bb}'",
+    ])
+    .expect(0);
+    assert_eq!(out.stdout, "'λ'\n");
+}
+
+#[test]
+fn hand_written_components_in_text_format_run_too() {
+    let out = run_cli([
+        "run".as_ref(),
+        wat("env.wat").as_os_str(),
+        "get-env".as_ref(),
+        "X".as_ref(),
+    ])
+    .expect(4);
+    assert!(
+        out.stderr.contains("grant it with --allow-env=VAR"),
+        "{}",
+        out.stderr
+    );
+}
