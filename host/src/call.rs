@@ -199,10 +199,10 @@ impl Live {
                 state.limiter.peak,
             );
         }
-        state.audit.end_call();
         match out {
             Ok(_) => self.poisoned = false,
             Err(Error::ResourceLimitExceeded(limit)) => {
+                // Recorded before the call ends, so the event names it.
                 state.audit.record(
                     CapabilityKind::Limit,
                     "limit",
@@ -212,6 +212,7 @@ impl Live {
             }
             Err(_) => {}
         }
+        state.audit.end_call();
         if let Some(report) = report {
             report.wall_time = start.map(|s| s.elapsed()).unwrap_or_default();
             report.fuel_consumed = setup

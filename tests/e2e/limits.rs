@@ -68,6 +68,10 @@ async fn an_infinite_loop_stops_at_the_deadline() {
         .collect();
     assert_eq!(limit_events.len(), 1, "{limit_events:?}");
     assert_eq!(limit_events[0].target, "time");
+    assert_eq!(
+        limit_events[0].call.as_deref(),
+        Some("example-interfaces:hog/plugin@0.1.0#spin")
+    );
     assert_recovers(&sandbox, 1).await;
 }
 
