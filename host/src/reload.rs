@@ -304,8 +304,8 @@ impl PluginHost for ReloadablePool {
         // Resolved by name on each call: positions may differ between
         // versions, and the types are checked against the version that runs.
         let pool = self.current();
-        let name = export.name.clone();
-        async move { pool.call(&name, params).await }
+        let name = export.name.as_str();
+        async move { pool.call(name, params).await }
     }
 }
 
