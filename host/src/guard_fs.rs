@@ -1,40 +1,87 @@
-//! Filesystem enforcement: WASI preopens built from the policy, and a check
-//! in front of every `wasi:filesystem` function that takes a path.
+//! Filesystem enforcement: WASI preopens built from the policy, and a
+//! decided check on every function of `wasi:filesystem/types`.
 //!
-//! wasmtime-wasi (through cap-std) already confines a plugin to its
-//! preopened directories. This layer adds what the policy needs on top:
-//! single-file grants, denied subtrees inside grants, symlink resolution
-//! against the grants, and an audit event for every path operation, allowed
-//! or denied. Paths outside every grant reach the host too: the plugin's `/`
-//! is an empty decoy directory, so an attempt to open `/etc/passwd` arrives
-//! here, is denied, and is audited with its real target.
+//! wasmtime-wasi opens the preopened directories and implements the
+//! functions that work on a descriptor the plugin already holds (reading,
+//! writing, streams, listings). Everything that takes a path is ours: the
+//! path is resolved by [`walk`] the way the kernel resolves it — component
+//! by component from the descriptor's real directory, symlinks followed one
+//! at a time — and the policy decides on what was reached (its real path
+//! and the device/inode identity of it and of every directory above it).
+//! The operation is then performed relative to the very directory handle
+//! the walk ended in, on the final name, without following anything again,
+//! so the object that was checked is the object that is changed. Every
+//! descriptor remembers the real object it holds, and the functions that
+//! act on a descriptor are checked against that object.
+//!
+//! The plugin's `/` is an empty decoy directory when no grant covers `/`,
+//! so an attempt to open `/etc/passwd` arrives here, is denied, and is
+//! audited. The function-by-function table is in the security chapter of
+//! the guide.
+
+mod walk;
 
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
-use std::sync::OnceLock;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::SystemTime;
 
+use rustix::fs::{AtFlags, Mode, OFlags, Timespec, Timestamps};
+use rustix::io::Errno;
 use wasmtime::StoreContextMut;
 use wasmtime::component::{Linker, Resource};
 use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystemView};
+use wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime;
 use wasmtime_wasi::p2::bindings::filesystem::preopens::Host as _;
 use wasmtime_wasi::p2::bindings::filesystem::types::DirectoryEntryStream as ReaddirIterator;
 use wasmtime_wasi::p2::bindings::filesystem::types::{
-    self as fs, DescriptorFlags, DirectoryEntry, ErrorCode, HostDescriptor,
-    HostDirectoryEntryStream, NewTimestamp, OpenFlags, PathFlags,
+    self as fs, DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, ErrorCode,
+    HostDescriptor, HostDirectoryEntryStream, MetadataHashValue, NewTimestamp, OpenFlags,
+    PathFlags,
 };
-use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+use wasmtime_wasi::{FsPerms, OpenMode, WasiCtxBuilder};
+use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream};
 
 use crate::audit::CapabilityKind;
-use crate::policy::{Compiled, Verdict, lexical};
+use crate::policy::{Compiled, Verdict};
 use crate::store::HostState;
+
+pub(crate) use walk::FileId;
+use walk::{Dir, Last, OwnedFdOrFile, Reached, Stop};
 
 /// What a descriptor stands for on the host.
 #[derive(Clone, Debug)]
 struct Node {
-    /// Absolute host path (canonical for real directories; `/` for the decoy).
+    /// The real host path of the object (`/` for the decoy).
     path: PathBuf,
+    /// The identities of the directories from `/` down to the object, the
+    /// object itself last.
+    chain: Arc<[FileId]>,
+    is_dir: bool,
     /// The empty directory behind the plugin's `/`.
     decoy: bool,
+}
+
+impl Node {
+    /// The directories that contain the object.
+    fn containers(&self) -> &[FileId] {
+        &self.chain[..self.chain.len().saturating_sub(1)]
+    }
+
+    fn id(&self) -> Option<FileId> {
+        self.chain.last().copied()
+    }
+}
+
+/// A descriptor the plugin holds, and the handle it was made with (a weak
+/// reference, so a descriptor number reused for another file is never
+/// taken for this one).
+#[derive(Debug)]
+struct Tracked {
+    node: Node,
+    handle: Weak<std::fs::File>,
 }
 
 /// Per-instance filesystem state: preopens and what each open descriptor is.
@@ -42,9 +89,11 @@ struct Node {
 pub(crate) struct FsState {
     /// Guest path of each preopen -> host node.
     preopens: Vec<(String, Node)>,
-    descriptors: HashMap<u32, Node>,
+    descriptors: HashMap<u32, Tracked>,
     /// Directory listings in progress -> the directory.
-    listings: HashMap<u32, PathBuf>,
+    listings: HashMap<u32, (Node, Arc<std::fs::File>)>,
+    /// Size of `descriptors` after the last sweep of closed ones.
+    swept_at: usize,
 }
 
 /// An empty, read-only directory, the host side of the plugin's `/` when no
@@ -62,10 +111,11 @@ fn decoy_root() -> Option<&'static Path> {
 }
 
 impl FsState {
-    /// Adds the preopens the policy calls for to `wasi`.
+    /// Adds the preopens the policy calls for to `wasi`: each granted
+    /// directory, and the directory of each granted file. Permissions on
+    /// them are decided here, object by object, not by the preopen.
     pub(crate) fn setup(policy: &Compiled, wasi: &mut WasiCtxBuilder) -> FsState {
         let mut state = FsState::default();
-        // guest path -> (host dir, writable)
         let mut dirs: Vec<(String, PathBuf, bool)> = Vec::new();
         for (granted, writable) in policy.file_grants() {
             let dir = if granted.is_dir() {
@@ -88,11 +138,16 @@ impl FsState {
             } else {
                 FsPerms::ReadOnly
             };
+            let Some(chain) = walk::chain_of(&host) else {
+                continue;
+            };
             if wasi.preopened_dir(&host, &guest, perms).is_ok() {
                 state.preopens.push((
                     guest,
                     Node {
                         path: host,
+                        chain: chain.into(),
+                        is_dir: true,
                         decoy: false,
                     },
                 ));
@@ -106,146 +161,508 @@ impl FsState {
                 "/".to_string(),
                 Node {
                     path: PathBuf::from("/"),
+                    chain: Arc::from(Vec::new()),
+                    is_dir: true,
                     decoy: true,
                 },
             ));
         }
         state
     }
-}
 
-/// The outcome of checking a path.
-struct Checked {
-    /// The path as the plugin named it, made absolute.
-    asked: PathBuf,
-}
-
-/// Follows symlinks in `path` as far as it exists; the final component is
-/// kept as is when `follow_last` is false (unlink, readlink, lstat).
-fn resolve(path: &Path, follow_last: bool) -> PathBuf {
-    if follow_last && let Ok(p) = std::fs::canonicalize(path) {
-        return p;
+    fn track(&mut self, rep: u32, node: Node, handle: &Arc<std::fs::File>) {
+        // Forget descriptors the plugin closed, now and then, so that a
+        // plugin opening files in a loop cannot grow this map.
+        if self.descriptors.len() >= 2 * self.swept_at.max(64) {
+            self.descriptors.retain(|_, t| t.handle.strong_count() > 0);
+            self.listings
+                .retain(|_, (_, dir)| Arc::strong_count(dir) > 1);
+            self.swept_at = self.descriptors.len();
+        }
+        self.descriptors.insert(
+            rep,
+            Tracked {
+                node,
+                handle: Arc::downgrade(handle),
+            },
+        );
     }
-    match (path.parent(), path.file_name()) {
-        (Some(parent), Some(name)) => match std::fs::canonicalize(parent) {
-            Ok(p) => p.join(name),
-            Err(_) => resolve(parent, true).join(name),
-        },
-        _ => path.to_path_buf(),
+}
+
+/// The handle wasmtime-wasi holds for a descriptor.
+fn handle_of(d: &Descriptor) -> &Arc<std::fs::File> {
+    match d {
+        Descriptor::File(f) => &f.file,
+        Descriptor::Dir(d) => &d.dir,
+    }
+}
+
+/// Where a path operation starts.
+enum Base {
+    /// The empty directory behind the plugin's `/`.
+    Decoy,
+    Dir(Dir),
+}
+
+/// The capability an operation needs, as the audit log and the policy
+/// name it.
+fn capability(write: bool) -> (CapabilityKind, &'static str) {
+    if write {
+        (CapabilityKind::FileWrite, "Capability::FileWrite")
+    } else {
+        (CapabilityKind::FileRead, "Capability::FileRead")
     }
 }
 
 impl HostState {
-    /// Decides one path operation, without recording it: the path as the
-    /// plugin named it (made absolute) and the verdict.
-    fn evaluate_path(
-        &self,
-        base: u32,
-        rel: &str,
-        write: bool,
-        follow: bool,
-    ) -> Result<(PathBuf, Verdict), ErrorCode> {
-        let Some(node) = self.fs.descriptors.get(&base) else {
-            return Err(ErrorCode::BadDescriptor);
-        };
-        let rel_path = Path::new(rel);
-        // `..` that climbs above the directory the plugin holds.
-        let mut depth: i64 = 0;
-        let mut escapes = rel_path.is_absolute();
-        for c in rel_path.components() {
-            match c {
-                Component::ParentDir => depth -= 1,
-                Component::Normal(_) => depth += 1,
-                _ => {}
+    /// The node a descriptor number stands for, checked against the handle
+    /// wasmtime-wasi holds for it.
+    fn node(&mut self, rep: u32) -> Result<(Node, Arc<std::fs::File>), ErrorCode> {
+        let (table, _) = self.table_and_http();
+        let handle = table
+            .get(&Resource::<Descriptor>::new_borrow(rep))
+            .map(|d| handle_of(d).clone())
+            .map_err(|_| ErrorCode::BadDescriptor)?;
+        match self.fs.descriptors.get(&rep) {
+            Some(t) if t.handle.upgrade().is_some_and(|h| Arc::ptr_eq(&h, &handle)) => {
+                Ok((t.node.clone(), handle))
             }
-            if depth < 0 {
-                escapes = true;
-            }
+            _ => Err(ErrorCode::BadDescriptor),
         }
-        let asked = lexical(
-            &node
-                .path
-                .join(rel_path.strip_prefix("/").unwrap_or(rel_path)),
-        );
-        let verdict = if escapes {
-            Verdict::deny(format!(
-                "`{rel}` leaves the directory it is relative to ({})",
-                node.path.display()
-            ))
-        } else if node.decoy {
-            Verdict::deny("outside every granted path")
-        } else {
-            let resolved = resolve(&asked, follow);
-            let lexical_verdict = self.policy.check_path(&asked, write);
-            if !lexical_verdict.allowed {
-                lexical_verdict
-            } else if resolved != asked {
-                let v = self.policy.check_path(&resolved, write);
-                if v.allowed {
-                    v
-                } else {
-                    Verdict::deny(format!(
-                        "a symlink resolves it to {}: {}",
-                        resolved.display(),
-                        v.rule
-                    ))
-                }
+    }
+
+    /// Where a path relative to descriptor `rep` starts.
+    fn base(&mut self, rep: u32) -> Result<Base, ErrorCode> {
+        let (node, handle) = self.node(rep)?;
+        if node.decoy {
+            return Ok(Base::Decoy);
+        }
+        if !node.is_dir {
+            return Err(ErrorCode::NotDirectory);
+        }
+        Ok(Base::Dir(Dir {
+            fd: Arc::new(OwnedFdOrFile::File(handle)),
+            path: node.path,
+            chain: node.chain,
+        }))
+    }
+
+    /// Records a decision and, for a refusal, lets the violation mode end
+    /// the call. Returns whether the operation may go ahead.
+    fn decided(
+        &mut self,
+        write: bool,
+        operation: &str,
+        target: &str,
+        verdict: &Verdict,
+    ) -> wasmtime::Result<bool> {
+        let (kind, grant) = capability(write);
+        self.audit
+            .record(kind, operation, target.to_string(), verdict);
+        if !verdict.allowed {
+            self.refused(grant, target, &verdict.rule)?;
+        }
+        Ok(verdict.allowed)
+    }
+
+    /// Checks an operation on the object a descriptor holds. Refusals are
+    /// audited; allowed operations are audited only when `audit_allowed`
+    /// (the open that made the descriptor already was).
+    fn check_descriptor(
+        &mut self,
+        rep: u32,
+        write: bool,
+        operation: &str,
+        audit_allowed: bool,
+    ) -> wasmtime::Result<Result<(), ErrorCode>> {
+        self.count_host_call("wasi");
+        let (node, _) = match self.node(rep) {
+            Ok(n) => n,
+            Err(code) => return Ok(Err(code)),
+        };
+        let verdict = if node.decoy {
+            if write {
+                Verdict::deny("outside every granted path")
             } else {
-                lexical_verdict
+                // The decoy is an empty directory of ours, not a host object.
+                return Ok(Ok(()));
             }
+        } else {
+            self.policy
+                .check_object(&node.path, node.containers(), node.id(), write)
         };
-        Ok((asked, verdict))
-    }
-
-    /// Checks one path operation against the policy and audits it.
-    /// Checks one path operation against the policy and audits it. A refused
-    /// operation never reaches WASI (where host calls are counted), so it is
-    /// counted here.
-    fn check_path(
-        &mut self,
-        base: u32,
-        rel: &str,
-        write: bool,
-        operation: &str,
-        follow: bool,
-    ) -> Result<Checked, ErrorCode> {
-        let checked = self.check_path_uncounted(base, rel, write, operation, follow);
-        if checked.is_err() {
-            self.count_host_call("wasi");
+        if verdict.allowed && !audit_allowed {
+            return Ok(Ok(()));
         }
-        checked
-    }
-
-    fn check_path_uncounted(
-        &mut self,
-        base: u32,
-        rel: &str,
-        write: bool,
-        operation: &str,
-        follow: bool,
-    ) -> Result<Checked, ErrorCode> {
-        let capability = if write {
-            CapabilityKind::FileWrite
+        let target = node.path.to_string_lossy().into_owned();
+        if self.decided(write, operation, &target, &verdict)? {
+            Ok(Ok(()))
         } else {
-            CapabilityKind::FileRead
-        };
-        let (asked, verdict) = self.evaluate_path(base, rel, write, follow)?;
-        self.audit.record(
-            capability,
-            operation,
-            asked.to_string_lossy().into_owned(),
-            &verdict,
-        );
-        if verdict.allowed {
-            Ok(Checked { asked })
-        } else {
-            Err(ErrorCode::Access)
+            Ok(Err(ErrorCode::Access))
         }
     }
+}
 
-    fn track(&mut self, rep: u32, path: PathBuf) {
-        self.fs.descriptors.insert(rep, Node { path, decoy: false });
+/// The outcome of resolving one path and deciding on it.
+struct Decision {
+    /// The real object, for the audit log.
+    target: String,
+    verdict: Verdict,
+    /// What was reached, when the walk got there.
+    reached: Option<Reached>,
+    /// The error the walk stopped with, when the policy allowed the place
+    /// where it stopped (a missing directory, a loop, ...).
+    errno: Option<Errno>,
+}
+
+/// How an operation treats the object it reaches.
+#[derive(Clone, Copy)]
+struct Need {
+    write: bool,
+    /// Renaming or removing it: refused when it contains a denied path.
+    structural: bool,
+}
+
+/// Resolves `path` from `base` and decides on what it reaches.
+fn decide(policy: &Compiled, base: &Base, path: &str, last: Last, need: Need) -> Decision {
+    let dir = match base {
+        Base::Decoy => {
+            return Decision {
+                target: walk_lexically("/", path),
+                verdict: Verdict::deny("outside every granted path"),
+                reached: None,
+                errno: None,
+            };
+        }
+        Base::Dir(dir) => dir,
+    };
+    let enter = |p: &Path, id: FileId| policy.may_enter(p, id);
+    match walk::walk(dir, path, last, &enter) {
+        Err(Stop::Escape { toward, why }) => Decision {
+            target: toward.to_string_lossy().into_owned(),
+            verdict: Verdict::deny(format!(
+                "{why} ({}); paths are resolved inside the directory they are relative to",
+                dir.path.display()
+            )),
+            reached: None,
+            errno: None,
+        },
+        Err(Stop::Refused { dir, rule }) => Decision {
+            target: dir.to_string_lossy().into_owned(),
+            verdict: Verdict::deny(format!("the path goes through this directory: {rule}")),
+            reached: None,
+            errno: None,
+        },
+        Err(Stop::Os { errno, at }) => {
+            // Nothing was reached; a refusal for the place keeps the plugin
+            // from learning what exists where it may not look.
+            let verdict = policy.check_object(&at, &[], None, need.write);
+            Decision {
+                target: at.to_string_lossy().into_owned(),
+                errno: verdict.allowed.then_some(errno),
+                verdict,
+                reached: None,
+            }
+        }
+        Ok(reached) => {
+            let path = reached.path();
+            let mut verdict =
+                policy.check_object(&path, &reached.parent.chain, reached.id(), need.write);
+            if verdict.allowed
+                && need.structural
+                && let Some(v) = policy.holds_denial(&path, reached.id())
+            {
+                verdict = v;
+            }
+            Decision {
+                target: path.to_string_lossy().into_owned(),
+                verdict,
+                reached: Some(reached),
+                errno: None,
+            }
+        }
     }
+}
+
+/// `/` + `path`, `..` taken lexically: only to name a path under the decoy,
+/// where nothing real exists.
+fn walk_lexically(root: &str, path: &str) -> String {
+    let mut out = PathBuf::from(root);
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out.to_string_lossy().into_owned()
+}
+
+/// Runs filesystem work off the async executor, as wasmtime-wasi does.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// One path operation: resolve, decide, audit, perform.
+async fn path_op<T: Send + 'static>(
+    cx: &mut StoreContextMut<'_, HostState>,
+    fd: u32,
+    path: String,
+    last: Last,
+    need: Need,
+    operation: &'static str,
+    perform: impl FnOnce(&Reached) -> Result<T, Errno> + Send + 'static,
+) -> wasmtime::Result<Result<T, ErrorCode>> {
+    let state = cx.data_mut();
+    state.count_host_call("wasi");
+    let base = match state.base(fd) {
+        Ok(b) => b,
+        Err(code) => return Ok(Err(code)),
+    };
+    let policy = state.policy.clone();
+    let (target, verdict, outcome) = blocking(move || {
+        let d = decide(&policy, &base, &path, last, need);
+        let outcome = match (&d.reached, d.errno) {
+            (_, Some(errno)) => Err(errno),
+            (Some(reached), None) if d.verdict.allowed => perform(reached),
+            _ => Err(Errno::ACCESS),
+        };
+        (d.target, d.verdict, outcome)
+    })
+    .await;
+    if !cx
+        .data_mut()
+        .decided(need.write, operation, &target, &verdict)?
+    {
+        return Ok(Err(ErrorCode::Access));
+    }
+    Ok(outcome.map_err(errno_code))
+}
+
+/// The WASI error for an operating-system error.
+fn errno_code(errno: Errno) -> ErrorCode {
+    match errno {
+        Errno::ACCESS => ErrorCode::Access,
+        Errno::AGAIN => ErrorCode::WouldBlock,
+        Errno::ALREADY => ErrorCode::Already,
+        Errno::BADF => ErrorCode::BadDescriptor,
+        Errno::BUSY => ErrorCode::Busy,
+        Errno::DEADLK => ErrorCode::Deadlock,
+        Errno::DQUOT => ErrorCode::Quota,
+        Errno::EXIST => ErrorCode::Exist,
+        Errno::FBIG => ErrorCode::FileTooLarge,
+        Errno::ILSEQ => ErrorCode::IllegalByteSequence,
+        Errno::INPROGRESS => ErrorCode::InProgress,
+        Errno::INTR => ErrorCode::Interrupted,
+        Errno::INVAL => ErrorCode::Invalid,
+        Errno::IO => ErrorCode::Io,
+        Errno::ISDIR => ErrorCode::IsDirectory,
+        Errno::LOOP => ErrorCode::Loop,
+        Errno::MLINK => ErrorCode::TooManyLinks,
+        Errno::MSGSIZE => ErrorCode::MessageSize,
+        Errno::NAMETOOLONG => ErrorCode::NameTooLong,
+        Errno::NODEV => ErrorCode::NoDevice,
+        Errno::NOENT => ErrorCode::NoEntry,
+        Errno::NOLCK => ErrorCode::NoLock,
+        Errno::NOMEM => ErrorCode::InsufficientMemory,
+        Errno::NOSPC => ErrorCode::InsufficientSpace,
+        Errno::NOSYS | Errno::NOTSUP => ErrorCode::Unsupported,
+        Errno::NOTDIR => ErrorCode::NotDirectory,
+        Errno::NOTEMPTY => ErrorCode::NotEmpty,
+        Errno::NOTRECOVERABLE => ErrorCode::NotRecoverable,
+        Errno::NOTTY => ErrorCode::NoTty,
+        Errno::NXIO => ErrorCode::NoSuchDevice,
+        Errno::OVERFLOW => ErrorCode::Overflow,
+        Errno::PERM => ErrorCode::NotPermitted,
+        Errno::PIPE => ErrorCode::Pipe,
+        Errno::ROFS => ErrorCode::ReadOnly,
+        Errno::SPIPE => ErrorCode::InvalidSeek,
+        Errno::TXTBSY => ErrorCode::TextFileBusy,
+        Errno::XDEV => ErrorCode::CrossDevice,
+        _ => ErrorCode::Io,
+    }
+}
+
+fn io_errno(e: &std::io::Error) -> Errno {
+    e.raw_os_error().map_or(Errno::IO, Errno::from_raw_os_error)
+}
+
+/// The object a walk reached, opened without following anything
+/// (`O_PATH` where the platform has it) to read its metadata.
+fn metadata_of(reached: &Reached) -> Result<std::fs::Metadata, Errno> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    let fd = rustix::fs::openat(
+        reached.parent.fd.as_fd(),
+        &reached.name,
+        flags,
+        Mode::empty(),
+    )?;
+    std::fs::File::from(fd).metadata().map_err(|e| io_errno(&e))
+}
+
+fn datetime(t: std::io::Result<SystemTime>) -> Option<Datetime> {
+    let d = t.ok()?.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+    Some(Datetime {
+        seconds: d.as_secs(),
+        nanoseconds: d.subsec_nanos(),
+    })
+}
+
+/// The WASI stat of an object, as wasmtime-wasi reports it for a
+/// descriptor.
+fn descriptor_stat(meta: &std::fs::Metadata) -> DescriptorStat {
+    let ft = meta.file_type();
+    let type_ = if ft.is_dir() {
+        DescriptorType::Directory
+    } else if ft.is_file() {
+        DescriptorType::RegularFile
+    } else if ft.is_symlink() {
+        DescriptorType::SymbolicLink
+    } else if ft.is_block_device() {
+        DescriptorType::BlockDevice
+    } else if ft.is_char_device() {
+        DescriptorType::CharacterDevice
+    } else if ft.is_fifo() {
+        DescriptorType::Fifo
+    } else if ft.is_socket() {
+        DescriptorType::Socket
+    } else {
+        DescriptorType::Unknown
+    };
+    DescriptorStat {
+        type_,
+        link_count: meta.nlink(),
+        size: meta.len(),
+        data_access_timestamp: datetime(meta.accessed()),
+        data_modification_timestamp: datetime(meta.modified()),
+        status_change_timestamp: datetime(meta.created()),
+    }
+}
+
+/// The metadata hash of an object, computed the way wasmtime-wasi computes
+/// it for a descriptor, so that `metadata-hash-at` and `metadata-hash` agree.
+fn metadata_hash(meta: &std::fs::Metadata) -> MetadataHashValue {
+    use std::hash::{Hash as _, Hasher as _};
+    #[allow(
+        deprecated,
+        reason = "the same fixed-key hasher as wasmtime-wasi, for matching values"
+    )]
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (meta.dev(), meta.ino()).hash(&mut hasher);
+    let lower = hasher.finish();
+    MetadataHashValue {
+        lower,
+        upper: lower ^ 0x4009_21fb_5444_2d18,
+    }
+}
+
+fn timespec(t: NewTimestamp) -> Timespec {
+    match t {
+        NewTimestamp::NoChange => Timespec {
+            tv_sec: 0,
+            tv_nsec: rustix::fs::UTIME_OMIT,
+        },
+        NewTimestamp::Now => Timespec {
+            tv_sec: 0,
+            tv_nsec: rustix::fs::UTIME_NOW,
+        },
+        NewTimestamp::Timestamp(d) => Timespec {
+            tv_sec: i64::try_from(d.seconds).unwrap_or(i64::MAX),
+            tv_nsec: i64::from(d.nanoseconds.min(999_999_999)),
+        },
+    }
+}
+
+/// What `open-at` opened, before it becomes a descriptor.
+struct Opened {
+    fd: OwnedFd,
+    is_dir: bool,
+    node: Node,
+    writable: bool,
+}
+
+/// Opens the object a walk reached, as `open-at` asked, and decides again
+/// on what was actually opened (its identity, taken from the new handle).
+fn open_reached(
+    policy: &Compiled,
+    reached: &Reached,
+    oflags: OpenFlags,
+    flags: DescriptorFlags,
+) -> Result<Opened, Errno> {
+    let os_write = flags.contains(DescriptorFlags::WRITE)
+        || oflags.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE);
+    let os_read = flags.contains(DescriptorFlags::READ) || !flags.contains(DescriptorFlags::WRITE);
+    let mut o = match (os_read, os_write) {
+        (true, true) => OFlags::RDWR,
+        (false, true) => OFlags::WRONLY,
+        _ => OFlags::RDONLY,
+    };
+    o |= OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    if oflags.contains(OpenFlags::CREATE) {
+        o |= OFlags::CREATE;
+        if oflags.contains(OpenFlags::EXCLUSIVE) {
+            o |= OFlags::EXCL;
+        }
+    }
+    if oflags.contains(OpenFlags::DIRECTORY) {
+        o |= OFlags::DIRECTORY;
+    }
+    // Truncation waits until the opened object has been checked.
+    let fd = rustix::fs::openat(
+        reached.parent.fd.as_fd(),
+        &reached.name,
+        o,
+        Mode::from_raw_mode(0o666),
+    )?;
+    let stat = rustix::fs::fstat(&fd)?;
+    let id = FileId::of(&stat);
+    let path = reached.path();
+    let is_dir =
+        rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Directory;
+    let containers = &reached.parent.chain;
+    // The object opened may not be the one the walk saw (another process
+    // renamed something in between): decide on the one in hand.
+    let write_needed = os_write
+        || flags.contains(DescriptorFlags::MUTATE_DIRECTORY)
+        || oflags.contains(OpenFlags::TRUNCATE);
+    if !policy
+        .check_object(&path, containers, Some(id), write_needed)
+        .allowed
+    {
+        return Err(Errno::ACCESS);
+    }
+    if oflags.contains(OpenFlags::TRUNCATE) && !is_dir {
+        rustix::fs::ftruncate(&fd, 0)?;
+    }
+    let mut chain: Vec<FileId> = if reached.name == "." {
+        // The path named the directory the walk ended in.
+        containers[..containers.len().saturating_sub(1)].to_vec()
+    } else {
+        containers.to_vec()
+    };
+    chain.push(id);
+    let writable = policy
+        .check_object(&path, containers, Some(id), true)
+        .allowed;
+    Ok(Opened {
+        fd,
+        is_dir,
+        writable,
+        node: Node {
+            path,
+            chain: chain.into(),
+            is_dir,
+            decoy: false,
+        },
+    })
 }
 
 /// Runs the wrapped wasmtime-wasi function and turns its error into the
@@ -260,8 +677,8 @@ macro_rules! delegate {
     }};
 }
 
-/// Replaces the path-taking functions of `wasi:filesystem` with checked,
-/// audited versions that call wasmtime-wasi's implementation when allowed.
+/// Replaces the functions of `wasi:filesystem` with checked, audited
+/// versions.
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     let result = add_wrappers(linker);
@@ -269,6 +686,31 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     result
 }
 
+const READ: Need = Need {
+    write: false,
+    structural: false,
+};
+const WRITE: Need = Need {
+    write: true,
+    structural: false,
+};
+const STRUCTURAL: Need = Need {
+    write: true,
+    structural: true,
+};
+
+fn last(flags: PathFlags) -> Last {
+    if flags.contains(PathFlags::SYMLINK_FOLLOW) {
+        Last::Follow
+    } else {
+        Last::NoFollow
+    }
+}
+
+#[allow(
+    clippy::too_many_lines,
+    reason = "one registration per WASI function, each short, in the order of the WIT"
+)]
 fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     let mut preopens = linker.instance("wasi:filesystem/preopens@0.2.12")?;
     preopens.func_wrap(
@@ -277,15 +719,260 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             let dirs = cx.data_mut().filesystem().get_directories()?;
             let state = cx.data_mut();
             for (fd, guest) in &dirs {
-                if let Some((_, node)) = state.fs.preopens.iter().find(|(g, _)| g == guest) {
-                    state.fs.descriptors.insert(fd.rep(), node.clone());
+                let Some((_, node)) = state.fs.preopens.iter().find(|(g, _)| g == guest) else {
+                    continue;
+                };
+                let mut node = node.clone();
+                let (table, _) = state.table_and_http();
+                let Ok(handle) = table.get(fd).map(|d| handle_of(d).clone()) else {
+                    continue;
+                };
+                // The identity of the directory actually opened.
+                if !node.decoy
+                    && let Ok(stat) = rustix::fs::fstat(handle.as_fd())
+                {
+                    let mut chain = node.containers().to_vec();
+                    chain.push(FileId::of(&stat));
+                    node.chain = chain.into();
                 }
+                state.fs.track(fd.rep(), node, &handle);
             }
             Ok((dirs,))
         },
     )?;
 
     let mut types = linker.instance("wasi:filesystem/types@0.2.12")?;
+
+    types.func_wrap(
+        "[method]descriptor.read-via-stream",
+        |mut cx: StoreContextMut<'_, HostState>, (fd, offset): (Resource<Descriptor>, u64)| {
+            if let Err(code) = cx
+                .data_mut()
+                .check_descriptor(fd.rep(), false, "open", false)?
+            {
+                return Ok((Err(code),));
+            }
+            let mut view = cx.data_mut().filesystem();
+            let r: Result<Resource<DynInputStream>, ErrorCode> =
+                match HostDescriptor::read_via_stream(&mut view, fd, offset) {
+                    Ok(v) => Ok(v),
+                    Err(e) => Err(fs::Host::convert_error_code(&mut view, e)?),
+                };
+            Ok((r,))
+        },
+    )?;
+
+    for (name, append) in [
+        ("[method]descriptor.write-via-stream", false),
+        ("[method]descriptor.append-via-stream", true),
+    ] {
+        if append {
+            types.func_wrap(
+                name,
+                |mut cx: StoreContextMut<'_, HostState>, (fd,): (Resource<Descriptor>,)| {
+                    if let Err(code) =
+                        cx.data_mut()
+                            .check_descriptor(fd.rep(), true, "write", false)?
+                    {
+                        return Ok((Err(code),));
+                    }
+                    let mut view = cx.data_mut().filesystem();
+                    let r: Result<Resource<DynOutputStream>, ErrorCode> =
+                        match HostDescriptor::append_via_stream(&mut view, fd) {
+                            Ok(v) => Ok(v),
+                            Err(e) => Err(fs::Host::convert_error_code(&mut view, e)?),
+                        };
+                    Ok((r,))
+                },
+            )?;
+        } else {
+            types.func_wrap(
+                name,
+                |mut cx: StoreContextMut<'_, HostState>,
+                 (fd, offset): (Resource<Descriptor>, u64)| {
+                    if let Err(code) =
+                        cx.data_mut()
+                            .check_descriptor(fd.rep(), true, "write", false)?
+                    {
+                        return Ok((Err(code),));
+                    }
+                    let mut view = cx.data_mut().filesystem();
+                    let r: Result<Resource<DynOutputStream>, ErrorCode> =
+                        match HostDescriptor::write_via_stream(&mut view, fd, offset) {
+                            Ok(v) => Ok(v),
+                            Err(e) => Err(fs::Host::convert_error_code(&mut view, e)?),
+                        };
+                    Ok((r,))
+                },
+            )?;
+        }
+    }
+
+    types.func_wrap_async(
+        "[method]descriptor.set-size",
+        |mut cx: StoreContextMut<'_, HostState>, (fd, size): (Resource<Descriptor>, u64)| {
+            Box::new(async move {
+                if let Err(code) =
+                    cx.data_mut()
+                        .check_descriptor(fd.rep(), true, "set-size", true)?
+                {
+                    return Ok((Err(code),));
+                }
+                let r: Result<(), ErrorCode> =
+                    delegate!(cx, |view| HostDescriptor::set_size(&mut view, fd, size));
+                Ok((r,))
+            })
+        },
+    )?;
+
+    types.func_wrap_async(
+        "[method]descriptor.set-times",
+        |mut cx: StoreContextMut<'_, HostState>,
+         (fd, atime, mtime): (Resource<Descriptor>, NewTimestamp, NewTimestamp)| {
+            Box::new(async move {
+                if let Err(code) =
+                    cx.data_mut()
+                        .check_descriptor(fd.rep(), true, "set-times", true)?
+                {
+                    return Ok((Err(code),));
+                }
+                let r: Result<(), ErrorCode> = delegate!(cx, |view| {
+                    HostDescriptor::set_times(&mut view, fd, atime, mtime)
+                });
+                Ok((r,))
+            })
+        },
+    )?;
+
+    types.func_wrap_async(
+        "[method]descriptor.read",
+        |mut cx: StoreContextMut<'_, HostState>,
+         (fd, len, offset): (Resource<Descriptor>, u64, u64)| {
+            Box::new(async move {
+                if let Err(code) = cx
+                    .data_mut()
+                    .check_descriptor(fd.rep(), false, "open", false)?
+                {
+                    return Ok((Err(code),));
+                }
+                let r: Result<(Vec<u8>, bool), ErrorCode> =
+                    delegate!(cx, |view| HostDescriptor::read(&mut view, fd, len, offset));
+                Ok((r,))
+            })
+        },
+    )?;
+
+    types.func_wrap_async(
+        "[method]descriptor.write",
+        |mut cx: StoreContextMut<'_, HostState>,
+         (fd, buf, offset): (Resource<Descriptor>, Vec<u8>, u64)| {
+            Box::new(async move {
+                if let Err(code) = cx
+                    .data_mut()
+                    .check_descriptor(fd.rep(), true, "write", false)?
+                {
+                    return Ok((Err(code),));
+                }
+                let r: Result<u64, ErrorCode> =
+                    delegate!(cx, |view| HostDescriptor::write(&mut view, fd, buf, offset));
+                Ok((r,))
+            })
+        },
+    )?;
+
+    types.func_wrap_async(
+        "[method]descriptor.read-directory",
+        |mut cx: StoreContextMut<'_, HostState>, (fd,): (Resource<Descriptor>,)| {
+            Box::new(async move {
+                let rep = fd.rep();
+                if let Err(code) = cx.data_mut().check_descriptor(rep, false, "list", true)? {
+                    return Ok((Err(code),));
+                }
+                let listed = cx.data_mut().node(rep).ok();
+                let r: Result<Resource<ReaddirIterator>, ErrorCode> =
+                    delegate!(cx, |view| HostDescriptor::read_directory(&mut view, fd));
+                if let (Ok(stream), Some(listed)) = (&r, listed) {
+                    cx.data_mut().fs.listings.insert(stream.rep(), listed);
+                }
+                Ok((r,))
+            })
+        },
+    )?;
+
+    types.func_wrap_async(
+        "[method]directory-entry-stream.read-directory-entry",
+        |mut cx: StoreContextMut<'_, HostState>, (stream,): (Resource<ReaddirIterator>,)| {
+            Box::new(async move {
+                let listing = cx.data_mut().fs.listings.get(&stream.rep()).cloned();
+                loop {
+                    let entry: Result<Option<DirectoryEntry>, ErrorCode> = delegate!(cx, |view| {
+                        HostDirectoryEntryStream::read_directory_entry(
+                            &mut view,
+                            Resource::<ReaddirIterator>::new_borrow(stream.rep()),
+                        )
+                    });
+                    // Entries the plugin may not read are left out, so a
+                    // listing does not reveal denied names.
+                    if let (Ok(Some(e)), Some((node, dir))) = (&entry, &listing)
+                        && !node.decoy
+                    {
+                        let id = rustix::fs::statat(
+                            dir.as_fd(),
+                            e.name.as_str(),
+                            AtFlags::SYMLINK_NOFOLLOW,
+                        )
+                        .ok()
+                        .map(|s| FileId::of(&s));
+                        let verdict = cx.data().policy.check_object(
+                            &node.path.join(&e.name),
+                            &node.chain,
+                            id,
+                            false,
+                        );
+                        if !verdict.allowed {
+                            continue;
+                        }
+                    }
+                    return Ok((entry,));
+                }
+            })
+        },
+    )?;
+
+    types.func_wrap_async(
+        "[method]descriptor.stat",
+        |mut cx: StoreContextMut<'_, HostState>, (fd,): (Resource<Descriptor>,)| {
+            Box::new(async move {
+                if let Err(code) = cx
+                    .data_mut()
+                    .check_descriptor(fd.rep(), false, "stat", false)?
+                {
+                    return Ok((Err(code),));
+                }
+                let r: Result<DescriptorStat, ErrorCode> =
+                    delegate!(cx, |view| HostDescriptor::stat(&mut view, fd));
+                Ok((r,))
+            })
+        },
+    )?;
+
+    types.func_wrap_async(
+        "[method]descriptor.metadata-hash",
+        |mut cx: StoreContextMut<'_, HostState>, (fd,): (Resource<Descriptor>,)| {
+            Box::new(async move {
+                if let Err(code) = cx
+                    .data_mut()
+                    .check_descriptor(fd.rep(), false, "stat", false)?
+                {
+                    return Ok((Err(code),));
+                }
+                let r: Result<MetadataHashValue, ErrorCode> =
+                    delegate!(cx, |view| HostDescriptor::metadata_hash(&mut view, fd));
+                Ok((r,))
+            })
+        },
+    )?;
+
     types.func_wrap_async(
         "[method]descriptor.open-at",
         |mut cx: StoreContextMut<'_, HostState>,
@@ -297,6 +984,19 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             DescriptorFlags,
         )| {
             Box::new(async move {
+                if oflags.contains(OpenFlags::DIRECTORY)
+                    && oflags
+                        .intersects(OpenFlags::CREATE | OpenFlags::EXCLUSIVE | OpenFlags::TRUNCATE)
+                {
+                    return Ok((Err(ErrorCode::Invalid),));
+                }
+                if flags.intersects(
+                    DescriptorFlags::FILE_INTEGRITY_SYNC
+                        | DescriptorFlags::DATA_INTEGRITY_SYNC
+                        | DescriptorFlags::REQUESTED_WRITE_SYNC,
+                ) {
+                    return Ok((Err(ErrorCode::Unsupported),));
+                }
                 let write = oflags.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE)
                     || flags.intersects(DescriptorFlags::WRITE | DescriptorFlags::MUTATE_DIRECTORY);
                 let op = if oflags.contains(OpenFlags::CREATE) {
@@ -304,69 +1004,57 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 } else {
                     "open"
                 };
-                let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
-                let checked = match cx.data_mut().check_path(fd.rep(), &path, write, op, follow) {
-                    Ok(c) => c,
+                let need = if write { WRITE } else { READ };
+                let policy = cx.data().policy.clone();
+                let r = path_op(
+                    &mut cx,
+                    fd.rep(),
+                    path,
+                    last(path_flags),
+                    need,
+                    op,
+                    move |reached| open_reached(&policy, reached, oflags, flags),
+                )
+                .await?;
+                let opened = match r {
+                    Ok(o) => o,
                     Err(code) => return Ok((Err(code),)),
                 };
-                let r: Result<Resource<Descriptor>, ErrorCode> = delegate!(cx, |view| {
-                    HostDescriptor::open_at(&mut view, fd, path_flags, path, oflags, flags)
-                });
-                if let Ok(new) = &r {
-                    let path = resolve(&checked.asked, true);
-                    cx.data_mut().track(new.rep(), path);
-                }
-                Ok((r,))
-            })
-        },
-    )?;
-
-    types.func_wrap_async(
-        "[method]descriptor.read-directory",
-        |mut cx: StoreContextMut<'_, HostState>, (fd,): (Resource<Descriptor>,)| {
-            Box::new(async move {
-                let checked = match cx.data_mut().check_path(fd.rep(), ".", false, "list", true) {
-                    Ok(c) => c,
-                    Err(code) => return Ok((Err(code),)),
-                };
-                let r: Result<Resource<ReaddirIterator>, ErrorCode> =
-                    delegate!(cx, |view| HostDescriptor::read_directory(&mut view, fd));
-                if let Ok(stream) = &r {
-                    cx.data_mut()
-                        .fs
-                        .listings
-                        .insert(stream.rep(), checked.asked);
-                }
-                Ok((r,))
-            })
-        },
-    )?;
-
-    types.func_wrap_async(
-        "[method]directory-entry-stream.read-directory-entry",
-        |mut cx: StoreContextMut<'_, HostState>, (stream,): (Resource<ReaddirIterator>,)| {
-            Box::new(async move {
-                let dir = cx.data_mut().fs.listings.get(&stream.rep()).cloned();
-                loop {
-                    let entry: Result<Option<DirectoryEntry>, ErrorCode> = delegate!(cx, |view| {
-                        HostDirectoryEntryStream::read_directory_entry(
-                            &mut view,
-                            Resource::<ReaddirIterator>::new_borrow(stream.rep()),
-                        )
-                    });
-                    // Entries the plugin may not read are left out, so a
-                    // listing does not reveal denied names.
-                    if let (Ok(Some(e)), Some(dir)) = (&entry, &dir)
-                        && !cx
-                            .data_mut()
-                            .policy
-                            .check_path(&dir.join(&e.name), false)
-                            .allowed
+                let open_mode = {
+                    let mut m = OpenMode::empty();
+                    if flags.contains(DescriptorFlags::READ)
+                        || !flags.contains(DescriptorFlags::WRITE)
                     {
-                        continue;
+                        m |= OpenMode::READ;
                     }
-                    return Ok((entry,));
-                }
+                    if flags.contains(DescriptorFlags::WRITE)
+                        || oflags.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE)
+                    {
+                        m |= OpenMode::WRITE;
+                    }
+                    m
+                };
+                let perms = if opened.writable {
+                    FsPerms::ReadWrite
+                } else {
+                    FsPerms::ReadOnly
+                };
+                let file = std::fs::File::from(opened.fd);
+                let descriptor = if opened.is_dir {
+                    Descriptor::Dir(wasmtime_wasi::filesystem::Dir::new(
+                        file, perms, open_mode, false,
+                    ))
+                } else {
+                    Descriptor::File(wasmtime_wasi::filesystem::File::new(
+                        file, perms, open_mode, false,
+                    ))
+                };
+                let handle = handle_of(&descriptor).clone();
+                let state = cx.data_mut();
+                let (table, _) = state.table_and_http();
+                let new = table.push(descriptor)?;
+                state.fs.track(new.rep(), opened.node, &handle);
+                Ok((Ok(new),))
             })
         },
     )?;
@@ -376,16 +1064,16 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut cx: StoreContextMut<'_, HostState>,
          (fd, path_flags, path): (Resource<Descriptor>, PathFlags, String)| {
             Box::new(async move {
-                let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
-                if let Err(code) = cx
-                    .data_mut()
-                    .check_path(fd.rep(), &path, false, "stat", follow)
-                {
-                    return Ok((Err(code),));
-                }
-                let r: Result<fs::DescriptorStat, ErrorCode> = delegate!(cx, |view| {
-                    HostDescriptor::stat_at(&mut view, fd, path_flags, path)
-                });
+                let r = path_op(
+                    &mut cx,
+                    fd.rep(),
+                    path,
+                    last(path_flags),
+                    READ,
+                    "stat",
+                    |reached| metadata_of(reached).map(|m| descriptor_stat(&m)),
+                )
+                .await?;
                 Ok((r,))
             })
         },
@@ -396,16 +1084,16 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut cx: StoreContextMut<'_, HostState>,
          (fd, path_flags, path): (Resource<Descriptor>, PathFlags, String)| {
             Box::new(async move {
-                let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
-                if let Err(code) = cx
-                    .data_mut()
-                    .check_path(fd.rep(), &path, false, "stat", follow)
-                {
-                    return Ok((Err(code),));
-                }
-                let r: Result<fs::MetadataHashValue, ErrorCode> = delegate!(cx, |view| {
-                    HostDescriptor::metadata_hash_at(&mut view, fd, path_flags, path)
-                });
+                let r = path_op(
+                    &mut cx,
+                    fd.rep(),
+                    path,
+                    last(path_flags),
+                    READ,
+                    "stat",
+                    |reached| metadata_of(reached).map(|m| metadata_hash(&m)),
+                )
+                .await?;
                 Ok((r,))
             })
         },
@@ -415,14 +1103,23 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "[method]descriptor.readlink-at",
         |mut cx: StoreContextMut<'_, HostState>, (fd, path): (Resource<Descriptor>, String)| {
             Box::new(async move {
-                if let Err(code) =
-                    cx.data_mut()
-                        .check_path(fd.rep(), &path, false, "readlink", false)
-                {
-                    return Ok((Err(code),));
-                }
-                let r: Result<String, ErrorCode> =
-                    delegate!(cx, |view| HostDescriptor::readlink_at(&mut view, fd, path));
+                let r = path_op(
+                    &mut cx,
+                    fd.rep(),
+                    path,
+                    Last::NoFollow,
+                    READ,
+                    "readlink",
+                    |reached| {
+                        let target = rustix::fs::readlinkat(
+                            reached.parent.fd.as_fd(),
+                            &reached.name,
+                            Vec::new(),
+                        )?;
+                        String::from_utf8(target.into_bytes()).map_err(|_| Errno::ILSEQ)
+                    },
+                )
+                .await?;
                 Ok((r,))
             })
         },
@@ -432,16 +1129,22 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "[method]descriptor.create-directory-at",
         |mut cx: StoreContextMut<'_, HostState>, (fd, path): (Resource<Descriptor>, String)| {
             Box::new(async move {
-                if let Err(code) = cx
-                    .data_mut()
-                    .check_path(fd.rep(), &path, true, "mkdir", false)
-                {
-                    return Ok((Err(code),));
-                }
-                let r: Result<(), ErrorCode> =
-                    delegate!(cx, |view| HostDescriptor::create_directory_at(
-                        &mut view, fd, path
-                    ));
+                let r = path_op(
+                    &mut cx,
+                    fd.rep(),
+                    path,
+                    Last::NoFollow,
+                    WRITE,
+                    "mkdir",
+                    |reached| {
+                        rustix::fs::mkdirat(
+                            reached.parent.fd.as_fd(),
+                            &reached.name,
+                            Mode::from_raw_mode(0o777),
+                        )
+                    },
+                )
+                .await?;
                 Ok((r,))
             })
         },
@@ -451,16 +1154,22 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "[method]descriptor.remove-directory-at",
         |mut cx: StoreContextMut<'_, HostState>, (fd, path): (Resource<Descriptor>, String)| {
             Box::new(async move {
-                if let Err(code) = cx
-                    .data_mut()
-                    .check_path(fd.rep(), &path, true, "remove", false)
-                {
-                    return Ok((Err(code),));
-                }
-                let r: Result<(), ErrorCode> =
-                    delegate!(cx, |view| HostDescriptor::remove_directory_at(
-                        &mut view, fd, path
-                    ));
+                let r = path_op(
+                    &mut cx,
+                    fd.rep(),
+                    path,
+                    Last::NoFollow,
+                    STRUCTURAL,
+                    "remove",
+                    |reached| {
+                        rustix::fs::unlinkat(
+                            reached.parent.fd.as_fd(),
+                            &reached.name,
+                            AtFlags::REMOVEDIR,
+                        )
+                    },
+                )
+                .await?;
                 Ok((r,))
             })
         },
@@ -470,16 +1179,22 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "[method]descriptor.unlink-file-at",
         |mut cx: StoreContextMut<'_, HostState>, (fd, path): (Resource<Descriptor>, String)| {
             Box::new(async move {
-                if let Err(code) = cx
-                    .data_mut()
-                    .check_path(fd.rep(), &path, true, "remove", false)
-                {
-                    return Ok((Err(code),));
-                }
-                let r: Result<(), ErrorCode> = delegate!(
-                    cx,
-                    |view| HostDescriptor::unlink_file_at(&mut view, fd, path)
-                );
+                let r = path_op(
+                    &mut cx,
+                    fd.rep(),
+                    path,
+                    Last::NoFollow,
+                    STRUCTURAL,
+                    "remove",
+                    |reached| {
+                        rustix::fs::unlinkat(
+                            reached.parent.fd.as_fd(),
+                            &reached.name,
+                            AtFlags::empty(),
+                        )
+                    },
+                )
+                .await?;
                 Ok((r,))
             })
         },
@@ -496,16 +1211,55 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             NewTimestamp,
         )| {
             Box::new(async move {
-                let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
-                if let Err(code) =
-                    cx.data_mut()
-                        .check_path(fd.rep(), &path, true, "set-times", follow)
-                {
-                    return Ok((Err(code),));
+                let times = Timestamps {
+                    last_access: timespec(atime),
+                    last_modification: timespec(mtime),
+                };
+                let r = path_op(
+                    &mut cx,
+                    fd.rep(),
+                    path,
+                    last(path_flags),
+                    WRITE,
+                    "set-times",
+                    move |reached| {
+                        rustix::fs::utimensat(
+                            reached.parent.fd.as_fd(),
+                            &reached.name,
+                            &times,
+                            AtFlags::SYMLINK_NOFOLLOW,
+                        )
+                    },
+                )
+                .await?;
+                Ok((r,))
+            })
+        },
+    )?;
+
+    types.func_wrap_async(
+        "[method]descriptor.symlink-at",
+        |mut cx: StoreContextMut<'_, HostState>,
+         (fd, old, new): (Resource<Descriptor>, String, String)| {
+            Box::new(async move {
+                if old.starts_with('/') {
+                    // Where the link would be, named as well as the text allows.
+                    let state = cx.data_mut();
+                    state.count_host_call("wasi");
+                    let target = match state.node(fd.rep()) {
+                        Ok((node, _)) => walk_lexically(&node.path.to_string_lossy(), &new),
+                        Err(code) => return Ok((Err(code),)),
+                    };
+                    let verdict = Verdict::deny(format!(
+                        "a symlink to the absolute path `{old}`: plugins make relative symlinks only"
+                    ));
+                    state.decided(true, "symlink", &target, &verdict)?;
+                    return Ok((Err(ErrorCode::Access),));
                 }
-                let r: Result<(), ErrorCode> = delegate!(cx, |view| {
-                    HostDescriptor::set_times_at(&mut view, fd, path_flags, path, atime, mtime)
-                });
+                let r = path_op(&mut cx, fd.rep(), new, Last::NoFollow, WRITE, "symlink", move |reached| {
+                    rustix::fs::symlinkat(old.as_str(), reached.parent.fd.as_fd(), &reached.name)
+                })
+                .await?;
                 Ok((r,))
             })
         },
@@ -516,12 +1270,15 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut cx: StoreContextMut<'_, HostState>,
          (fd, old, new_fd, new): (Resource<Descriptor>, String, Resource<Descriptor>, String)| {
             Box::new(async move {
-                if let Err(code) = check_pair(cx.data_mut(), fd.rep(), &old, new_fd.rep(), &new, "rename", true) {
-                    return Ok((Err(code),));
-                }
-                let r: Result<(), ErrorCode> = delegate!(cx, |view| {
-                    HostDescriptor::rename_at(&mut view, fd, old, new_fd, new)
-                });
+                let r = pair_op(&mut cx, fd.rep(), old, Last::NoFollow, new_fd.rep(), new, "rename", |from, to| {
+                    rustix::fs::renameat(
+                        from.parent.fd.as_fd(),
+                        &from.name,
+                        to.parent.fd.as_fd(),
+                        &to.name,
+                    )
+                })
+                .await?;
                 Ok((r,))
             })
         },
@@ -538,39 +1295,17 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             String,
         )| {
             Box::new(async move {
-                if let Err(code) = check_pair(
-                    cx.data_mut(),
+                let r = pair_op(
+                    &mut cx,
                     fd.rep(),
-                    &old,
+                    old,
+                    last(old_flags),
                     new_fd.rep(),
-                    &new,
+                    new,
                     "link",
-                    false,
-                ) {
-                    return Ok((Err(code),));
-                }
-                let r: Result<(), ErrorCode> = delegate!(cx, |view| {
-                    HostDescriptor::link_at(&mut view, fd, old_flags, old, new_fd, new)
-                });
-                Ok((r,))
-            })
-        },
-    )?;
-
-    types.func_wrap_async(
-        "[method]descriptor.symlink-at",
-        |mut cx: StoreContextMut<'_, HostState>,
-         (fd, old, new): (Resource<Descriptor>, String, String)| {
-            Box::new(async move {
-                if let Err(code) = cx
-                    .data_mut()
-                    .check_path(fd.rep(), &new, true, "symlink", false)
-                {
-                    return Ok((Err(code),));
-                }
-                let r: Result<(), ErrorCode> = delegate!(cx, |view| HostDescriptor::symlink_at(
-                    &mut view, fd, old, new
-                ));
+                    |from, to| link_checked(from, to),
+                )
+                .await?;
                 Ok((r,))
             })
         },
@@ -578,35 +1313,78 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     Ok(())
 }
 
-/// Rename and link: both paths are checked; one event names both. A rename
-/// needs write on both, a link needs read on the source and write on the
-/// new name.
-fn check_pair(
-    state: &mut HostState,
-    fd: u32,
-    old: &str,
-    new_fd: u32,
-    new: &str,
-    operation: &str,
-    source_write: bool,
-) -> Result<(), ErrorCode> {
-    let (old_path, first) = state.evaluate_path(fd, old, source_write, false)?;
-    let (new_path, second) = state.evaluate_path(new_fd, new, true, false)?;
-    let target = format!("{} -> {}", old_path.display(), new_path.display());
-    let verdict = if !first.allowed {
-        first
-    } else if !second.allowed {
-        second
-    } else {
-        Verdict::allow(format!("{}; {}", first.rule, second.rule))
+/// Makes the hard link and checks that the new name holds the object that
+/// was decided on; a link to anything else (the source was swapped in
+/// between) is taken back.
+fn link_checked(from: &Reached, to: &Reached) -> Result<(), Errno> {
+    let Some(expected) = from.id() else {
+        return Err(Errno::NOENT);
     };
-    let allowed = verdict.allowed;
-    state
-        .audit
-        .record(CapabilityKind::FileWrite, operation, target, &verdict);
-    if allowed {
-        Ok(())
-    } else {
-        Err(ErrorCode::Access)
+    rustix::fs::linkat(
+        from.parent.fd.as_fd(),
+        &from.name,
+        to.parent.fd.as_fd(),
+        &to.name,
+        AtFlags::empty(),
+    )?;
+    let made = rustix::fs::statat(to.parent.fd.as_fd(), &to.name, AtFlags::SYMLINK_NOFOLLOW)?;
+    if FileId::of(&made) != expected {
+        let _ = rustix::fs::unlinkat(to.parent.fd.as_fd(), &to.name, AtFlags::empty());
+        return Err(Errno::AGAIN);
     }
+    Ok(())
+}
+
+/// Rename and link: both paths are resolved and decided; one event names
+/// both real objects. Both need write: the source because it gets a new
+/// name (a hard link would otherwise give a read-only or denied object a
+/// writable one), the new name because it is created. A rename of a
+/// directory that contains a denied path, or onto one, is refused.
+async fn pair_op(
+    cx: &mut StoreContextMut<'_, HostState>,
+    fd: u32,
+    old: String,
+    old_last: Last,
+    new_fd: u32,
+    new: String,
+    operation: &'static str,
+    perform: impl FnOnce(&Reached, &Reached) -> Result<(), Errno> + Send + 'static,
+) -> wasmtime::Result<Result<(), ErrorCode>> {
+    let state = cx.data_mut();
+    state.count_host_call("wasi");
+    let (from_base, to_base) = match (state.base(fd), state.base(new_fd)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(code), _) | (_, Err(code)) => return Ok(Err(code)),
+    };
+    let policy = state.policy.clone();
+    let (target, verdict, outcome) = blocking(move || {
+        let from = decide(&policy, &from_base, &old, old_last, STRUCTURAL);
+        let to = decide(&policy, &to_base, &new, Last::NoFollow, STRUCTURAL);
+        let target = format!("{} -> {}", from.target, to.target);
+        let verdict = if !from.verdict.allowed {
+            from.verdict.clone()
+        } else if !to.verdict.allowed {
+            to.verdict.clone()
+        } else {
+            Verdict::allow(format!("{}; {}", from.verdict.rule, to.verdict.rule))
+        };
+        let outcome = match (&from, &to) {
+            (Decision { errno: Some(e), .. }, _) | (_, Decision { errno: Some(e), .. }) => Err(*e),
+            (
+                Decision {
+                    reached: Some(a), ..
+                },
+                Decision {
+                    reached: Some(b), ..
+                },
+            ) if verdict.allowed => perform(a, b),
+            _ => Err(Errno::ACCESS),
+        };
+        (target, verdict, outcome)
+    })
+    .await;
+    if !cx.data_mut().decided(true, operation, &target, &verdict)? {
+        return Ok(Err(ErrorCode::Access));
+    }
+    Ok(outcome.map_err(errno_code))
 }

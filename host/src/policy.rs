@@ -10,6 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::guard_fs::FileId;
 
 /// One thing a plugin may be allowed to do.
 ///
@@ -721,8 +722,9 @@ pub(crate) struct Compiled {
     pub(crate) source: SecurityPolicy,
     /// (path, write) grants, paths made absolute and canonical.
     files: Vec<(PathBuf, bool)>,
-    /// (path, write-only) denials.
-    file_denials: Vec<(PathBuf, bool)>,
+    /// Denied paths, with the identity of each (when it exists) and of its
+    /// ancestors.
+    file_denials: Vec<FileDenial>,
     net: Vec<NetGrant>,
     net_denials: Vec<NetGrant>,
     env: Vec<String>,
@@ -808,6 +810,91 @@ fn net_grant(
     })
 }
 
+/// A denied file or directory, as the policy named it and as it is on
+/// disk.
+#[derive(Clone, Debug)]
+struct FileDenial {
+    /// The real path: the longest existing prefix with symlinks resolved,
+    /// then the rest as written.
+    path: PathBuf,
+    /// `FileWrite` denials leave reading allowed.
+    write_only: bool,
+    /// The object's identity when the policy was compiled, if it existed.
+    id: Option<FileId>,
+    /// The identities of the directories that contain it.
+    ancestors: Vec<FileId>,
+}
+
+impl FileDenial {
+    fn new(path: &Path, write_only: bool) -> FileDenial {
+        let path = real_prefix(path);
+        let mut ancestors = Vec::new();
+        let mut prefix = PathBuf::new();
+        let mut id = None;
+        let count = path.components().count();
+        for (i, c) in path.components().enumerate() {
+            prefix.push(c);
+            let here = FileId::of_path(&prefix);
+            if i + 1 == count {
+                id = here;
+            } else if let Some(here) = here {
+                ancestors.push(here);
+            }
+        }
+        FileDenial {
+            path,
+            write_only,
+            id,
+            ancestors,
+        }
+    }
+
+    fn matches(&self, path: &Path, chain: &[FileId], id: Option<FileId>) -> bool {
+        path.starts_with(&self.path)
+            || self
+                .id
+                .is_some_and(|denied| id == Some(denied) || chain.contains(&denied))
+    }
+
+    fn rule(&self) -> String {
+        let kind = if self.write_only {
+            "FileWrite"
+        } else {
+            "FileRead"
+        };
+        format!("deny {kind}({})", self.path.display())
+    }
+}
+
+/// `path` with its longest existing prefix canonicalised (symlinks
+/// resolved) and the rest appended as written (`..` in the rest removed
+/// lexically: nothing there exists to resolve).
+fn real_prefix(path: &Path) -> PathBuf {
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        Path::new("/").join(path)
+    };
+    let mut existing = path.clone();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(&existing) {
+            let mut out = real;
+            for c in rest.iter().rev() {
+                out.push(c);
+            }
+            return lexical(&out);
+        }
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name.to_os_string());
+                existing = parent.to_path_buf();
+            }
+            _ => return lexical(&path),
+        }
+    }
+}
+
 impl Compiled {
     /// Validates `policy` (absolute paths that exist, valid hosts and
     /// ports) and prepares it.
@@ -855,16 +942,11 @@ impl Compiled {
         }
         for d in &policy.denials {
             match d {
-                // Denials are matched lexically too, so a denied path that
-                // does not exist yet stays denied when it is created.
-                Capability::FileRead(p) => {
-                    let p = canonical(p, "FileRead").unwrap_or_else(|_| lexical(p));
-                    c.file_denials.push((p, false));
-                }
-                Capability::FileWrite(p) => {
-                    let p = canonical(p, "FileWrite").unwrap_or_else(|_| lexical(p));
-                    c.file_denials.push((p, true));
-                }
+                // A denied path that does not exist yet stays denied when it
+                // is created: it is matched by its real path as well as by
+                // identity.
+                Capability::FileRead(p) => c.file_denials.push(FileDenial::new(p, false)),
+                Capability::FileWrite(p) => c.file_denials.push(FileDenial::new(p, true)),
                 Capability::NetworkAccess {
                     allowed_hosts,
                     allowed_ports,
@@ -896,13 +978,21 @@ impl Compiled {
         !self.net.is_empty()
     }
 
-    /// May the plugin read (`write == false`) or write `path` (absolute,
-    /// normalized, symlinks resolved)?
-    pub(crate) fn check_path(&self, path: &Path, write: bool) -> Verdict {
-        for (denied, write_only) in &self.file_denials {
-            if path.starts_with(denied) && (write || !write_only) {
-                let kind = if *write_only { "FileWrite" } else { "FileRead" };
-                return Verdict::deny(format!("deny {kind}({})", denied.display()));
+    /// May the plugin read (`write == false`) or write the object at the
+    /// real path `path`? `chain` holds the identities of the directories
+    /// that contain it (from `/` down) and `id` its own identity, if it
+    /// exists: a denial matches the object by path or by identity, so a
+    /// hard link, a bind mount or a renamed parent does not hide it.
+    pub(crate) fn check_object(
+        &self,
+        path: &Path,
+        chain: &[FileId],
+        id: Option<FileId>,
+        write: bool,
+    ) -> Verdict {
+        for d in &self.file_denials {
+            if (write || !d.write_only) && d.matches(path, chain, id) {
+                return Verdict::deny(d.rule());
             }
         }
         for (granted, writable) in &self.files {
@@ -915,6 +1005,47 @@ impl Compiled {
             return Verdict::deny("the path is granted read-only (FileRead), not FileWrite");
         }
         Verdict::deny("no FileRead or FileWrite grant covers this path")
+    }
+
+    /// May a path be resolved through the directory at `path`? Not into a
+    /// read-denied directory, and only into directories that are granted
+    /// or lead to a grant.
+    pub(crate) fn may_enter(&self, path: &Path, id: FileId) -> Result<(), String> {
+        for d in &self.file_denials {
+            if !d.write_only && d.matches(path, &[], Some(id)) {
+                return Err(d.rule());
+            }
+        }
+        if self
+            .files
+            .iter()
+            .any(|(g, _)| path.starts_with(g) || g.starts_with(path))
+        {
+            Ok(())
+        } else {
+            Err(
+                "no FileRead or FileWrite grant covers this directory or anything in it"
+                    .to_string(),
+            )
+        }
+    }
+
+    /// Whether the object at `path` (identity `id`) is a directory that
+    /// contains a denied path: renaming or removing it would move the
+    /// denial away from what it protects.
+    pub(crate) fn holds_denial(&self, path: &Path, id: Option<FileId>) -> Option<Verdict> {
+        for d in &self.file_denials {
+            let by_path = d.path.starts_with(path) && d.path != path;
+            let by_id = id.is_some_and(|id| d.ancestors.contains(&id));
+            if by_path || by_id {
+                return Some(Verdict::deny(format!(
+                    "it contains the denied path {} ({})",
+                    d.path.display(),
+                    d.rule()
+                )));
+            }
+        }
+        None
     }
 
     /// May the plugin look up `name`?
@@ -1122,12 +1253,23 @@ mod tests {
             .deny(Capability::FileRead(secrets.clone()));
         let c = Compiled::new(&policy).unwrap();
         let root = std::fs::canonicalize(&dir).unwrap();
-        assert!(c.check_path(&root.join("a.txt"), false).allowed);
-        let v = c.check_path(&lexical(&root.join("secrets-that-do-not-exist/key")), false);
+        assert!(
+            c.check_object(&root.join("a.txt"), &[], None, false)
+                .allowed
+        );
+        let v = c.check_object(
+            &root.join("secrets-that-do-not-exist/key"),
+            &[],
+            None,
+            false,
+        );
         assert!(!v.allowed, "{v:?}");
         assert!(v.rule.starts_with("deny FileRead"), "{v:?}");
+        // The directories that lead to the denial may not be renamed away.
+        assert!(c.holds_denial(&root, None).is_some());
+        assert!(c.holds_denial(&root.join("a.txt"), None).is_none());
         // Read-only grants refuse writes, with a rule that says why.
-        let v = c.check_path(&root.join("a.txt"), true);
+        let v = c.check_object(&root.join("a.txt"), &[], None, true);
         assert!(!v.allowed);
         assert!(v.rule.contains("read-only"), "{v:?}");
     }

@@ -85,7 +85,12 @@ impl HostState {
     /// `ViolationAction::Deny` (the default) this returns `Ok` and the guard
     /// hands the plugin its WASI error; under `ViolationAction::AbortCall` it
     /// returns the error that ends the call with `Error::SecurityViolation`.
-    pub(crate) fn refused(&self, capability: &str, target: &str, rule: &str) -> wasmtime::Result<()> {
+    pub(crate) fn refused(
+        &self,
+        capability: &str,
+        target: &str,
+        rule: &str,
+    ) -> wasmtime::Result<()> {
         let _ = (capability, target, rule);
         Ok(())
     }
