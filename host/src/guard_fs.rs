@@ -341,15 +341,15 @@ fn decide(policy: &Compiled, base: &Base, path: &str, last: Last, need: Need) ->
         Err(Stop::Escape { toward, why }) => Decision {
             target: toward.to_string_lossy().into_owned(),
             verdict: Verdict::deny(format!(
-                "{why} ({}); paths are resolved inside the directory they are relative to",
+                "the path leaves the directory it is relative to ({}): {why}",
                 dir.path.display()
             )),
             reached: None,
             errno: None,
         },
-        Err(Stop::Refused { dir, rule }) => Decision {
-            target: dir.to_string_lossy().into_owned(),
-            verdict: Verdict::deny(format!("the path goes through this directory: {rule}")),
+        Err(Stop::Refused { dir, toward, rule }) => Decision {
+            target: toward.to_string_lossy().into_owned(),
+            verdict: Verdict::deny(format!("{rule} (the path goes through {})", dir.display())),
             reached: None,
             errno: None,
         },
@@ -409,14 +409,14 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 /// One path operation: resolve, decide, audit, perform.
-async fn path_op<T: Send + 'static>(
+async fn path_op<T: Send + 'static, E: Into<Failed>>(
     cx: &mut StoreContextMut<'_, HostState>,
     fd: u32,
     path: String,
     last: Last,
     need: Need,
     operation: &'static str,
-    perform: impl FnOnce(&Reached) -> Result<T, Errno> + Send + 'static,
+    perform: impl FnOnce(&Reached) -> Result<T, E> + Send + 'static,
 ) -> wasmtime::Result<Result<T, ErrorCode>> {
     let state = cx.data_mut();
     state.count_host_call("wasi");
@@ -427,12 +427,22 @@ async fn path_op<T: Send + 'static>(
     let policy = state.policy.clone();
     let (target, verdict, outcome) = blocking(move || {
         let d = decide(&policy, &base, &path, last, need);
+        let mut verdict = d.verdict;
         let outcome = match (&d.reached, d.errno) {
             (_, Some(errno)) => Err(errno),
-            (Some(reached), None) if d.verdict.allowed => perform(reached),
+            (Some(reached), None) if verdict.allowed => {
+                match perform(reached).map_err(Into::into) {
+                    Ok(v) => Ok(v),
+                    Err(Failed::Os(errno)) => Err(errno),
+                    Err(Failed::Denied(v)) => {
+                        verdict = v;
+                        Err(Errno::ACCESS)
+                    }
+                }
+            }
             _ => Err(Errno::ACCESS),
         };
-        (d.target, d.verdict, outcome)
+        (d.target, verdict, outcome)
     })
     .await;
     if !cx
@@ -442,6 +452,21 @@ async fn path_op<T: Send + 'static>(
         return Ok(Err(ErrorCode::Access));
     }
     Ok(outcome.map_err(errno_code))
+}
+
+/// Why an operation that was allowed did not happen.
+enum Failed {
+    /// The operating system refused it.
+    Os(Errno),
+    /// The object in hand turned out not to be the one decided on, and the
+    /// policy refuses the one in hand.
+    Denied(Verdict),
+}
+
+impl From<Errno> for Failed {
+    fn from(errno: Errno) -> Failed {
+        Failed::Os(errno)
+    }
 }
 
 /// The WASI error for an operating-system error.
@@ -596,7 +621,7 @@ fn open_reached(
     reached: &Reached,
     oflags: OpenFlags,
     flags: DescriptorFlags,
-) -> Result<Opened, Errno> {
+) -> Result<Opened, Failed> {
     let os_write = flags.contains(DescriptorFlags::WRITE)
         || oflags.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE);
     let os_read = flags.contains(DescriptorFlags::READ) || !flags.contains(DescriptorFlags::WRITE);
@@ -614,6 +639,12 @@ fn open_reached(
     }
     if oflags.contains(OpenFlags::DIRECTORY) {
         o |= OFlags::DIRECTORY;
+    }
+    // Opening a FIFO would wait for a writer, holding a host thread.
+    if reached.stat.as_ref().is_some_and(|s| {
+        rustix::fs::FileType::from_raw_mode(s.st_mode) == rustix::fs::FileType::Fifo
+    }) {
+        o |= OFlags::NONBLOCK;
     }
     // Truncation waits until the opened object has been checked.
     let fd = rustix::fs::openat(
@@ -633,11 +664,12 @@ fn open_reached(
     let write_needed = os_write
         || flags.contains(DescriptorFlags::MUTATE_DIRECTORY)
         || oflags.contains(OpenFlags::TRUNCATE);
-    if !policy
-        .check_object(&path, containers, Some(id), write_needed)
-        .allowed
-    {
-        return Err(Errno::ACCESS);
+    let verdict = policy.check_object(&path, containers, Some(id), write_needed);
+    if !verdict.allowed {
+        return Err(Failed::Denied(Verdict::deny(format!(
+            "the object opened is not the one the path named a moment before: {}",
+            verdict.rule
+        ))));
     }
     if oflags.contains(OpenFlags::TRUNCATE) && !is_dir {
         rustix::fs::ftruncate(&fd, 0)?;
@@ -748,7 +780,7 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut cx: StoreContextMut<'_, HostState>, (fd, offset): (Resource<Descriptor>, u64)| {
             if let Err(code) = cx
                 .data_mut()
-                .check_descriptor(fd.rep(), false, "open", false)?
+                .check_descriptor(fd.rep(), false, "read", false)?
             {
                 return Ok((Err(code),));
             }
@@ -851,7 +883,7 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             Box::new(async move {
                 if let Err(code) = cx
                     .data_mut()
-                    .check_descriptor(fd.rep(), false, "open", false)?
+                    .check_descriptor(fd.rep(), false, "read", false)?
                 {
                     return Ok((Err(code),));
                 }

@@ -108,9 +108,14 @@ pub(crate) enum Stop {
     /// The path leaves the directory it is relative to (`..` above it, an
     /// absolute path, a symlink to an absolute path). `toward` is the real
     /// path the walk reached, continued lexically with the rest.
-    Escape { toward: PathBuf, why: &'static str },
-    /// The walk would enter `dir`, which `enter` refused.
-    Refused { dir: PathBuf, rule: String },
+    Escape { toward: PathBuf, why: String },
+    /// The walk would enter `dir`, which `enter` refused; `toward` is where
+    /// the path was headed (`dir` and the rest, lexically).
+    Refused {
+        dir: PathBuf,
+        toward: PathBuf,
+        rule: String,
+    },
     /// An operating-system error (no such directory, not a directory, too
     /// many symlinks, ...); `at` is the real path where it happened.
     Os { errno: Errno, at: PathBuf },
@@ -143,7 +148,7 @@ pub(crate) fn walk(
     if path.starts_with('/') {
         return Err(Stop::Escape {
             toward: lexical_join(&base.path, path),
-            why: "an absolute path names no directory the plugin holds",
+            why: "it is an absolute path".to_string(),
         });
     }
     let mut stack: Vec<Dir> = vec![base.clone()];
@@ -179,7 +184,7 @@ pub(crate) fn walk(
                 toward.pop();
                 return Err(Stop::Escape {
                     toward: rest_lexically(toward, &pending),
-                    why: "`..` climbs above the directory the path is relative to",
+                    why: "`..` climbs above it".to_string(),
                 });
             }
             stack.pop();
@@ -215,12 +220,14 @@ pub(crate) fn walk(
                 })?;
             let target = target.as_bytes();
             if target.first() == Some(&b'/') {
+                let absolute = PathBuf::from(std::ffi::OsStr::from_bytes(target));
                 return Err(Stop::Escape {
-                    toward: rest_lexically(
-                        PathBuf::from(std::ffi::OsStr::from_bytes(target)),
-                        &pending,
+                    why: format!(
+                        "the symlink {} points to the absolute path {}",
+                        here.display(),
+                        absolute.display()
                     ),
-                    why: "a symlink on the way points to an absolute path",
+                    toward: rest_lexically(absolute, &pending),
                 });
             }
             if target.last() == Some(&b'/') && is_last {
@@ -264,6 +271,7 @@ pub(crate) fn walk(
         let id = FileId::of(&opened);
         enter(&here, id).map_err(|rule| Stop::Refused {
             dir: here.clone(),
+            toward: rest_lexically(here.clone(), &pending),
             rule,
         })?;
         let mut chain: Vec<FileId> = top.chain.to_vec();
@@ -436,7 +444,10 @@ mod tests {
             }
         };
         match walk(&b, "denied/inner/../x", Last::Follow, &refuse) {
-            Err(Stop::Refused { dir, .. }) => assert_eq!(dir, denied),
+            Err(Stop::Refused { dir, toward, .. }) => {
+                assert_eq!(dir, denied);
+                assert_eq!(toward, root.join("denied/x"));
+            }
             other => panic!("{other:?}"),
         }
     }
