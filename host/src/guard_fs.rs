@@ -325,6 +325,17 @@ struct Need {
 
 /// Resolves `path` from `base` and decides on what it reaches.
 fn decide(policy: &Compiled, base: &Base, path: &str, last: Last, need: Need) -> Decision {
+    if path.len() > walk::MAX_PATH {
+        return Decision {
+            target: format!("(a path of {} bytes)", path.len()),
+            verdict: Verdict::deny(format!(
+                "paths longer than {} bytes are refused",
+                walk::MAX_PATH
+            )),
+            reached: None,
+            errno: None,
+        };
+    }
     let dir = match base {
         Base::Decoy => {
             return Decision {

@@ -26,6 +26,9 @@ use rustix::io::Errno;
 /// How many symlinks one path may go through (Linux's limit).
 const MAX_SYMLINKS: usize = 40;
 
+/// The longest path a plugin may pass, in bytes (Linux's `PATH_MAX`).
+pub(crate) const MAX_PATH: usize = 4096;
+
 /// The identity of a filesystem object: (device, inode).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct FileId {
@@ -142,6 +145,12 @@ pub(crate) fn walk(
     if path.is_empty() {
         return Err(Stop::Os {
             errno: Errno::NOENT,
+            at: base.path.clone(),
+        });
+    }
+    if path.len() > MAX_PATH {
+        return Err(Stop::Os {
+            errno: Errno::NAMETOOLONG,
             at: base.path.clone(),
         });
     }
