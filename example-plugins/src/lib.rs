@@ -21,6 +21,7 @@
 //! | [`FETCHER`] | `guests/fetcher` | `example_interfaces::Fetcher`: outbound HTTP with the guest SDK's `http` module |
 //! | [`GREETER_V2`] | `guests/greeter-v2` | `example_interfaces::Greeter` again, with a new text: a hot-reload target |
 //! | [`GREETER_NOSY`] | `guests/greeter-nosy` | `example_interfaces::Greeter`, also reading a file: a reload that would widen capabilities |
+//! | [`BURGLAR`] | `guests/burglar` | `example_interfaces::FsScript`: calls every `wasi:filesystem/types` function directly |
 //!
 //! The same interfaces implemented in Python, JavaScript and C are in
 //! [`polyglot`].

@@ -26,6 +26,7 @@ const GOLDEN: &[(&str, &str, &str)] = &[
         example_interfaces::FILE_READER_WIT,
     ),
     ("fetcher", "fetcher", example_interfaces::FETCHER_WIT),
+    ("fs-script", "fs-script", example_interfaces::FS_SCRIPT_WIT),
 ];
 
 fn golden_path(dir: &str) -> PathBuf {

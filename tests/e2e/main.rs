@@ -9,6 +9,7 @@ mod cache;
 mod calls;
 mod errors;
 mod exports;
+mod fs_attacks;
 mod golden;
 mod http;
 mod inspect;

@@ -53,3 +53,6 @@ pub use files::*;
 
 pub mod fetch;
 pub use fetch::*;
+
+pub mod fs_script;
+pub use fs_script::*;
