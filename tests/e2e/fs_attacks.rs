@@ -1295,6 +1295,44 @@ mod descriptors {
     }
 
     #[tokio::test]
+    async fn a_directory_it_may_not_read_is_not_read_through_its_descriptor() {
+        let fx = Fx::new();
+        fx.file("sf2/a.txt", "MARK-sf2-a")
+            .file("sf2/b.txt", "MARK-sf2-b");
+        let policy = SecurityPolicy::strict().allow(Capability::FileWrite(fx.p("sf2/a.txt")));
+        let sandbox = burglar(policy).await;
+        let dir = fx.s("sf2");
+        let (out, audit) = run(
+            &sandbox,
+            vec![
+                pre(&fx.p("sf2")),
+                FsOp::fd(0, FdCall::Read(100, 0)),
+                FsOp::fd(0, FdCall::ReadViaStream(0)),
+                FsOp::fd(0, FdCall::SetSize(0)),
+                FsOp::fd(0, FdCall::Write("EVIL".into(), 0)),
+                // The single-file write grant makes nothing else writable.
+                FsOp::at(0, AtCall::CreateDirectoryAt("newdir".into())),
+                symlink_at(0, "a.txt", "l"),
+                FsOp::at(0, AtCall::UnlinkFileAt("b.txt".into())),
+            ],
+        )
+        .await;
+        slot(&out, 0, 0);
+        for i in 1..=7 {
+            access(&out, i);
+        }
+        denied(&audit, WRITE, "mkdir", &fx.s("sf2/newdir"));
+        denied(&audit, WRITE, "symlink", &fx.s("sf2/l"));
+        denied(&audit, WRITE, "remove", &fx.s("sf2/b.txt"));
+        assert!(!fx.p("sf2/newdir").exists() && !fx.p("sf2/l").exists());
+        assert!(fx.p("sf2/b.txt").exists());
+        assert!(denials(&audit, "read", &dir) >= 2, "{:#?}", audit.events);
+        denied(&audit, READ, "read", &dir);
+        denied(&audit, WRITE, "set-size", &dir);
+        denied(&audit, WRITE, "write", &dir);
+    }
+
+    #[tokio::test]
     async fn the_preopen_of_a_single_file_grant_reveals_nothing() {
         let fx = Fx::new();
         fx.file("sf1/a.txt", "MARK-sf1-a")

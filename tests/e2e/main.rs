@@ -10,6 +10,7 @@ mod calls;
 mod errors;
 mod exports;
 mod fs_attacks;
+mod fs_table;
 mod golden;
 mod http;
 mod inspect;

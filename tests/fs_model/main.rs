@@ -19,7 +19,7 @@
 //!
 //! The oracle is the policy applied to the real paths of the snapshot, so it
 //! does not depend on how the guard resolves paths. A separate test binary,
-//! so its time shows on its own in CI. 1 000 cases by default;
+//! so its time shows on its own in CI. 3 000 cases by default;
 //! `PROPTEST_CASES=20000 cargo test -p wasm-sandbox-tests --test fs_model`
 //! for a long run. A failure prints the tree, policy and script of the
 //! smallest failing case.
@@ -36,7 +36,7 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner, contextualize_con
 use wasm_sandbox::{Capability, ImportCheck, SecurityPolicy, WasmSandbox};
 
 /// Cases run when `PROPTEST_CASES` is not set.
-const DEFAULT_CASES: u32 = 1000;
+const DEFAULT_CASES: u32 = 3000;
 
 /// One object the host makes before the script runs; `path` is relative to
 /// the tree's top directory `t`.
