@@ -1346,7 +1346,7 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
                     new_fd.rep(),
                     new,
                     "link",
-                    |from, to| link_checked(from, to),
+                    link_checked,
                 )
                 .await?;
                 Ok((r,))
@@ -1383,6 +1383,10 @@ fn link_checked(from: &Reached, to: &Reached) -> Result<(), Errno> {
 /// name (a hard link would otherwise give a read-only or denied object a
 /// writable one), the new name because it is created. A rename of a
 /// directory that contains a denied path, or onto one, is refused.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the two (descriptor, path) pairs of the WASI call, the operation and its action"
+)]
 async fn pair_op(
     cx: &mut StoreContextMut<'_, HostState>,
     fd: u32,
