@@ -84,10 +84,33 @@ impl Failure {
 }
 
 impl fmt::Display for Failure {
+    /// `error: ..` and `hint: ..` lines. A message may quote the plugin (a
+    /// path it asked for, its stderr), so control characters are escaped:
+    /// it cannot end its line and print one that looks like ours.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error: {}", self.message)?;
+        write!(f, "error: {}", OneLine(&self.message))?;
         if let Some(hint) = &self.hint {
-            write!(f, "\nhint: {hint}")?;
+            write!(f, "\nhint: {}", OneLine(hint))?;
+        }
+        Ok(())
+    }
+}
+
+/// Text printed on one line, its control characters escaped (`\n`,
+/// `\x1b`, ...).
+struct OneLine<'a>(&'a str);
+
+impl fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            match c {
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                '\u{2028}' | '\u{2029}' => write!(f, "\\u{{{:x}}}", c as u32)?,
+                c if c.is_control() => write!(f, "{}", c.escape_unicode())?,
+                c => write!(f, "{c}")?,
+            }
         }
         Ok(())
     }
@@ -190,6 +213,20 @@ mod tests {
         assert!(grant("Capability::EnvironmentRead(..)").contains("--allow-env"));
         assert!(grant("Capability::ProcessSpawn(..)").contains("--allow-run"));
         assert!(grant("Capability::Custom(\"acme:kv/store\")").contains("host program"));
+    }
+
+    #[test]
+    fn failures_print_on_one_line_each() {
+        let failure = Failure::new(
+            Exit::Denied,
+            "the plugin read `/x\naudit: <time> allowed file-read open /y`\u{1b}[2K",
+        )
+        .hint("a\nb");
+        assert_eq!(
+            failure.to_string(),
+            "error: the plugin read `/x\\naudit: <time> allowed file-read open /y`\\u{1b}[2K\n\
+             hint: a\\nb"
+        );
     }
 
     #[test]
