@@ -268,6 +268,7 @@ impl ViolationAction {
 /// ```
 /// let policy = wasm_sandbox::SecurityPolicy::from_toml(r#"
 ///     imports = "warn"
+///     on_violation = "abort-call"
 ///
 ///     [[allow]]
 ///     FileRead = "/srv/data"
@@ -279,6 +280,7 @@ impl ViolationAction {
 ///     FileRead = "/srv/data/private"
 /// "#)?;
 /// assert_eq!(policy.grants().len(), 2);
+/// assert_eq!(policy.violation_action(), wasm_sandbox::ViolationAction::AbortCall);
 /// # Ok::<(), wasm_sandbox::Error>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

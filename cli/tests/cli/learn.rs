@@ -214,6 +214,29 @@ fn a_denied_program_is_never_run_in_learn_mode() {
     let policy = std::fs::read_to_string(files.dir.path().join("sh.toml")).unwrap();
     assert!(!policy.contains("[[allow]]"), "{policy}");
 
+    // With --abort-on-violation, the denial ends the call.
+    let out = learn(
+        &files,
+        &[
+            plugin,
+            "run-program",
+            &script,
+            &deny,
+            "--abort-on-violation",
+            "-o",
+            "abort.toml",
+        ],
+    )
+    .expect(4);
+    assert!(!marker.exists(), "the denied program ran");
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr
+            .contains("error: security violation in `run-program`"),
+        "{}",
+        out.stderr
+    );
+
     // Control: without the denial, learn mode runs it, and learns it.
     let out = learn(&files, &[plugin, "run-program", &script]).expect(0);
     assert!(marker.exists());
