@@ -1223,6 +1223,30 @@ mod violation_modes {
     }
 
     #[tokio::test]
+    async fn the_call_ends_with_auditing_turned_off_too() {
+        let t = tree();
+        let sandbox = WasmSandbox::builder()
+            .source(example_plugins::INTRUDER)
+            .security_policy(aborting(&t))
+            .audit_enabled(false)
+            .host_interface(KeyValueHost::new(Store))
+            .build()
+            .await
+            .unwrap();
+        let err = sandbox
+            .call::<(&str,), Result<String, String>>("plugin#read-file", ("/etc/passwd",))
+            .await
+            .unwrap_err();
+        violation(err, "/etc/passwd", "FileRead");
+        let err = sandbox
+            .call::<(&str,), Option<String>>("plugin#env-var-audited", ("SECRET",))
+            .await
+            .unwrap_err();
+        violation(err, "SECRET", "EnvironmentRead");
+        assert!(sandbox.audit_log().events().is_empty());
+    }
+
+    #[tokio::test]
     async fn deny_mode_hands_the_plugin_an_error_and_keeps_the_instance() {
         let t = tree();
         for sandbox in [
