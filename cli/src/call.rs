@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use wasm_sandbox::component::Val;
-use wasm_sandbox::{AuditEvent, Decision, SandboxBuilder, WasmSandbox};
+use wasm_sandbox::{AuditEvent, Decision, SandboxBuilder, ViolationAction, WasmSandbox};
 
 use crate::cli::{LearnArgs, RunArgs};
 use crate::exit::{Exit, Failure};
@@ -98,8 +98,14 @@ async fn call(
 /// `wasm-sandbox run`.
 pub(crate) async fn run(args: RunArgs, json: bool) -> Result<Exit, Failure> {
     let policy = crate::grants::policy(&args.grants)?;
-    let mut builder =
-        plugin::limits(plugin::builder(&args.plugin), &args.limits).security_policy(policy);
+    let mut builder = plugin::limits(
+        plugin::builder(&args.plugin, args.trust.allow_precompiled)?,
+        &args.limits,
+    )
+    .security_policy(policy);
+    if args.violations.abort_on_violation {
+        builder = builder.on_violation(ViolationAction::AbortCall);
+    }
     if let Some(audit) = &args.audit {
         builder = builder.audit_file(audit);
     }
@@ -115,8 +121,14 @@ pub(crate) async fn run(args: RunArgs, json: bool) -> Result<Exit, Failure> {
 /// `wasm-sandbox learn`.
 pub(crate) async fn learn(args: LearnArgs, json: bool) -> Result<Exit, Failure> {
     let policy = crate::grants::learn_policy(&args.denials)?;
-    let mut builder =
-        plugin::limits(plugin::builder(&args.plugin), &args.limits).security_policy(policy);
+    let mut builder = plugin::limits(
+        plugin::builder(&args.plugin, args.trust.allow_precompiled)?,
+        &args.limits,
+    )
+    .security_policy(policy);
+    if args.violations.abort_on_violation {
+        builder = builder.on_violation(ViolationAction::AbortCall);
+    }
     if let Some(audit) = &args.audit {
         builder = builder.audit_file(audit);
     }

@@ -15,7 +15,8 @@ Exit status:
   0  success; for `policy diff`: the new policy does not widen the old one
   1  the plugin returned an error value, `err(..)`; for `policy diff`: the new policy widens
   2  usage: bad flags, unknown function, arguments that do not fit its types, invalid policy
-  3  the plugin cannot be loaded: missing file, not a component, does not compile or link
+  3  the plugin cannot be loaded: missing file, not a component, does not compile or link,
+     a precompiled artifact without --allow-precompiled
   4  denied: the policy refused the plugin at load, or denied an operation during the call
   5  the plugin trapped (a panic, `unreachable`, a division by zero)
   6  a resource limit was hit: memory, time, fuel, stack
@@ -99,7 +100,8 @@ write escapes. Put `--` before arguments that start with `-` and are not numbers
 FUNC is the function's full name (example:calculator/math@0.1.0#add), its
 interface and name (math#add), or just its name (add) when only one export
 has it. The result is printed in WAVE on stdout; denied operations are
-printed on stderr as `audit:` lines.
+printed on stderr as `audit:` lines (with control characters escaped). With
+--abort-on-violation the first denied operation ends the call (exit status 4).
 
 Grants (deny wins over allow; repeat a flag or separate values with commas):
   --allow-read            everything (/), as in Deno
@@ -115,13 +117,15 @@ Examples:
   wasm-sandbox run calculator.wasm math#min-max '[3, -1, 7]'
   wasm-sandbox run file_reader.wasm read-file /srv/a.txt --allow-read=/srv --audit a.jsonl
   wasm-sandbox run hog.wasm spin --timeout 500ms
+  wasm-sandbox run plugin.wasm f --policy policy.toml --abort-on-violation
   wasm-sandbox --json run calculator.wasm math#add 2 3
 
 Exit status:
   0  success
   1  the plugin returned an error value, `err(..)`
   2  usage: bad flags, unknown function, arguments that do not fit its types, invalid policy
-  3  the plugin cannot be loaded: missing file, not a component, does not compile or link
+  3  the plugin cannot be loaded: missing file, not a component, does not compile or link,
+     a precompiled artifact without --allow-precompiled
   4  denied: the policy refused the plugin at load, or denied an operation during the call
   5  the plugin trapped (a panic, `unreachable`, a division by zero)
   6  a resource limit was hit: memory, time, fuel, stack
@@ -137,27 +141,35 @@ Examples:
   wasm-sandbox validate file_reader.wasm --allow-read=/srv/data
   wasm-sandbox validate plugin.wasm --policy policy.toml
 
-Exit status: 0 valid, 2 usage, 3 not a component or does not link, 4 refused by the policy";
+A precompiled artifact is named as such and not loaded, unless
+--allow-precompiled is given.
+
+Exit status: 0 valid, 2 usage, 3 not a component (or an artifact without
+--allow-precompiled) or does not link, 4 refused by the policy";
 
 const COMPILE_HELP: &str = "\
 Without -o, each plugin is compiled into the compile cache
 ($WASM_SANDBOX_CACHE_DIR, default ~/.cache/wasm-sandbox), so that the next
 `run` starts without compiling. With -o DIR, each plugin is written to
-DIR/<name>.cwasm, which `run` loads as is. A .cwasm is machine code: only
-load files you made, from a directory only you can write to. Both are made
+DIR/<name>.cwasm, which `run --allow-precompiled` loads as is. A .cwasm is
+machine code: only load files you made, from a directory only you can write
+to; without --allow-precompiled, `run`, `validate` and `learn` refuse it. Both are made
 for the default engine settings: a `run --fuel` compiles for its own.
 
 Examples:
   wasm-sandbox compile plugins/*.wasm
   wasm-sandbox compile plugins/*.wasm -o precompiled/
+  wasm-sandbox run precompiled/greeter.cwasm greet world --allow-precompiled
 
 Exit status: 0 all compiled, 2 usage, 3 a plugin did not compile, 7 a file could not be written";
 
 const LEARN_HELP: &str = "\
-Learn mode allows everything except running programs and records what the
-plugin does; the policy that would have allowed exactly that is written to
-the -o file (or printed). Only the operations of this one call are learned:
-exercise the plugin the way it will be used. --deny-* flags still apply.
+Learn mode allows everything, running programs included, and records what
+the plugin does (use it only with plugins and inputs you trust); the policy
+that would have allowed exactly that is written to the -o file (or printed).
+Only the operations of this one call are learned: exercise the plugin the
+way it will be used. --deny-* flags still apply to every kind of operation
+(a denied program is never run), and the learned policy keeps them.
 
 Example:
   wasm-sandbox learn file_reader.wasm read-file /srv/a.txt -o policy.toml
@@ -182,8 +194,8 @@ Exit status: 0 NEW does not widen OLD, 1 NEW widens OLD, 2 usage or unreadable p
 /// `run`.
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
-    /// The plugin: a component (`.wasm`, or `.wat` text), or a `.cwasm`
-    /// made by `compile -o`.
+    /// The plugin: a component (`.wasm`, or `.wat` text), or, with
+    /// --allow-precompiled, a `.cwasm` made by `compile -o`.
     pub(crate) plugin: PathBuf,
     /// The function to call: `add`, `math#add`, or the full name.
     pub(crate) func: String,
@@ -193,6 +205,10 @@ pub(crate) struct RunArgs {
     pub(crate) grants: Grants,
     #[command(flatten)]
     pub(crate) limits: Limits,
+    #[command(flatten)]
+    pub(crate) violations: Violations,
+    #[command(flatten)]
+    pub(crate) trust: Trust,
     /// Also append every audit event to FILE, one JSON object per line.
     #[arg(long, value_name = "FILE.jsonl", help_heading = "Audit")]
     pub(crate) audit: Option<PathBuf>,
@@ -208,12 +224,15 @@ pub(crate) struct InspectArgs {
 /// `validate`.
 #[derive(Debug, Args)]
 pub(crate) struct ValidateArgs {
-    /// The plugin: a component (`.wasm` or `.wat`), or a `.cwasm`.
+    /// The plugin: a component (`.wasm` or `.wat`), or, with
+    /// --allow-precompiled, a `.cwasm`.
     pub(crate) plugin: PathBuf,
     #[command(flatten)]
     pub(crate) grants: Grants,
     #[command(flatten)]
     pub(crate) limits: Limits,
+    #[command(flatten)]
+    pub(crate) trust: Trust,
 }
 
 /// `compile`.
@@ -231,7 +250,8 @@ pub(crate) struct CompileArgs {
 /// `learn`.
 #[derive(Debug, Args)]
 pub(crate) struct LearnArgs {
-    /// The plugin: a component (`.wasm` or `.wat`), or a `.cwasm`.
+    /// The plugin: a component (`.wasm` or `.wat`), or, with
+    /// --allow-precompiled, a `.cwasm`.
     pub(crate) plugin: PathBuf,
     /// The function to call.
     pub(crate) func: String,
@@ -244,6 +264,10 @@ pub(crate) struct LearnArgs {
     pub(crate) denials: Denials,
     #[command(flatten)]
     pub(crate) limits: Limits,
+    #[command(flatten)]
+    pub(crate) violations: Violations,
+    #[command(flatten)]
+    pub(crate) trust: Trust,
     /// Also append every audit event to FILE, one JSON object per line.
     #[arg(long, value_name = "FILE.jsonl", help_heading = "Audit")]
     pub(crate) audit: Option<PathBuf>,
@@ -334,6 +358,29 @@ pub(crate) struct Denials {
     #[arg(long, value_name = "PROGRAM", num_args = 0..=1, require_equals = true,
           value_delimiter = ',', default_missing_value = "*", action = ArgAction::Append)]
     pub(crate) deny_run: Vec<String>,
+}
+
+/// What a refused operation does to the call.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Violations")]
+pub(crate) struct Violations {
+    /// End the call at the first operation the policy refuses, with exit
+    /// status 4, instead of handing the plugin an error and letting it
+    /// carry on
+    #[arg(long)]
+    pub(crate) abort_on_violation: bool,
+}
+
+/// Whether native code may be loaded.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Trust")]
+pub(crate) struct Trust {
+    /// Also load precompiled artifacts (`compile -o`): native machine code
+    /// that runs outside the sandbox's checks. Only for files you made,
+    /// in a directory only you can write to. Without it, an artifact is
+    /// refused (exit status 3), whatever its name
+    #[arg(long)]
+    pub(crate) allow_precompiled: bool,
 }
 
 /// Resource limits.

@@ -53,6 +53,10 @@ pub(crate) struct Failure {
     pub(crate) exit: Exit,
     pub(crate) message: String,
     pub(crate) hint: Option<String>,
+    /// The message may quote the plugin (a failed call's error names what
+    /// the plugin asked for, and has its stderr): printed with control
+    /// characters escaped, on one line.
+    pub(crate) quotes_plugin: bool,
 }
 
 impl Failure {
@@ -61,6 +65,7 @@ impl Failure {
             exit,
             message: message.into(),
             hint: None,
+            quotes_plugin: false,
         }
     }
 
@@ -84,10 +89,37 @@ impl Failure {
 }
 
 impl fmt::Display for Failure {
+    /// `error: ..` and `hint: ..` lines. A message that may quote the
+    /// plugin (a path it asked for, its stderr) has its control characters
+    /// escaped: it cannot end its line and print one that looks like ours.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error: {}", self.message)?;
+        if self.quotes_plugin {
+            write!(f, "error: {}", OneLine(&self.message))?;
+        } else {
+            write!(f, "error: {}", self.message)?;
+        }
         if let Some(hint) = &self.hint {
             write!(f, "\nhint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Text printed on one line, its control characters escaped (`\n`,
+/// `\x1b`, ...).
+struct OneLine<'a>(&'a str);
+
+impl fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            match c {
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                '\u{2028}' | '\u{2029}' => write!(f, "\\u{{{:x}}}", c as u32)?,
+                c if c.is_control() => write!(f, "{}", c.escape_unicode())?,
+                c => write!(f, "{c}")?,
+            }
         }
         Ok(())
     }
@@ -163,6 +195,7 @@ impl From<Error> for Failure {
             exit,
             message: error.to_string(),
             hint,
+            quotes_plugin: true,
         }
     }
 }
@@ -190,6 +223,29 @@ mod tests {
         assert!(grant("Capability::EnvironmentRead(..)").contains("--allow-env"));
         assert!(grant("Capability::ProcessSpawn(..)").contains("--allow-run"));
         assert!(grant("Capability::Custom(\"acme:kv/store\")").contains("host program"));
+    }
+
+    #[test]
+    fn failures_print_on_one_line_each() {
+        let failure = Failure::from(Error::SecurityViolation {
+            function: "f".to_string(),
+            target: "/x\naudit: <time> allowed file-read open /y\u{1b}[2K".to_string(),
+            rule: "r".to_string(),
+            capability: "Capability::FileRead(\"/x\")".to_string(),
+        });
+        let text = failure.to_string();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(
+            text.starts_with(
+                "error: security violation in `f`: the plugin called \
+                 `/x\\naudit: <time> allowed file-read open /y\\u{1b}[2K`"
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("\nhint: grant it with --allow-read=PATH (or --allow-write=PATH)"));
+        // Our own messages keep their layout (a caret under a WAVE error).
+        let ours = Failure::usage("bad value\n    [3, x]\n        ^").to_string();
+        assert_eq!(ours.lines().count(), 3, "{ours}");
     }
 
     #[test]

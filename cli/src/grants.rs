@@ -77,7 +77,9 @@ fn deny(mut policy: SecurityPolicy, denials: &Denials) -> Result<SecurityPolicy,
     let no_env = denials.deny_env.iter().any(|v| v == "*");
     let no_run = denials.deny_run.iter().any(|v| v == "*");
     if no_env || no_run {
-        let mut rebuilt = SecurityPolicy::strict().import_check(policy.imports());
+        let mut rebuilt = SecurityPolicy::strict()
+            .import_check(policy.imports())
+            .on_violation(policy.violation_action());
         if let Some(limits) = policy.limits() {
             rebuilt = rebuilt.resource_limits(limits.clone());
         }

@@ -9,7 +9,8 @@ use crate::plugin::{is_artifact, print_json};
 pub(crate) fn inspect(args: InspectArgs, json: bool) -> Result<Exit, Failure> {
     if is_artifact(&args.plugin) {
         return Err(Failure::usage(format!(
-            "`{}` is a precompiled artifact, which keeps no types to inspect",
+            "`{}` is a precompiled artifact (native machine code, made by `wasm-sandbox compile -o`), \
+             not a component; it was not loaded, and it keeps no types to inspect",
             args.plugin.display()
         ))
         .hint("inspect the .wasm it was compiled from"));

@@ -9,12 +9,14 @@ use wasm_sandbox::{
 };
 
 use crate::cli::Limits;
-use crate::exit::Failure;
+use crate::exit::{Exit, Failure};
 
 /// The first bytes of a precompiled artifact (`compile -o`).
 const ARTIFACT_MAGIC: &[u8; 8] = b"WSBXCOMP";
 
-/// Whether `path` is a precompiled artifact rather than a component.
+/// Whether `path` starts like a precompiled artifact. Only used to say what
+/// a file is (and to pick the loader once the user allowed artifacts): the
+/// header is never a reason to trust a file.
 pub(crate) fn is_artifact(path: &Path) -> bool {
     let mut head = [0u8; 8];
     std::fs::File::open(path)
@@ -22,14 +24,33 @@ pub(crate) fn is_artifact(path: &Path) -> bool {
         .is_ok_and(|()| &head == ARTIFACT_MAGIC)
 }
 
-/// A builder for the plugin at `path`: a component, or a precompiled
-/// artifact.
-pub(crate) fn builder(path: &Path) -> SandboxBuilder {
-    if is_artifact(path) {
-        WasmSandbox::builder().precompiled(path)
-    } else {
-        WasmSandbox::builder().source(path)
+/// A builder for the plugin at `path`. A component always loads (into the
+/// sandbox); a precompiled artifact is native code, so it loads only with
+/// `--allow-precompiled` (`allow_precompiled`), and is refused otherwise
+/// without being loaded.
+pub(crate) fn builder(path: &Path, allow_precompiled: bool) -> Result<SandboxBuilder, Failure> {
+    match (is_artifact(path), allow_precompiled) {
+        (true, true) => Ok(WasmSandbox::builder().precompiled(path)),
+        (true, false) => Err(artifact_refused(path)),
+        (false, _) => Ok(WasmSandbox::builder().source(path)),
     }
+}
+
+/// The refusal of an artifact given without `--allow-precompiled`.
+pub(crate) fn artifact_refused(path: &Path) -> Failure {
+    Failure::new(
+        Exit::Load,
+        format!(
+            "`{}` is a precompiled artifact (native machine code, made by `wasm-sandbox compile -o`), \
+             not a component; it was not loaded: artifacts run outside the sandbox's checks and \
+             load only with --allow-precompiled",
+            path.display()
+        ),
+    )
+    .hint(
+        "if you made this file yourself with `wasm-sandbox compile -o` and only you can write to \
+         it, add --allow-precompiled; otherwise run the .wasm component it was made from",
+    )
 }
 
 /// Applies `--memory`, `--timeout` and `--fuel`.

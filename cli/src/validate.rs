@@ -15,15 +15,31 @@ struct Refused {
     capability: Option<String>,
 }
 
+/// Why the plugin did not load.
+enum Rejected {
+    /// A precompiled artifact, without --allow-precompiled: not loaded.
+    Artifact(Failure),
+    /// The host refused it.
+    Host(Error),
+}
+
 pub(crate) async fn validate(args: ValidateArgs, json: bool) -> Result<Exit, Failure> {
     let policy = crate::grants::policy(&args.grants)?;
     let refuses = policy.imports() == ImportCheck::Deny;
     // Load under `Warn` so that every import the policy can never allow is
     // listed, not only the first; the policy's own setting decides below.
-    let builder = plugin::limits(plugin::builder(&args.plugin), &args.limits)
-        .security_policy(policy.import_check(ImportCheck::Warn))
-        .audit_enabled(true);
-    let (passed, failure, refused) = match builder.build().await {
+    // An artifact without --allow-precompiled fails the first stage
+    // without being loaded.
+    let built = match plugin::builder(&args.plugin, args.trust.allow_precompiled) {
+        Ok(builder) => plugin::limits(builder, &args.limits)
+            .security_policy(policy.import_check(ImportCheck::Warn))
+            .audit_enabled(true)
+            .build()
+            .await
+            .map_err(Rejected::Host),
+        Err(refused) => Err(Rejected::Artifact(refused)),
+    };
+    let (passed, failure, refused) = match built {
         Ok(sandbox) => {
             let refused: Vec<Refused> = sandbox
                 .audit_log()
@@ -45,8 +61,9 @@ pub(crate) async fn validate(args: ValidateArgs, json: bool) -> Result<Exit, Fai
             let detail = format!("{} export{}", exports, if exports == 1 { "" } else { "s" });
             (vec![detail, String::new(), String::new()], None, refused)
         }
-        Err(e @ Error::Policy { .. }) => return Err(e.into()),
-        Err(e) => {
+        Err(Rejected::Artifact(refused)) => (Vec::new(), Some(refused), Vec::new()),
+        Err(Rejected::Host(e @ Error::Policy { .. })) => return Err(e.into()),
+        Err(Rejected::Host(e)) => {
             let reached = match &e {
                 Error::MissingImport { .. } => 1,
                 Error::Instantiate { .. } | Error::ResourceLimitExceeded(_) => 2,

@@ -112,12 +112,60 @@ impl fmt::Display for AuditEvent {
             Decision::Denied => "DENIED",
             Decision::Warning => "warning",
         };
+        // The target (and a rule that quotes it) come from the plugin: they
+        // are escaped so that they cannot end the line or forge another.
         write!(
             f,
             "{} {decision} {} {} {} ({})",
-            self.time, self.capability, self.operation, self.target, self.rule
+            self.time,
+            self.capability,
+            Escaped(&self.operation),
+            Escaped(&self.target),
+            Escaped(&self.rule)
         )
     }
+}
+
+/// Text from a plugin, made safe to print on one line: a backslash becomes
+/// `\\`, `\n`, `\r` and `\t` are written so, other control characters as
+/// `\x1b` (below U+0080) or `\u{85}`, and characters that move or reorder
+/// text on a terminal (line and paragraph separators, bidirectional
+/// overrides) as `\u{2028}`. Everything else is printed as is.
+pub(crate) struct Escaped<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some(at) = rest.find(needs_escape) {
+            f.write_str(&rest[..at])?;
+            let c = rest[at..].chars().next().unwrap_or_default();
+            match c {
+                '\\' => f.write_str("\\\\")?,
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                c if (c as u32) < 0x80 => write!(f, "\\x{:02x}", c as u32)?,
+                c => write!(f, "\\u{{{:x}}}", c as u32)?,
+            }
+            rest = &rest[at + c.len_utf8()..];
+        }
+        f.write_str(rest)
+    }
+}
+
+fn needs_escape(c: char) -> bool {
+    c == '\\'
+        || c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// The events of one call, from [`WasmSandbox::call_with_audit`](crate::WasmSandbox::call_with_audit).
@@ -168,7 +216,13 @@ pub(crate) struct AuditCore {
     ring: Mutex<VecDeque<AuditEvent>>,
     file: Option<Mutex<BufWriter<File>>>,
     names: Mutex<Arc<[String]>>,
+    /// The denials of the policy the sandbox enforces, which a learned
+    /// policy keeps.
+    denials: Mutex<Arc<[Capability]>>,
 }
+
+/// The first operation refused during a call: its kind, target and rule.
+pub(crate) type Refusal = (CapabilityKind, String, String);
 
 /// One instance's view of its sandbox's audit log: the shared log, plus the
 /// call that instance is running. Shared by the instance's host state and
@@ -182,6 +236,11 @@ pub(crate) struct AuditSink {
     current: AtomicUsize,
     capturing: AtomicBool,
     captured: Mutex<Vec<AuditEvent>>,
+    /// Whether an operation was refused during the current call, and the
+    /// first one that was (kept even when auditing is off: the call's
+    /// outcome may depend on it, see `ViolationAction::AbortCall`).
+    refused_in_call: AtomicBool,
+    first_refusal: Mutex<Option<Refusal>>,
 }
 
 impl fmt::Debug for AuditSink {
@@ -230,6 +289,7 @@ impl AuditSink {
             ring: Mutex::new(VecDeque::new()),
             file,
             names: Mutex::new(Arc::from(Vec::new())),
+            denials: Mutex::new(Arc::from(Vec::new())),
         })))
     }
 
@@ -239,6 +299,8 @@ impl AuditSink {
             current: AtomicUsize::new(usize::MAX),
             capturing: AtomicBool::new(false),
             captured: Mutex::new(Vec::new()),
+            refused_in_call: AtomicBool::new(false),
+            first_refusal: Mutex::new(None),
         }
     }
 
@@ -255,11 +317,28 @@ impl AuditSink {
         *lock(&self.core.names) = Arc::from(names);
     }
 
-    /// Marks the start of a call to the export at `position`. Cheap: one
-    /// atomic store, so calls that do nothing privileged pay almost nothing.
+    /// Records the denials of the policy the sandbox enforces, for
+    /// [`AuditLog::learned_policy`].
+    pub(crate) fn set_policy_denials(&self, denials: &[Capability]) {
+        *lock(&self.core.denials) = Arc::from(denials);
+    }
+
+    /// Marks the start of a call to the export at `position`. Cheap: two
+    /// atomic stores, so calls that do nothing privileged pay almost nothing.
     #[inline]
     pub(crate) fn begin_call(&self, position: usize) {
+        self.refused_in_call.store(false, Ordering::Relaxed);
         self.current.store(position, Ordering::Relaxed);
+    }
+
+    /// The first operation refused during the current call, if any (an
+    /// atomic load when there was none).
+    #[inline]
+    pub(crate) fn first_refusal(&self) -> Option<Refusal> {
+        if !self.refused_in_call.load(Ordering::SeqCst) {
+            return None;
+        }
+        lock(&self.first_refusal).clone()
     }
 
     /// The position of the export being called (`usize::MAX`: none).
@@ -327,6 +406,18 @@ impl AuditSink {
         decision: Decision,
         rule: String,
     ) {
+        // A refused operation of the plugin during a call (not a limit,
+        // which ends the call itself, nor a load-time import warning).
+        if decision == Decision::Denied
+            && !matches!(capability, CapabilityKind::Limit | CapabilityKind::Import)
+            && self.current.load(Ordering::Relaxed) != usize::MAX
+        {
+            let mut first = lock(&self.first_refusal);
+            if !self.refused_in_call.load(Ordering::SeqCst) {
+                *first = Some((capability, target.clone(), rule.clone()));
+                self.refused_in_call.store(true, Ordering::SeqCst);
+            }
+        }
         if !self.core.enabled {
             return;
         }
@@ -348,10 +439,10 @@ impl AuditSink {
                 plugin = %event.plugin,
                 call = event.call.as_deref().unwrap_or(""),
                 capability = %event.capability,
-                operation = %event.operation,
-                target_ = %event.target,
-                rule = %event.rule,
-                "allowed {} {}", event.operation, event.target
+                operation = %Escaped(&event.operation),
+                target_ = %Escaped(&event.target),
+                rule = %Escaped(&event.rule),
+                "allowed {} {}", Escaped(&event.operation), Escaped(&event.target)
             ),
             Decision::Denied | Decision::Warning => tracing::warn!(
                 target: "wasm_sandbox::audit",
@@ -359,13 +450,13 @@ impl AuditSink {
                 plugin = %event.plugin,
                 call = event.call.as_deref().unwrap_or(""),
                 capability = %event.capability,
-                operation = %event.operation,
-                target_ = %event.target,
-                rule = %event.rule,
+                operation = %Escaped(&event.operation),
+                target_ = %Escaped(&event.target),
+                rule = %Escaped(&event.rule),
                 "{} {} {}",
                 if decision == Decision::Denied { "denied" } else { "warning:" },
-                event.operation,
-                event.target
+                Escaped(&event.operation),
+                Escaped(&event.target)
             ),
         }
         if let Some(file) = &self.core.file {
@@ -461,8 +552,14 @@ impl AuditLog {
     /// The least-privilege policy that allows exactly the operations this
     /// log saw allowed: run the plugin under [`SecurityPolicy::observe`]
     /// (learn mode), then take this. See [`learn_policy`].
+    ///
+    /// The denials of the sandbox's policy (the ones added to `observe()`
+    /// with [`deny`](SecurityPolicy::deny)) are kept as denials of the
+    /// learned policy, and no grant they wholly cover is learned: a learned
+    /// policy never allows what the user denied while it was learned.
     pub fn learned_policy(&self) -> SecurityPolicy {
-        learn_policy(&self.events())
+        let denials = lock(&self.sink.core.denials).clone();
+        learned_within(learn_policy(&self.events()), &denials)
     }
 }
 
@@ -583,6 +680,24 @@ pub fn learn_policy(events: &[AuditEvent]) -> SecurityPolicy {
     policy
 }
 
+/// `learned` without the grants that `denials` wholly cover, and with
+/// `denials` added.
+fn learned_within(learned: SecurityPolicy, denials: &[Capability]) -> SecurityPolicy {
+    if denials.is_empty() {
+        return learned;
+    }
+    let mut policy = SecurityPolicy::strict().import_check(learned.imports());
+    for grant in learned.grants() {
+        if !denials.iter().any(|d| crate::policy::covers(d, grant)) {
+            policy = policy.allow(grant.clone());
+        }
+    }
+    for denial in denials {
+        policy = policy.deny(denial.clone());
+    }
+    policy
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -629,6 +744,104 @@ mod tests {
         assert_eq!(audit.events.len(), 1);
         assert_eq!(audit.violations.len(), 1);
         assert_eq!(audit.events[0].call.as_deref(), Some("run"));
+    }
+
+    #[test]
+    fn plugin_text_cannot_forge_a_line_in_the_text_form() {
+        let event = AuditEvent {
+            time: "2026-01-01T00:00:00.000Z".to_string(),
+            sandbox_id: 1,
+            plugin: "p".to_string(),
+            call: None,
+            capability: CapabilityKind::FileRead,
+            operation: "open".to_string(),
+            target: "/x\naudit: 2026-01-01T00:00:00.000Z allowed file-read open /etc/shadow (ok)\u{1b}[1A\\\r\t\u{85}\u{202e}é"
+                .to_string(),
+            decision: Decision::Denied,
+            rule: "no grant\n".to_string(),
+        };
+        let text = event.to_string();
+        assert!(
+            !text.contains(['\n', '\r', '\u{1b}', '\u{85}', '\u{202e}']),
+            "{text}"
+        );
+        assert_eq!(
+            text,
+            "2026-01-01T00:00:00.000Z DENIED file-read open /x\\naudit: 2026-01-01T00:00:00.000Z \
+             allowed file-read open /etc/shadow (ok)\\x1b[1A\\\\\\r\\t\\u{85}\\u{202e}é (no grant\\n)"
+        );
+        // The structured forms keep the real text.
+        let json = serde_json::to_string(&event).unwrap();
+        let back: AuditEvent = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, event);
+        assert_eq!(
+            Escaped("plain /srv/a b.txt").to_string(),
+            "plain /srv/a b.txt"
+        );
+    }
+
+    #[test]
+    fn refusals_during_a_call_are_remembered_first_one_first() {
+        let sink = AuditSink::new("p".into(), &AuditConfig::default()).unwrap();
+        sink.set_export_names(vec!["run".to_string()]);
+        // Outside a call, and limits: not a refusal of the plugin's.
+        sink.record(CapabilityKind::Process, "spawn", "sh", &Verdict::deny("no"));
+        sink.begin_call(0);
+        assert_eq!(sink.first_refusal(), None);
+        sink.record(
+            CapabilityKind::Limit,
+            "limit",
+            "log-output",
+            &Verdict::deny("x"),
+        );
+        sink.record(
+            CapabilityKind::FileRead,
+            "open",
+            "/a",
+            &Verdict::allow("ok"),
+        );
+        assert_eq!(sink.first_refusal(), None);
+        sink.record(
+            CapabilityKind::Environment,
+            "env-read",
+            "HOME",
+            &Verdict::deny("r1"),
+        );
+        sink.record(CapabilityKind::Process, "spawn", "sh", &Verdict::deny("r2"));
+        assert_eq!(
+            sink.first_refusal(),
+            Some((
+                CapabilityKind::Environment,
+                "HOME".to_string(),
+                "r1".to_string()
+            ))
+        );
+        sink.end_call();
+        sink.begin_call(0);
+        assert_eq!(sink.first_refusal(), None);
+    }
+
+    #[test]
+    fn a_learned_policy_keeps_the_denials_and_drops_what_they_cover() {
+        let learned = SecurityPolicy::strict()
+            .import_check(crate::policy::ImportCheck::Warn)
+            .allow(Capability::FileRead("/srv/data".into()))
+            .allow(Capability::FileRead("/srv/data/secrets/key".into()))
+            .allow(Capability::ProcessSpawn(vec!["echo".into()]));
+        let denials = [
+            Capability::FileRead("/srv/data/secrets".into()),
+            Capability::ProcessSpawn(vec!["sh".into()]),
+        ];
+        let policy = learned_within(learned, &denials);
+        assert_eq!(
+            policy.grants(),
+            [
+                Capability::FileRead("/srv/data".into()),
+                Capability::ProcessSpawn(vec!["echo".into()]),
+            ]
+        );
+        assert_eq!(policy.denials(), denials);
+        assert_eq!(policy.imports(), crate::policy::ImportCheck::Warn);
     }
 
     #[test]

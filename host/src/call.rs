@@ -18,6 +18,7 @@ use crate::deadline::{Elapsed, ticks, with_deadline};
 use crate::error::{Error, Result};
 use crate::exports::{ExportFunction, Exports};
 use crate::limits::{CallReport, Limit};
+use crate::policy::ViolationAction;
 use crate::proxy::type_names;
 use crate::store::{InstanceSetup, Live};
 use crate::values;
@@ -106,8 +107,37 @@ impl Live {
                 deadline: setup.limits.timeout,
             })),
         };
+        let out = self.abort_on_refusal(setup, exports.at(position).0, out);
         self.finish(setup, &out, start, report);
         out
+    }
+
+    /// Under [`ViolationAction::AbortCall`], a call during which the policy
+    /// refused anything fails with [`Error::SecurityViolation`] for the first
+    /// refusal, even if the guard that refused it could not end the call
+    /// itself (the guards do, through `HostState::refused`; this is the
+    /// backstop). One comparison under the default `Deny`.
+    #[inline]
+    fn abort_on_refusal<R>(
+        &self,
+        setup: &InstanceSetup,
+        export: &ExportFunction,
+        out: Result<R>,
+    ) -> Result<R> {
+        if setup.policy.source.violation_action() != ViolationAction::AbortCall
+            || matches!(out, Err(Error::SecurityViolation { .. }))
+        {
+            return out;
+        }
+        match self.store.data().audit.first_refusal() {
+            None => out,
+            Some((kind, target, rule)) => Err(Error::SecurityViolation {
+                function: export.name().to_string(),
+                capability: capability_for(kind, &target),
+                target,
+                rule,
+            }),
+        }
     }
 
     /// Calls the export at `position` with dynamically typed values, which
@@ -148,6 +178,7 @@ impl Live {
                 deadline: limits.timeout,
             })),
         };
+        let out = self.abort_on_refusal(setup, export, out);
         self.finish(setup, &out, None, None);
         // An oversized result leaves the instance usable: the plugin did
         // nothing wrong.
@@ -234,6 +265,24 @@ impl Live {
         err: wasmtime::Error,
     ) -> Error {
         Error::from_call_limited(export.name(), err, self.stderr.take_recent(), &setup.limits)
+    }
+}
+
+/// The grant that would have allowed a refused operation on `target`, as
+/// `Error::SecurityViolation` names it.
+fn capability_for(kind: CapabilityKind, target: &str) -> String {
+    let first_word = target.split(' ').next().unwrap_or(target);
+    match kind {
+        CapabilityKind::FileRead => format!("Capability::FileRead({target:?})"),
+        CapabilityKind::FileWrite => format!("Capability::FileWrite({target:?})"),
+        CapabilityKind::Network => "Capability::NetworkAccess { .. }".to_string(),
+        CapabilityKind::Environment => format!("Capability::EnvironmentRead({target:?})"),
+        CapabilityKind::Process => format!("Capability::ProcessSpawn({first_word:?})"),
+        CapabilityKind::Custom => {
+            let interface = target.split('#').next().unwrap_or(target);
+            format!("Capability::Custom({interface:?})")
+        }
+        other => format!("the {other} capability"),
     }
 }
 

@@ -203,9 +203,13 @@ pub enum Error {
     #[error("resource limit exceeded: {0}")]
     ResourceLimitExceeded(crate::limits::Limit),
 
-    /// The plugin called a host interface the policy does not grant. Host
-    /// interface functions have no error result of their own, so the plugin
-    /// traps; the instance is replaced before the next call.
+    /// The policy refused an operation and the call was ended for it: a
+    /// call to a host interface the policy does not grant (host interface
+    /// functions have no error result of their own, so this happens in
+    /// every mode), or, under
+    /// [`ViolationAction::AbortCall`](crate::ViolationAction::AbortCall),
+    /// the first refused operation of any kind. The plugin traps; the
+    /// instance is replaced before the next call.
     #[error(
         "security violation in `{function}`: the plugin called `{target}`, which the policy \
          does not allow ({rule}); grant {capability} if it should"
@@ -213,7 +217,8 @@ pub enum Error {
     SecurityViolation {
         /// The export that was running.
         function: String,
-        /// What the plugin tried to use (`interface#function`).
+        /// What the plugin tried to use, as the audit event names it
+        /// (`interface#function`, a path, a variable, `program args`).
         target: String,
         /// The rule that refused it.
         rule: String,

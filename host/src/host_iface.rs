@@ -336,6 +336,11 @@ pub(crate) fn add_builtin(linker: &mut Linker<HostState>) -> wasmtime::Result<()
                 &verdict,
             );
             if !verdict.allowed {
+                state.refused(
+                    &format!("Capability::EnvironmentRead({name:?})"),
+                    &name,
+                    &verdict.rule,
+                )?;
                 return Ok((None,));
             }
             let value = state
@@ -362,11 +367,9 @@ pub(crate) fn add_builtin(linker: &mut Linker<HostState>) -> wasmtime::Result<()
         |mut cx: StoreContextMut<'_, HostState>, (program, args): (String, Vec<String>)| {
             cx.data_mut().count_host_call(unversioned(PROCESS));
             let state = cx.data();
-            let verdict = if state.policy.source.is_observing() {
-                crate::policy::Verdict::allow("learn mode")
-            } else {
-                state.policy.check_program(&program)
-            };
+            // Learn mode allows programs that are not denied (see
+            // `Compiled::check_program`); a denial refuses them in every mode.
+            let verdict = state.policy.check_program(&program);
             let mut target = program.clone();
             for a in &args {
                 target.push(' ');
@@ -374,7 +377,16 @@ pub(crate) fn add_builtin(linker: &mut Linker<HostState>) -> wasmtime::Result<()
             }
             state
                 .audit
-                .record(CapabilityKind::Process, "spawn", target, &verdict);
+                .record(CapabilityKind::Process, "spawn", target.clone(), &verdict);
+            if !verdict.allowed
+                && let Err(abort) = state.refused(
+                    &format!("Capability::ProcessSpawn({program:?})"),
+                    &target,
+                    &verdict.rule,
+                )
+            {
+                return Box::new(async move { Err(abort) });
+            }
             Box::new(async move {
                 if !verdict.allowed {
                     return Ok((Err(SpawnError::Denied(verdict.rule)),));

@@ -73,7 +73,9 @@ pub use crate::exports::ExportFunction;
 pub use crate::host_iface::HostInterface;
 pub use crate::inspect::{ComponentImport, ComponentInfo};
 pub use crate::limits::{CallReport, Limit, ResourceLimits};
-pub use crate::policy::{Capability, ImportCheck, PolicyDiff, PortRange, SecurityPolicy};
+pub use crate::policy::{
+    Capability, ImportCheck, PolicyDiff, PortRange, SecurityPolicy, ViolationAction,
+};
 pub use crate::pool::{PoolBuilder, PoolMetrics, SandboxPool};
 pub use crate::profile::{ExportCalls, ProfileConfig, ProfileReport};
 pub use crate::proxy::{PluginHost, PluginType};

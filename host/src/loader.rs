@@ -63,6 +63,8 @@ impl Source {
 const MAGIC: &[u8; 4] = b"\0asm";
 const CORE_MODULE_VERSION: [u8; 4] = [0x01, 0x00, 0x00, 0x00];
 const COMPONENT_VERSION: [u8; 4] = [0x0d, 0x00, 0x01, 0x00];
+/// The first bytes of a precompiled artifact (see `cache.rs`).
+const ARTIFACT_MAGIC: &[u8; 8] = b"WSBXCOMP";
 
 /// Reads, checks and compiles a plugin, through the compile cache when one
 /// is given. Returns what the cache did, if it was used.
@@ -111,6 +113,16 @@ fn to_component_binary<'a>(origin: &str, bytes: &'a [u8]) -> Result<std::borrow:
     };
     if bytes.is_empty() {
         return Err(invalid("it is empty (0 bytes)".to_string()));
+    }
+    // Native code never loads from here, whatever its extension: only
+    // `SandboxBuilder::precompiled` loads artifacts.
+    if bytes.starts_with(ARTIFACT_MAGIC) {
+        return Err(invalid(
+            "this is a precompiled artifact (native machine code, made by `precompile` or \
+             `wasm-sandbox compile -o`), not a component; load it with \
+             `.precompiled(..)` (trusted code only: artifacts this host made itself)"
+                .to_string(),
+        ));
     }
     let binary: std::borrow::Cow<'a, [u8]> = if bytes.starts_with(MAGIC) {
         std::borrow::Cow::Borrowed(bytes)
@@ -216,6 +228,16 @@ mod tests {
             "{err}"
         );
         assert!(check(&binary).is_ok());
+    }
+
+    #[test]
+    fn artifacts_are_never_loaded_as_sources() {
+        let err = check(b"WSBXCOMP\x01\x00\x00\x00 native code follows").unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidBinary { ref reason, .. }
+                if reason.contains("precompiled artifact") && reason.contains(".precompiled(..)")),
+            "{err}"
+        );
     }
 
     #[test]

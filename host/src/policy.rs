@@ -218,6 +218,36 @@ pub enum ImportCheck {
     Warn,
 }
 
+/// What happens when the policy refuses an operation during a call.
+///
+/// In a policy file: `on_violation = "deny"` (the default) or
+/// `on_violation = "abort-call"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ViolationAction {
+    /// The refused operation fails with the error the plugin would get from
+    /// an operating system that refused it (a WASI error such as "permission
+    /// denied", `denied(..)` from `sandbox:host/process`, no value from
+    /// `sandbox:host/environment`), the refusal is audited, and the plugin
+    /// carries on. Calls to an ungranted host interface trap in both modes,
+    /// as those functions have no error result. The default.
+    #[default]
+    Deny,
+    /// The first refused operation ends the call: it fails with
+    /// [`Error::SecurityViolation`] naming what was refused, the refusal is
+    /// audited, and the instance is replaced before the next call, so the
+    /// plugin never learns that it was refused nor sees its own state after
+    /// it.
+    AbortCall,
+}
+
+impl ViolationAction {
+    fn is_default(&self) -> bool {
+        *self == ViolationAction::Deny
+    }
+}
+
 /// What a plugin may do: a set of granted [`Capability`]s, explicit
 /// denials that win over them, and how strictly imports are checked when
 /// the plugin loads.
@@ -239,6 +269,7 @@ pub enum ImportCheck {
 /// ```
 /// let policy = wasm_sandbox::SecurityPolicy::from_toml(r#"
 ///     imports = "warn"
+///     on_violation = "abort-call"
 ///
 ///     [[allow]]
 ///     FileRead = "/srv/data"
@@ -250,6 +281,7 @@ pub enum ImportCheck {
 ///     FileRead = "/srv/data/private"
 /// "#)?;
 /// assert_eq!(policy.grants().len(), 2);
+/// assert_eq!(policy.violation_action(), wasm_sandbox::ViolationAction::AbortCall);
 /// # Ok::<(), wasm_sandbox::Error>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -257,6 +289,8 @@ pub enum ImportCheck {
 pub struct SecurityPolicy {
     #[serde(default)]
     imports: ImportCheck,
+    #[serde(default, skip_serializing_if = "ViolationAction::is_default")]
+    on_violation: ViolationAction,
     #[serde(default, rename = "allow", skip_serializing_if = "Vec::is_empty")]
     grants: Vec<Capability>,
     #[serde(default, rename = "deny", skip_serializing_if = "Vec::is_empty")]
@@ -274,6 +308,7 @@ impl SecurityPolicy {
     pub fn strict() -> SecurityPolicy {
         SecurityPolicy {
             imports: ImportCheck::Deny,
+            on_violation: ViolationAction::Deny,
             grants: Vec::new(),
             denials: Vec::new(),
             limits: None,
@@ -322,6 +357,7 @@ impl SecurityPolicy {
             denials: Vec::new(),
             limits: None,
             observing: false,
+            on_violation: ViolationAction::Deny,
         }
     }
 
@@ -330,6 +366,12 @@ impl SecurityPolicy {
     /// can write the least-privilege policy. (The plugin's WASI environment
     /// stays empty in learn mode, as it will be under the learned policy;
     /// variables read through `wasm_sandbox_guest::env` are learned.)
+    ///
+    /// Learn mode also lets the plugin run programs and call host interfaces
+    /// (so they can be learned), but explicit denials added with
+    /// [`deny`](Self::deny) still refuse, for every kind of capability:
+    /// `observe().deny(Capability::ProcessSpawn(vec!["sh".into()]))` never
+    /// runs `sh`, and the learned policy keeps the denials.
     pub fn observe() -> SecurityPolicy {
         SecurityPolicy {
             observing: true,
@@ -359,6 +401,22 @@ impl SecurityPolicy {
     /// The policy's resource limits, if it sets any.
     pub fn limits(&self) -> Option<&crate::limits::ResourceLimits> {
         self.limits.as_ref()
+    }
+
+    /// Sets what happens when the policy refuses an operation during a call:
+    /// hand the plugin an error and carry on ([`ViolationAction::Deny`], the
+    /// default), or end the call with [`Error::SecurityViolation`]
+    /// ([`ViolationAction::AbortCall`]).
+    /// [`SandboxBuilder::on_violation`](crate::SandboxBuilder::on_violation)
+    /// overrides it.
+    pub fn on_violation(mut self, action: ViolationAction) -> SecurityPolicy {
+        self.on_violation = action;
+        self
+    }
+
+    /// What happens when the policy refuses an operation during a call.
+    pub fn violation_action(&self) -> ViolationAction {
+        self.on_violation
     }
 
     /// Sets what happens to imports the policy can never allow.
@@ -547,7 +605,7 @@ impl fmt::Display for PolicyDiff {
 }
 
 /// Whether capability `a` allows everything `b` allows.
-fn covers(a: &Capability, b: &Capability) -> bool {
+pub(crate) fn covers(a: &Capability, b: &Capability) -> bool {
     use Capability::*;
     match (a, b) {
         (FileRead(pa), FileRead(pb))
@@ -1210,6 +1268,9 @@ impl Compiled {
         if self.programs.iter().any(|p| p == program) {
             return Verdict::allow(format!("allow ProcessSpawn({program})"));
         }
+        if self.source.observing {
+            return Verdict::allow("learn mode");
+        }
         Verdict::deny("no ProcessSpawn grant names this program")
     }
 
@@ -1324,6 +1385,24 @@ mod tests {
         let json = serde_json::to_string_pretty(&policy).unwrap();
         assert_eq!(SecurityPolicy::from_json(&json).unwrap(), policy);
 
+        // The violation mode: absent means `deny`, and is left out.
+        assert!(!text.contains("on_violation"), "{text}");
+        let aborting = policy.clone().on_violation(ViolationAction::AbortCall);
+        let text = aborting.to_toml();
+        assert!(text.contains("on_violation = \"abort-call\""), "{text}");
+        assert_eq!(
+            SecurityPolicy::from_toml(&text).unwrap(),
+            aborting,
+            "{text}"
+        );
+        let json = serde_json::to_string(&aborting).unwrap();
+        assert!(json.contains("\"on_violation\":\"abort-call\""), "{json}");
+        assert_eq!(SecurityPolicy::from_json(&json).unwrap(), aborting);
+        let parsed = SecurityPolicy::from_toml("on_violation = \"deny\"\n").unwrap();
+        assert_eq!(parsed.violation_action(), ViolationAction::Deny);
+        let err = SecurityPolicy::from_toml("on_violation = \"abort\"\n").unwrap_err();
+        assert!(err.to_string().contains("abort-call"), "{err}");
+
         let err = SecurityPolicy::from_toml("imports = \"deny\"\n\n[[allow]]\nFileReed = \"/x\"\n")
             .unwrap_err();
         let msg = err.to_string();
@@ -1352,6 +1431,40 @@ mod tests {
         let write = SecurityPolicy::strict().allow(Capability::FileWrite("/srv".into()));
         assert!(old.diff(&write).widens());
         assert!(!write.diff(&old).widens());
+    }
+
+    #[test]
+    fn learn_mode_allows_what_is_not_denied_and_denies_what_is() {
+        let dir = std::env::temp_dir();
+        let policy = SecurityPolicy::observe()
+            .deny(Capability::ProcessSpawn(vec!["sh".into()]))
+            .deny(Capability::EnvironmentRead(vec!["SECRET".into()]))
+            .deny(Capability::Custom("acme:kv/store".into()))
+            .deny(Capability::FileRead(dir.join("denied")))
+            .deny(Capability::NetworkAccess {
+                allowed_hosts: vec!["evil.example".into()],
+                allowed_ports: vec![PortRange::ANY],
+                allowed_schemes: Vec::new(),
+            });
+        let c = Compiled::new(&policy).unwrap();
+        assert!(c.check_program("echo").allowed);
+        assert_eq!(
+            c.check_program("sh"),
+            Verdict::deny("deny ProcessSpawn(sh)")
+        );
+        assert!(c.check_env("HOME").allowed);
+        assert!(!c.check_env("SECRET").allowed);
+        assert!(c.check_custom("acme:other/x").allowed);
+        assert!(!c.check_custom("acme:kv/store").allowed);
+        let root = std::fs::canonicalize(&dir).unwrap();
+        assert!(c.check_path(&root.join("ok.txt"), true).allowed);
+        assert!(!c.check_path(&root.join("denied/x"), false).allowed);
+        assert!(c.check_lookup("good.example").allowed);
+        assert!(!c.check_lookup("evil.example").allowed);
+        assert!(!c.check_http("https", "evil.example", 443).allowed);
+        // Outside learn mode, no grant is no program.
+        let strict = Compiled::new(&SecurityPolicy::strict()).unwrap();
+        assert!(!strict.check_program("echo").allowed);
     }
 
     #[test]

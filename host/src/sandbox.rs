@@ -19,7 +19,7 @@ use crate::exports::{ExportFunction, Exports};
 use crate::host_iface::{self, HostInterface};
 use crate::limits::{CallReport, Effective, ResourceLimits};
 use crate::loader::{self, Source};
-use crate::policy::{Compiled, ImportCheck, SecurityPolicy};
+use crate::policy::{Compiled, ImportCheck, SecurityPolicy, ViolationAction};
 use crate::profile::{ProfileConfig, ProfileReport, Profiler};
 use crate::proxy::ExportHandle;
 use crate::store::{HostState, InstanceSetup, Live};
@@ -57,6 +57,7 @@ pub struct SandboxBuilder {
     cache: CacheSetting,
     fresh_instance_per_call: bool,
     profile: Option<ProfileConfig>,
+    on_violation: Option<ViolationAction>,
 }
 
 /// Where compiled components are cached.
@@ -345,6 +346,20 @@ impl SandboxBuilder {
         self
     }
 
+    /// What happens when the policy refuses an operation during a call:
+    /// the plugin gets an error and carries on ([`ViolationAction::Deny`]),
+    /// or the call ends with [`Error::SecurityViolation`] and the instance
+    /// is replaced ([`ViolationAction::AbortCall`]). Overrides the policy's
+    /// own [`on_violation`](SecurityPolicy::on_violation), like the other
+    /// builder settings.
+    ///
+    /// By default the policy's setting applies, which is
+    /// [`ViolationAction::Deny`] unless it says otherwise.
+    pub fn on_violation(mut self, action: ViolationAction) -> Self {
+        self.on_violation = Some(action);
+        self
+    }
+
     /// Records every privileged operation (allowed or denied) as an
     /// [`AuditEvent`](crate::AuditEvent): to `tracing`, to the sandbox's
     /// [`audit_log`](WasmSandbox::audit_log), and to the
@@ -539,8 +554,12 @@ impl SandboxBuilder {
             ..effective
         };
         let name: Arc<str> = self.name.unwrap_or_else(|| source.default_name()).into();
-        let policy = Arc::new(Compiled::new(&self.policy)?);
+        let policy = Arc::new(Compiled::new(&with_violation(
+            &self.policy,
+            self.on_violation,
+        ))?);
         let audit = Arc::new(AuditSink::new(name.clone(), &self.audit)?);
+        audit.set_policy_denials(self.policy.denials());
         let cache = match &self.cache {
             CacheSetting::Off => None,
             CacheSetting::Default => Some(CompileCache::new(
@@ -626,6 +645,14 @@ impl SandboxBuilder {
             cache_outcome,
             fresh_instance_per_call: self.fresh_instance_per_call,
         })
+    }
+}
+
+/// `policy` with the builder's `on_violation` setting, if any, over it.
+fn with_violation(policy: &SecurityPolicy, action: Option<ViolationAction>) -> SecurityPolicy {
+    match action {
+        Some(action) => policy.clone().on_violation(action),
+        None => policy.clone(),
     }
 }
 

@@ -14,8 +14,9 @@ use crate::error::{Error, Result};
 use crate::guard_fs::FsState;
 use crate::guard_http::HttpState;
 use crate::guard_net::NetState;
+use crate::host_iface::Denied;
 use crate::limits::{Effective, Limit, LimitHit, Limiter};
-use crate::policy::Compiled;
+use crate::policy::{Compiled, ViolationAction};
 use crate::profile::Profiler;
 use crate::stdio::GuestStderr;
 
@@ -91,8 +92,16 @@ impl HostState {
         target: &str,
         rule: &str,
     ) -> wasmtime::Result<()> {
-        let _ = (capability, target, rule);
-        Ok(())
+        match self.policy.source.violation_action() {
+            ViolationAction::Deny => Ok(()),
+            // The host function returns this error, which traps the plugin;
+            // `Error::from_call` finds it by downcast.
+            ViolationAction::AbortCall => Err(wasmtime::Error::new(Denied {
+                capability: capability.to_string(),
+                target: target.to_string(),
+                rule: rule.to_string(),
+            })),
+        }
     }
 
     /// The configuration the host gave the plugin.

@@ -899,3 +899,465 @@ mod learn {
         assert!(violations.is_empty(), "{violations:#?}");
     }
 }
+
+/// Learn mode (`SecurityPolicy::observe`) allows what is not denied, but an
+/// explicit denial refuses in learn mode as in any other, for every kind of
+/// capability, and the learned policy never grants what was denied.
+mod learn_mode_denials {
+    use super::*;
+
+    /// Runs `f` on the intruder under `observe()` with `denial`, and
+    /// returns the learned policy after checking that it keeps the denial
+    /// and that none of its grants is `forbidden`.
+    async fn learned_under<F, Fut>(
+        denial: Capability,
+        forbidden: impl Fn(&Capability) -> bool,
+        f: F,
+    ) -> SecurityPolicy
+    where
+        F: FnOnce(WasmSandbox) -> Fut,
+        Fut: std::future::Future<Output = WasmSandbox>,
+    {
+        let sandbox = f(intruder(SecurityPolicy::observe().deny(denial.clone())).await).await;
+        let learned = sandbox.audit_log().learned_policy();
+        let toml = learned.to_toml();
+        assert!(learned.denials().contains(&denial), "{toml}");
+        assert!(!learned.grants().iter().any(forbidden), "{toml}");
+        // The written form keeps the denial too.
+        let reloaded = SecurityPolicy::from_toml(&toml).unwrap();
+        assert!(reloaded.denials().contains(&denial), "{toml}");
+        learned
+    }
+
+    #[tokio::test]
+    async fn a_denied_program_is_not_run() {
+        let tmp = tempfile::tempdir().unwrap();
+        let marker = tmp.path().join("ran");
+        let m = s(&marker);
+        learned_under(
+            Capability::ProcessSpawn(vec!["touch".to_string()]),
+            |g| matches!(g, Capability::ProcessSpawn(_)),
+            |sandbox| async move {
+                let (r, audit): (Result<RunOutput, String>, _) =
+                    attempt(&sandbox, "plugin#run", ("touch", vec![m.clone()])).await;
+                let msg = r.unwrap_err();
+                assert!(msg.contains("deny ProcessSpawn(touch)"), "{msg}");
+                let e = denied(
+                    &audit,
+                    CapabilityKind::Process,
+                    "spawn",
+                    &format!("touch {m}"),
+                );
+                assert_eq!(e.rule, "deny ProcessSpawn(touch)");
+                sandbox
+            },
+        )
+        .await;
+        assert!(!marker.exists(), "the denied program ran");
+
+        // Control: a program that is not denied runs in learn mode, and is
+        // learned.
+        let sandbox = intruder(SecurityPolicy::observe()).await;
+        let (r, _): (Result<RunOutput, String>, _) =
+            attempt(&sandbox, "plugin#run", ("touch", vec![s(&marker)])).await;
+        assert_eq!(r.unwrap().status, Some(0));
+        assert!(marker.exists());
+        assert!(
+            sandbox
+                .audit_log()
+                .learned_policy()
+                .grants()
+                .contains(&Capability::ProcessSpawn(vec!["touch".to_string()]))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_denied_file_is_not_read_nor_learned() {
+        let t = tree();
+        let secrets = t.granted.join("secrets");
+        let key = s(&secrets.join("key.txt"));
+        let key_path = secrets.join("key.txt");
+        let granted = s(&t.granted);
+        let learned = learned_under(
+            Capability::FileRead(secrets.clone()),
+            |g| matches!(g, Capability::FileRead(p) if p.starts_with(&secrets)),
+            |sandbox| async move {
+                let (r, audit): (Result<String, String>, _) =
+                    attempt(&sandbox, "plugin#read-file", (key.clone(),)).await;
+                assert!(r.is_err(), "{r:?}");
+                denied(&audit, CapabilityKind::FileRead, "open", &key);
+                // Its directory can be listed (and is learned) ...
+                let (r, _): (Result<Vec<String>, String>, _) =
+                    attempt(&sandbox, "plugin#list-dir", (granted,)).await;
+                assert!(r.unwrap().contains(&"data.txt".to_string()));
+                sandbox
+            },
+        )
+        .await;
+        assert!(
+            learned
+                .grants()
+                .contains(&Capability::FileRead(t.granted.clone())),
+            "{}",
+            learned.to_toml()
+        );
+        // ... but the learned policy denies the subtree, under the
+        // policy's own rules.
+        let reloaded = intruder(learned).await;
+        let (r, audit): (Result<String, String>, _) =
+            attempt(&reloaded, "plugin#read-file", (s(&key_path),)).await;
+        assert!(r.is_err(), "{r:?}");
+        assert_eq!(audit.violations.len(), 1, "{:#?}", audit.events);
+    }
+
+    #[tokio::test]
+    async fn a_denied_write_is_not_written_nor_learned() {
+        let t = tree();
+        let target = t.writable.join("draft.txt");
+        let path = s(&target);
+        learned_under(
+            Capability::FileWrite(t.writable.clone()),
+            |g| matches!(g, Capability::FileWrite(_)),
+            |sandbox| async move {
+                let (r, audit): (Result<(), String>, _) =
+                    attempt(&sandbox, "plugin#write-file", (path.clone(), "overwritten")).await;
+                assert!(r.is_err(), "{r:?}");
+                assert!(
+                    audit
+                        .violations
+                        .iter()
+                        .any(|e| e.capability == CapabilityKind::FileWrite && e.target == path),
+                    "{:#?}",
+                    audit.events
+                );
+                sandbox
+            },
+        )
+        .await;
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "draft");
+    }
+
+    #[tokio::test]
+    async fn a_denied_variable_is_not_read_nor_learned() {
+        learned_under(
+            Capability::EnvironmentRead(vec!["PATH".to_string()]),
+            |g| matches!(g, Capability::EnvironmentRead(_)),
+            |sandbox| async move {
+                let (v, audit): (Option<String>, _) =
+                    attempt(&sandbox, "plugin#env-var-audited", ("PATH",)).await;
+                assert_eq!(v, None);
+                let e = denied(&audit, CapabilityKind::Environment, "env-read", "PATH");
+                assert_eq!(e.rule, "deny EnvironmentRead(PATH)");
+                sandbox
+            },
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_denied_host_is_not_reached_nor_learned() {
+        let port = echo_server().await;
+        learned_under(
+            Capability::NetworkAccess {
+                allowed_hosts: vec!["localhost".to_string(), "127.0.0.0/8".to_string()],
+                allowed_ports: vec![PortRange::ANY],
+                allowed_schemes: Vec::new(),
+            },
+            |g| matches!(g, Capability::NetworkAccess { .. }),
+            |sandbox| async move {
+                let (r, audit): (Result<String, String>, _) =
+                    attempt(&sandbox, "plugin#connect", ("localhost", port, "hi")).await;
+                assert!(r.is_err(), "{r:?}");
+                denied(&audit, CapabilityKind::Network, "dns-lookup", "localhost");
+                let (r, audit): (Result<String, String>, _) =
+                    attempt(&sandbox, "plugin#connect", ("127.0.0.1", port, "hi")).await;
+                assert!(r.is_err(), "{r:?}");
+                assert!(
+                    audit
+                        .violations
+                        .iter()
+                        .any(|e| e.target == format!("127.0.0.1:{port}")),
+                    "{:#?}",
+                    audit.events
+                );
+                sandbox
+            },
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_denied_host_interface_is_not_called_nor_learned() {
+        learned_under(
+            Capability::Custom(KeyValueHost::CAPABILITY.to_string()),
+            |g| matches!(g, Capability::Custom(_)),
+            |sandbox| async move {
+                let err = sandbox
+                    .call::<(&str,), Option<String>>("plugin#kv-get", ("k",))
+                    .await
+                    .unwrap_err();
+                assert!(
+                    matches!(&err, Error::SecurityViolation { rule, .. }
+                        if rule == &format!("deny Custom({})", KeyValueHost::CAPABILITY)),
+                    "{err:?}"
+                );
+                sandbox
+            },
+        )
+        .await;
+    }
+}
+
+/// Plugin-controlled text cannot forge a line of the audit log's text form.
+mod audit_text {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_newline_in_a_path_cannot_forge_an_audit_line() {
+        let forged = "/tmp/x\naudit: 2026-01-01T00:00:00.000Z allowed file-read open /etc/shadow (allow FileRead(/))\u{1b}[2K";
+        let sandbox = intruder(SecurityPolicy::strict().import_check(ImportCheck::Warn)).await;
+        let (r, audit): (Result<String, String>, _) =
+            attempt(&sandbox, "plugin#read-file", (forged,)).await;
+        assert!(r.is_err());
+        let e = denied(&audit, CapabilityKind::FileRead, "open", forged);
+        let text = e.to_string();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(
+            text.contains("open /tmp/x\\naudit: 2026-01-01T00:00:00.000Z allowed"),
+            "{text}"
+        );
+    }
+}
+
+/// `ViolationAction::AbortCall`: the first refused operation ends the call
+/// with `Error::SecurityViolation`, and the next call runs on a fresh
+/// instance; `ViolationAction::Deny` (the default) hands the plugin an
+/// error.
+mod violation_modes {
+    use super::*;
+    use wasm_sandbox::ViolationAction;
+
+    fn aborting(t: &Tree) -> SecurityPolicy {
+        policy(t, 1).on_violation(ViolationAction::AbortCall)
+    }
+
+    /// The call fails with a security violation whose target is `target`.
+    fn violation(err: Error, target: &str, capability: &str) {
+        match &err {
+            Error::SecurityViolation {
+                target: t,
+                capability: c,
+                function,
+                ..
+            } => {
+                assert_eq!(t, target, "{err}");
+                assert!(c.contains(capability), "{err}");
+                assert!(
+                    function.starts_with("example-interfaces:intruder/"),
+                    "{err}"
+                );
+            }
+            other => panic!("expected SecurityViolation, got {other:?}"),
+        }
+    }
+
+    /// The sandbox still works, on a fresh instance.
+    async fn next_call_works(sandbox: &WasmSandbox, t: &Tree, instances_before: u64) {
+        let (r, audit): (Result<String, String>, _) = attempt(
+            sandbox,
+            "plugin#read-file",
+            (s(&t.granted.join("data.txt")),),
+        )
+        .await;
+        assert_eq!(r.unwrap(), "public data");
+        assert!(audit.violations.is_empty());
+        assert_eq!(sandbox.instances_created(), instances_before + 1);
+    }
+
+    #[tokio::test]
+    async fn an_environment_read_ends_the_call() {
+        let t = tree();
+        let sandbox = intruder(aborting(&t)).await;
+        let before = sandbox.instances_created();
+        let err = sandbox
+            .call::<(&str,), Option<String>>("plugin#env-var-audited", ("SECRET",))
+            .await
+            .unwrap_err();
+        violation(err, "SECRET", "EnvironmentRead");
+        let v = sandbox.audit_log().violations();
+        assert_eq!(v.len(), 1, "{v:#?}");
+        assert_eq!(v[0].target, "SECRET");
+        next_call_works(&sandbox, &t, before).await;
+    }
+
+    #[tokio::test]
+    async fn a_process_spawn_ends_the_call_and_runs_nothing() {
+        let t = tree();
+        let marker = t.writable.join("ran");
+        let sandbox = intruder(aborting(&t)).await;
+        let before = sandbox.instances_created();
+        let err = sandbox
+            .call::<(&str, Vec<String>), Result<RunOutput, String>>(
+                "plugin#run",
+                ("touch", vec![s(&marker)]),
+            )
+            .await
+            .unwrap_err();
+        violation(
+            err,
+            &format!("touch {}", s(&marker)),
+            "ProcessSpawn(\"touch\")",
+        );
+        assert!(!marker.exists());
+        next_call_works(&sandbox, &t, before).await;
+    }
+
+    #[tokio::test]
+    async fn any_refusal_during_the_call_ends_it() {
+        // Whichever guard refused (here the filesystem's), a refusal recorded
+        // during the call fails it.
+        let t = tree();
+        let sandbox = intruder(aborting(&t)).await;
+        let before = sandbox.instances_created();
+        let err = sandbox
+            .call::<(&str,), Result<String, String>>("plugin#read-file", ("/etc/passwd",))
+            .await
+            .unwrap_err();
+        violation(err, "/etc/passwd", "FileRead");
+        next_call_works(&sandbox, &t, before).await;
+    }
+
+    #[tokio::test]
+    async fn the_call_ends_with_auditing_turned_off_too() {
+        let t = tree();
+        let sandbox = WasmSandbox::builder()
+            .source(example_plugins::INTRUDER)
+            .security_policy(aborting(&t))
+            .audit_enabled(false)
+            .host_interface(KeyValueHost::new(Store))
+            .build()
+            .await
+            .unwrap();
+        let err = sandbox
+            .call::<(&str,), Result<String, String>>("plugin#read-file", ("/etc/passwd",))
+            .await
+            .unwrap_err();
+        violation(err, "/etc/passwd", "FileRead");
+        let err = sandbox
+            .call::<(&str,), Option<String>>("plugin#env-var-audited", ("SECRET",))
+            .await
+            .unwrap_err();
+        violation(err, "SECRET", "EnvironmentRead");
+        assert!(sandbox.audit_log().events().is_empty());
+    }
+
+    #[tokio::test]
+    async fn deny_mode_hands_the_plugin_an_error_and_keeps_the_instance() {
+        let t = tree();
+        for sandbox in [
+            intruder(policy(&t, 1)).await,
+            // The builder's setting wins over the policy's.
+            WasmSandbox::builder()
+                .source(example_plugins::INTRUDER)
+                .security_policy(aborting(&t))
+                .on_violation(ViolationAction::Deny)
+                .host_interface(KeyValueHost::new(Store))
+                .build()
+                .await
+                .unwrap(),
+        ] {
+            let before = sandbox.instances_created();
+            let (v, audit): (Option<String>, _) =
+                attempt(&sandbox, "plugin#env-var-audited", ("SECRET",)).await;
+            assert_eq!(v, None);
+            denied(&audit, CapabilityKind::Environment, "env-read", "SECRET");
+            let (r, _): (Result<RunOutput, String>, _) =
+                attempt(&sandbox, "plugin#run", ("sh", Vec::<String>::new())).await;
+            assert!(r.unwrap_err().starts_with("denied"));
+            assert_eq!(sandbox.instances_created(), before);
+        }
+        // And the other way round: the builder turns it on.
+        let sandbox = WasmSandbox::builder()
+            .source(example_plugins::INTRUDER)
+            .security_policy(policy(&t, 1))
+            .on_violation(ViolationAction::AbortCall)
+            .host_interface(KeyValueHost::new(Store))
+            .build()
+            .await
+            .unwrap();
+        assert_eq!(
+            sandbox.security_policy().violation_action(),
+            ViolationAction::AbortCall
+        );
+        let err = sandbox
+            .call::<(&str,), Option<String>>("plugin#env-var-audited", ("SECRET",))
+            .await
+            .unwrap_err();
+        violation(err, "SECRET", "EnvironmentRead");
+    }
+
+    #[tokio::test]
+    async fn the_mode_round_trips_through_a_policy_file() {
+        let t = tree();
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in [
+            ("p.toml", aborting(&t).to_toml()),
+            ("p.json", serde_json::to_string(&aborting(&t)).unwrap()),
+        ] {
+            assert!(text.contains("abort-call"), "{text}");
+            let path = dir.path().join(name);
+            std::fs::write(&path, &text).unwrap();
+            let read = SecurityPolicy::from_file(&path).unwrap();
+            assert_eq!(read, aborting(&t));
+            let sandbox = intruder(read).await;
+            let err = sandbox
+                .call::<(&str,), Option<String>>("plugin#env-var-audited", ("SECRET",))
+                .await
+                .unwrap_err();
+            violation(err, "SECRET", "EnvironmentRead");
+        }
+    }
+}
+
+/// Native code loads only through `.precompiled(..)`.
+mod artifacts {
+    use super::*;
+
+    #[tokio::test]
+    async fn source_never_loads_a_precompiled_artifact() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = WasmSandbox::builder()
+            .source(example_plugins::GREETER)
+            .precompile()
+            .unwrap();
+        let disguised = dir.path().join("x.wasm");
+        std::fs::write(&disguised, &bytes).unwrap();
+        let err = WasmSandbox::builder()
+            .source(&disguised)
+            .build()
+            .await
+            .unwrap_err();
+        let Error::InvalidBinary { reason, .. } = &err else {
+            panic!("expected InvalidBinary, got {err:?}")
+        };
+        assert!(reason.contains("precompiled artifact"), "{err}");
+        assert!(reason.contains(".precompiled(..)"), "{err}");
+        assert!(reason.contains("trusted code only"), "{err}");
+        // Bytes too.
+        let err = WasmSandbox::builder()
+            .bytes(bytes.clone())
+            .build()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidBinary { .. }), "{err:?}");
+        // Said explicitly, it loads.
+        let sandbox = WasmSandbox::builder()
+            .precompiled(&disguised)
+            .build()
+            .await
+            .unwrap();
+        let text: String = sandbox.call("plugin#greet", ("artifact",)).await.unwrap();
+        assert_eq!(text, "Hello, artifact!");
+    }
+}

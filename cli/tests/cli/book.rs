@@ -55,6 +55,12 @@ const SESSIONS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "violations",
+        &[
+            "wasm-sandbox run plugins/file_reader.wasm read-file /etc/passwd --allow-read=data --abort-on-violation",
+        ],
+    ),
+    (
         "limits",
         &[
             "wasm-sandbox run plugins/hog.wasm spin --timeout 500ms",
@@ -91,6 +97,7 @@ const SESSIONS: &[(&str, &[&str])] = &[
             "wasm-sandbox compile plugins/greeter.wasm",
             "wasm-sandbox compile plugins/*.wasm -o precompiled",
             "wasm-sandbox run precompiled/greeter.cwasm greet again",
+            "wasm-sandbox run precompiled/greeter.cwasm greet again --allow-precompiled",
         ],
     ),
     (

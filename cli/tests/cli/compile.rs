@@ -65,6 +65,7 @@ fn writes_artifacts_that_run_loads() {
         artifact.as_os_str(),
         "greet".as_ref(),
         "cwasm".as_ref(),
+        "--allow-precompiled".as_ref(),
     ])
     .expect(0);
     assert_eq!(out.stdout, "\"Hello, cwasm!\"\n");
@@ -76,6 +77,7 @@ fn writes_artifacts_that_run_loads() {
         "x".as_ref(),
         "--fuel".as_ref(),
         "1000000".as_ref(),
+        "--allow-precompiled".as_ref(),
     ])
     .expect(3);
     assert!(
@@ -156,4 +158,76 @@ fn output_problems_are_reported() {
     );
     // At least one plugin is required.
     run_cli(["compile"]).expect(2);
+}
+
+/// An artifact is native code: `run`, `validate` and `learn` refuse it,
+/// whatever its name, unless `--allow-precompiled` says it is trusted.
+#[test]
+fn artifacts_load_only_with_allow_precompiled() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    run_cli([
+        "compile".as_ref(),
+        GREETER.as_ref(),
+        "-o".as_ref(),
+        out_dir.as_os_str(),
+    ])
+    .expect(0);
+    // Shaped like an artifact, named like a component.
+    let disguised = dir.path().join("x.wasm");
+    std::fs::rename(out_dir.join("greeter.cwasm"), &disguised).unwrap();
+    let x = disguised.to_str().unwrap();
+    let refused = |args: &[&str], status: i32| {
+        let out = run_cli(args).expect(status);
+        assert!(
+            out.stderr.contains(&format!(
+                "error: `{x}` is a precompiled artifact (native machine code"
+            )),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("load only with --allow-precompiled"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("hint: if you made this file yourself"),
+            "{}",
+            out.stderr
+        );
+        out
+    };
+    let out = refused(&["run", x, "greet", "x"], 3);
+    assert_eq!(out.stdout, "");
+    let out = refused(&["validate", x], 3);
+    assert_eq!(out.stdout, format!("{x}\n  component  FAILED\n"));
+    let out = refused(&["learn", x, "greet", "x"], 3);
+    assert_eq!(out.stdout, "");
+    let v = run_cli(["--json", "run", x, "greet", "x"]).expect(3).json();
+    assert_eq!(v["error"]["kind"], "load");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--allow-precompiled")
+    );
+    // `inspect` says what it is, without loading it.
+    let out = run_cli(["inspect", x]).expect(2);
+    assert!(
+        out.stderr.contains("is a precompiled artifact"),
+        "{}",
+        out.stderr
+    );
+
+    // Said explicitly, it loads.
+    let out = run_cli(["run", x, "greet", "trusted", "--allow-precompiled"]).expect(0);
+    assert_eq!(out.stdout, "\"Hello, trusted!\"\n");
+    let out = run_cli(["validate", x, "--allow-precompiled"]).expect(0);
+    assert!(out.stdout.contains("component  ok"), "{}", out.stdout);
+    let out = run_cli(["learn", x, "greet", "x", "--allow-precompiled"]).expect(0);
+    assert_eq!(out.stdout, "imports = \"warn\"\n");
+    // A component given with the flag is still a component.
+    let out = run_cli(["run", GREETER, "greet", "y", "--allow-precompiled"]).expect(0);
+    assert_eq!(out.stdout, "\"Hello, y!\"\n");
 }

@@ -2,7 +2,7 @@
 
 use example_plugins::{FILE_READER, GREETER};
 
-use crate::{Files, outcome, wasm_sandbox};
+use crate::{Files, outcome, wasm_sandbox, wat};
 
 fn learn(files: &Files, args: &[&str]) -> crate::Outcome {
     outcome(
@@ -150,5 +150,98 @@ fn limits_audit_and_json_work_as_for_run() {
         out.stderr.contains("could not write the policy"),
         "{}",
         out.stderr
+    );
+}
+
+/// An executable script in `files` that creates `ran` (with a shell
+/// redirection, so it needs no other program and no `PATH`), and the path
+/// of that file.
+fn marker_script(files: &Files) -> (String, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let marker = files.dir.path().join("ran");
+    let script = files.dir.path().join("mark.sh");
+    std::fs::write(&script, format!("#!/bin/sh\n: > '{}'\n", marker.display())).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script.display().to_string(), marker)
+}
+
+#[test]
+fn a_denied_program_is_never_run_in_learn_mode() {
+    let files = Files::new();
+    let (script, marker) = marker_script(&files);
+    let plugin = wat("process.wat");
+    let plugin = plugin.to_str().unwrap();
+    let deny = format!("--deny-run={script}");
+    let out = learn(
+        &files,
+        &[plugin, "run-program", &script, &deny, "-o", "policy.toml"],
+    )
+    .expect(4);
+    assert!(!marker.exists(), "the denied program ran");
+    // The plugin was told it is denied (-1), and so was the operator.
+    assert_eq!(out.stdout, "-1\n");
+    assert!(
+        out.stderr.contains(&format!(
+            "DENIED process spawn {script} (deny ProcessSpawn({script}))"
+        )),
+        "{}",
+        out.stderr
+    );
+    let policy = std::fs::read_to_string(files.dir.path().join("policy.toml")).unwrap();
+    assert_eq!(
+        policy,
+        format!("imports = \"warn\"\n\n[[deny]]\nProcessSpawn = [\"{script}\"]\n"),
+    );
+    // `sh` denied by name, the same.
+    let out = learn(
+        &files,
+        &[
+            plugin,
+            "run-program",
+            "sh",
+            "--deny-run=sh",
+            "-o",
+            "sh.toml",
+        ],
+    )
+    .expect(4);
+    assert!(
+        out.stderr
+            .contains("DENIED process spawn sh (deny ProcessSpawn(sh))"),
+        "{}",
+        out.stderr
+    );
+    let policy = std::fs::read_to_string(files.dir.path().join("sh.toml")).unwrap();
+    assert!(!policy.contains("[[allow]]"), "{policy}");
+
+    // With --abort-on-violation, the denial ends the call.
+    let out = learn(
+        &files,
+        &[
+            plugin,
+            "run-program",
+            &script,
+            &deny,
+            "--abort-on-violation",
+            "-o",
+            "abort.toml",
+        ],
+    )
+    .expect(4);
+    assert!(!marker.exists(), "the denied program ran");
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr
+            .contains("error: security violation in `run-program`"),
+        "{}",
+        out.stderr
+    );
+
+    // Control: without the denial, learn mode runs it, and learns it.
+    let out = learn(&files, &[plugin, "run-program", &script]).expect(0);
+    assert!(marker.exists());
+    assert_eq!(
+        out.stdout,
+        format!("imports = \"warn\"\n\n[[allow]]\nProcessSpawn = [\"{script}\"]\n")
     );
 }

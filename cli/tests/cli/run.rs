@@ -3,7 +3,7 @@
 
 use example_plugins::{CALCULATOR, FILE_READER, GREETER, HOG};
 
-use crate::{Files, run_cli, wat};
+use crate::{Files, outcome, run_cli, wasm_sandbox, wat};
 
 #[test]
 fn calls_a_function_by_any_of_its_names() {
@@ -443,6 +443,153 @@ fn hand_written_components_in_text_format_run_too() {
     .expect(4);
     assert!(
         out.stderr.contains("grant it with --allow-env=VAR"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_plugin_cannot_forge_an_audit_line() {
+    let files = Files::new();
+    let forged = format!(
+        "{}\naudit: 2026-01-01T00:00:00.000Z allowed file-read open /etc/shadow (allow FileRead(/))\u{1b}[2K",
+        files.path("data/x")
+    );
+    let grant = format!("--allow-read={}", files.path("data/report.txt"));
+    let out = run_cli(["run", FILE_READER, "read-file", &forged, &grant]).expect(4);
+    let audit_lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("audit:"))
+        .collect();
+    assert_eq!(audit_lines.len(), 1, "{}", out.stderr);
+    assert!(
+        audit_lines[0].contains(" DENIED file-read open "),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        audit_lines[0].contains("/x\\naudit: 2026-01-01T00:00:00.000Z allowed"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains('\u{1b}'), "{}", out.stderr);
+    // The JSON form keeps the real path.
+    let v = run_cli(["--json", "run", FILE_READER, "read-file", &forged, &grant])
+        .expect(4)
+        .json();
+    assert!(
+        v["audit"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["target"] == forged.as_str()),
+        "{v:#}"
+    );
+}
+
+fn get_env(flags: &[&str]) -> crate::Outcome {
+    let mut cmd = wasm_sandbox();
+    cmd.env("WSB_CLI_TEST", "hello")
+        .arg("run")
+        .arg(wat("env.wat"))
+        .args(["get-env", "WSB_CLI_TEST", "--allow-env=OTHER"])
+        .args(flags);
+    outcome(&mut cmd)
+}
+
+#[test]
+fn abort_on_violation_ends_the_call_at_the_first_denial() {
+    // Without it, the plugin gets no value and carries on.
+    let out = get_env(&[]).expect(4);
+    assert_eq!(out.stdout, "none\n");
+    // With it, the call ends.
+    let out = get_env(&["--abort-on-violation"]).expect(4);
+    assert_eq!(out.stdout, "");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", out.stderr);
+    assert!(
+        lines[0].starts_with("audit: ")
+            && lines[0].ends_with(
+                " DENIED environment env-read WSB_CLI_TEST \
+                 (no EnvironmentRead grant names this variable)"
+            ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        lines[1],
+        "error: security violation in `get-env`: the plugin called `WSB_CLI_TEST`, which the \
+         policy does not allow (no EnvironmentRead grant names this variable); grant \
+         Capability::EnvironmentRead(\"WSB_CLI_TEST\") if it should"
+    );
+    assert_eq!(lines[2], "hint: grant it with --allow-env=VAR");
+    let v = crate::outcome(
+        wasm_sandbox()
+            .env("WSB_CLI_TEST", "hello")
+            .arg("--json")
+            .arg("run")
+            .arg(wat("env.wat"))
+            .args([
+                "get-env",
+                "WSB_CLI_TEST",
+                "--allow-env=OTHER",
+                "--abort-on-violation",
+            ]),
+    )
+    .expect(4)
+    .json();
+    assert_eq!(v["error"]["kind"], "denied");
+    assert_eq!(v["exit_code"], 4);
+
+    // The same from a policy file.
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "on_violation = \"abort-call\"\n\n[[allow]]\nEnvironmentRead = [\"OTHER\"]\n",
+    )
+    .unwrap();
+    let out = get_env(&["--policy", policy.to_str().unwrap()]).expect(4);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr
+            .contains("error: security violation in `get-env`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn abort_on_violation_runs_no_denied_program() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let script = dir.path().join("mark.sh");
+    std::fs::write(&script, format!("#!/bin/sh\n: > '{}'\n", marker.display())).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let script = script.to_str().unwrap();
+    let out = run_cli([
+        "run".as_ref(),
+        wat("process.wat").as_os_str(),
+        "run-program".as_ref(),
+        script.as_ref(),
+        "--allow-run=true".as_ref(),
+        "--abort-on-violation".as_ref(),
+    ])
+    .expect(4);
+    assert!(!marker.exists());
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.contains(&format!(
+            "error: security violation in `run-program`: the plugin called `{script}`"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("hint: grant it with --allow-run=PROGRAM"),
         "{}",
         out.stderr
     );
