@@ -260,7 +260,10 @@ impl HostState {
         self.audit
             .record(kind, operation, target.to_string(), verdict);
         if !verdict.allowed {
-            self.refused(grant, target, &verdict.rule)?;
+            // The grant that would allow it names the object written first
+            // (a rename or link names two).
+            let object = target.split(" -> ").next().unwrap_or(target);
+            self.refused(&format!("{grant}({object:?})"), target, &verdict.rule)?;
         }
         Ok(verdict.allowed)
     }
