@@ -1457,8 +1457,14 @@ mod tests {
         assert!(c.check_custom("acme:other/x").allowed);
         assert!(!c.check_custom("acme:kv/store").allowed);
         let root = std::fs::canonicalize(&dir).unwrap();
-        assert!(c.check_path(&root.join("ok.txt"), true).allowed);
-        assert!(!c.check_path(&root.join("denied/x"), false).allowed);
+        assert!(
+            c.check_object(&root.join("ok.txt"), &[], None, true)
+                .allowed
+        );
+        assert!(
+            !c.check_object(&root.join("denied/x"), &[], None, false)
+                .allowed
+        );
         assert!(c.check_lookup("good.example").allowed);
         assert!(!c.check_lookup("evil.example").allowed);
         assert!(!c.check_http("https", "evil.example", 443).allowed);
