@@ -363,7 +363,13 @@ fn decide(policy: &Compiled, base: &Base, path: &str, last: Last, need: Need) ->
         },
         Err(Stop::Refused { dir, toward, rule }) => Decision {
             target: toward.to_string_lossy().into_owned(),
-            verdict: Verdict::deny(format!("{rule} (the path goes through {})", dir.display())),
+            // A path that ends inside the refused directory is refused by
+            // its rule; one that only passes through says so.
+            verdict: Verdict::deny(if toward.starts_with(&dir) {
+                rule
+            } else {
+                format!("{rule} (the path goes through {})", dir.display())
+            }),
             reached: None,
             errno: None,
         },
