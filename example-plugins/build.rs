@@ -26,6 +26,7 @@ const PLUGINS: &[(&str, &str)] = &[
     ("fetcher", "FETCHER"),
     ("greeter-v2", "GREETER_V2"),
     ("greeter-nosy", "GREETER_NOSY"),
+    ("raw-fetcher", "RAW_FETCHER"),
 ];
 
 fn main() {

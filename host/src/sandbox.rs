@@ -563,6 +563,7 @@ impl SandboxBuilder {
         crate::guard_fs::add_to_linker(&mut linker).map_err(link)?;
         // Always linked: nothing in the host's environment turns a guard off.
         crate::guard_net::add_to_linker(&mut linker).map_err(link)?;
+        crate::guard_http::add_to_linker(&mut linker).map_err(link)?;
         host_iface::add_environment_audit(&mut linker).map_err(link)?;
         host_iface::add_builtin(&mut linker).map_err(link)?;
         for iface in &self.host_interfaces {

@@ -13,6 +13,7 @@ mod golden;
 mod http;
 mod inspect;
 mod limits;
+mod net_attacks;
 mod polyglot;
 mod pool;
 mod profile;
