@@ -486,18 +486,14 @@ fn add_udp(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 .first()
                 .and_then(|d| d.remote_address)
                 .map(SocketAddr::from);
-            let family = match first {
-                Some(addr) if addr.is_ipv4() => Some(IpAddressFamily::Ipv4),
-                Some(_) => Some(IpAddressFamily::Ipv6),
-                None => None,
-            };
             let before = state.net.checks();
             let r = code(HostOutgoingDatagramStream::send(
                 &mut state.sockets(),
                 this,
                 datagrams,
             ))?;
-            let attempt = first.map(|a| ("send", a, family, true));
+            // The stream does not know its socket's family.
+            let attempt = first.map(|a| ("send", a, None, true));
             state.after_socket_call(r.as_ref().err(), before, attempt)?;
             Ok((r,))
         },
