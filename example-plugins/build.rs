@@ -27,6 +27,7 @@ const PLUGINS: &[(&str, &str)] = &[
     ("greeter-v2", "GREETER_V2"),
     ("greeter-nosy", "GREETER_NOSY"),
     ("burglar", "BURGLAR"),
+    ("raw-fetcher", "RAW_FETCHER"),
 ];
 
 fn main() {

@@ -22,6 +22,7 @@
 //! | [`GREETER_V2`] | `guests/greeter-v2` | `example_interfaces::Greeter` again, with a new text: a hot-reload target |
 //! | [`GREETER_NOSY`] | `guests/greeter-nosy` | `example_interfaces::Greeter`, also reading a file: a reload that would widen capabilities |
 //! | [`BURGLAR`] | `guests/burglar` | `example_interfaces::FsScript`: calls every `wasi:filesystem/types` function directly |
+//! | [`RAW_FETCHER`] | `guests/raw-fetcher` | `example_interfaces::Fetcher` again, hostile: raw `wasi:http` with the URL's scheme and authority as written |
 //!
 //! The same interfaces implemented in Python, JavaScript and C are in
 //! [`polyglot`].

@@ -1156,18 +1156,44 @@ impl Compiled {
     }
 
     /// May the plugin send an HTTP request with this URL `scheme` (lower
-    /// case) to `host:port`? A host that is an IP address is matched like a
-    /// socket address; a name is matched against the granted names (the
-    /// host resolves it itself), so an IP or CIDR grant does not cover a URL
-    /// that names the host. A denial that names the host and port wins
-    /// whatever its schemes.
+    /// case) to `host:port`, as far as the host's text tells? A host that
+    /// is an IP address is checked as by [`check_http_addr`](Self::check_http_addr);
+    /// a name is matched against the granted and denied names (an IP or
+    /// CIDR grant does not cover a URL that names the host). For a name this
+    /// is only the first check: every address it resolves to is then checked
+    /// with [`check_http_addr`](Self::check_http_addr). A denial that names
+    /// the host and port wins whatever its schemes.
     pub(crate) fn check_http(&self, scheme: &str, host: &str, port: u16) -> Verdict {
         let host = host.trim_start_matches('[').trim_end_matches(']');
-        let ip = host.parse::<IpAddr>().ok();
-        let host_matches = |p: &HostPattern| match ip {
-            Some(ip) => p.matches_ip(ip),
-            None => p.matches_name(host),
-        };
+        match host.parse::<IpAddr>() {
+            Ok(ip) => self.check_http_addr(scheme, ip, port, None),
+            Err(_) => self.http_verdict(scheme, port, false, |p| p.matches_name(host)),
+        }
+    }
+
+    /// May the plugin send an HTTP request with this `scheme` (lower case)
+    /// to `ip:port`? `name` is the granted name the address was resolved
+    /// from, when the URL named a host: a grant or a denial of that name,
+    /// or of a network holding `ip`, applies.
+    pub(crate) fn check_http_addr(
+        &self,
+        scheme: &str,
+        ip: IpAddr,
+        port: u16,
+        name: Option<&str>,
+    ) -> Verdict {
+        self.http_verdict(scheme, port, true, |p| {
+            p.matches_ip(ip) || name.is_some_and(|n| p.matches_name(n))
+        })
+    }
+
+    fn http_verdict(
+        &self,
+        scheme: &str,
+        port: u16,
+        by_address: bool,
+        host_matches: impl Fn(&HostPattern) -> bool,
+    ) -> Verdict {
         for d in &self.net_denials {
             if let Some((h, _)) = d.hosts.iter().find(|(_, p)| host_matches(p))
                 && d.ports.iter().any(|r| r.contains(port))
@@ -1196,7 +1222,7 @@ impl Compiled {
             ))
         } else if host_granted {
             Verdict::deny(format!("the host is granted, but not port {port}"))
-        } else if ip.is_none()
+        } else if !by_address
             && self.net.iter().any(|g| {
                 g.hosts
                     .iter()

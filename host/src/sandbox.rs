@@ -580,9 +580,9 @@ impl SandboxBuilder {
         // Outbound HTTP: every request is checked in `guard_http`.
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(link)?;
         crate::guard_fs::add_to_linker(&mut linker).map_err(link)?;
-        if std::env::var_os("NO_NET_GUARD").is_none() {
-            crate::guard_net::add_to_linker(&mut linker).map_err(link)?;
-        }
+        // Always linked: nothing in the host's environment turns a guard off.
+        crate::guard_net::add_to_linker(&mut linker).map_err(link)?;
+        crate::guard_http::add_to_linker(&mut linker).map_err(link)?;
         host_iface::add_environment_audit(&mut linker).map_err(link)?;
         host_iface::add_builtin(&mut linker).map_err(link)?;
         for iface in &self.host_interfaces {

@@ -18,12 +18,12 @@ use crate::polyglot::component;
 
 /// A small HTTP/1.1 server: `GET /hello`, redirects, a large body, a body
 /// echo, and a path that never answers. Counts the requests it served.
-struct Server {
-    port: u16,
-    served: Arc<AtomicUsize>,
+pub(crate) struct Server {
+    pub(crate) port: u16,
+    pub(crate) served: Arc<AtomicUsize>,
 }
 
-async fn server() -> Server {
+pub(crate) async fn server() -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let served = Arc::new(AtomicUsize::new(0));
@@ -99,7 +99,7 @@ async fn server() -> Server {
 }
 
 /// A port nothing listens on.
-fn closed_port() -> u16 {
+pub(crate) fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }

@@ -15,6 +15,7 @@ mod golden;
 mod http;
 mod inspect;
 mod limits;
+mod net_attacks;
 mod polyglot;
 mod pool;
 mod profile;
