@@ -365,11 +365,14 @@ fn decide(policy: &Compiled, base: &Base, path: &str, last: Last, need: Need) ->
             target: toward.to_string_lossy().into_owned(),
             // A path that ends inside the refused directory is refused by
             // its rule; one that only passes through says so.
-            verdict: Verdict::deny(if toward.starts_with(&dir) {
-                rule
-            } else {
-                format!("{rule} (the path goes through {})", dir.display())
-            }),
+            verdict: {
+                let here = policy.check_object(&toward, &[], None, need.write);
+                if toward.starts_with(&dir) && !here.allowed {
+                    here
+                } else {
+                    Verdict::deny(format!("{rule} (the path goes through {})", dir.display()))
+                }
+            },
             reached: None,
             errno: None,
         },
