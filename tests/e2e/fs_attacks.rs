@@ -1379,7 +1379,16 @@ mod granted {
             ],
         )
         .await;
-        assert!(audit.violations.is_empty(), "{:#?}", audit.violations);
+        // Nothing is refused (the listing may audit leaving out `secret`).
+        let secret = fx.s("rw/secret");
+        assert!(
+            audit
+                .violations
+                .iter()
+                .all(|e| e.target.starts_with(&secret)),
+            "{:#?}",
+            audit.violations
+        );
         slot(&out, 0, 0);
         assert_eq!(out[1], FsOutcome::Done);
         slot(&out, 2, 1);

@@ -888,8 +888,13 @@ fn the_guard_keeps_every_protected_object_intact() {
     let mut runner = TestRunner::new(config);
     let result = runner.run(&case(), |case| check(&case).map_err(TestCaseError::fail));
     eprintln!(
-        "fs_model: {cases} cases in {:.1} s",
-        started.elapsed().as_secs_f64()
+        "fs_model: {cases} cases in {:.1} s (access-time checks {})",
+        started.elapsed().as_secs_f64(),
+        if atime_is_updated() {
+            "on"
+        } else {
+            "off: this file system does not update access times"
+        }
     );
     if let Err(e) = result {
         panic!("{e}");
