@@ -19,7 +19,8 @@
 //!
 //! The oracle is the policy applied to the real paths of the snapshot, so it
 //! does not depend on how the guard resolves paths. A separate test binary,
-//! so its time shows on its own in CI. 3 000 cases by default;
+//! so its time shows on its own in CI. 5 000 cases by default (about
+//! 100 s on a 2-core machine);
 //! `PROPTEST_CASES=20000 cargo test -p wasm-sandbox-tests --test fs_model`
 //! for a long run. A failure prints the tree, policy and script of the
 //! smallest failing case.
@@ -36,7 +37,7 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner, contextualize_con
 use wasm_sandbox::{Capability, ImportCheck, SecurityPolicy, WasmSandbox};
 
 /// Cases run when `PROPTEST_CASES` is not set.
-const DEFAULT_CASES: u32 = 3000;
+const DEFAULT_CASES: u32 = 5000;
 
 /// One object the host makes before the script runs; `path` is relative to
 /// the tree's top directory `t`.
@@ -104,8 +105,9 @@ fn depth(dir: &str) -> usize {
 type RawNode = (u8, u16, u16, u8);
 /// Raw rule: (allow, write, target choice, ghost).
 type RawRule = (bool, bool, u16, bool);
-/// Raw op: (kind, slot, other slot, numbers, first path, second path).
-type RawOp = (u8, u16, u16, u16, Vec<u8>, Vec<u8>);
+/// Raw op: (kind, slot, other slot, flags, targets, first path, second
+/// path).
+type RawOp = (u8, u16, u16, u16, u16, Vec<u8>, Vec<u8>);
 
 fn build_tree(raw: &[RawNode]) -> Vec<Node> {
     let mut dirs = vec![String::new()];
@@ -173,12 +175,32 @@ fn build_rules(tree: &[Node], raw: &[RawRule]) -> Vec<Rule> {
             _ => {}
         }
     }
+    let mut first_target = String::new();
     raw.iter()
         .enumerate()
         .map(|(i, &(allow, write, target_sel, ghost))| {
-            // The first rule is always a grant.
-            let allow = allow || i == 0;
-            let (target, is_dir) = &targets[target_sel as usize % targets.len()];
+            // The first rule is always a grant of a directory, so that most
+            // scripts have somewhere to work; most later rules deny
+            // something inside it.
+            let allow = i == 0 || (allow && target_sel.is_multiple_of(4));
+            let (target, is_dir) = if i == 0 {
+                let dirs: Vec<&(String, bool)> = targets.iter().filter(|t| t.1).collect();
+                dirs[target_sel as usize % dirs.len()]
+            } else {
+                let first = &first_target;
+                let inside: Vec<&(String, bool)> = targets
+                    .iter()
+                    .filter(|t| first.is_empty() || t.0.starts_with(&format!("{first}/")))
+                    .collect();
+                if !target_sel.is_multiple_of(8) && !inside.is_empty() {
+                    inside[target_sel as usize / 8 % inside.len()]
+                } else {
+                    &targets[target_sel as usize % targets.len()]
+                }
+            };
+            if i == 0 {
+                first_target = target.clone();
+            }
             let mut path = join("t", target);
             if ghost && !allow {
                 path = if *is_dir {
@@ -213,54 +235,159 @@ fn build_preopens(tree: &[Node], rules: &[Rule]) -> Vec<String> {
     preopens
 }
 
-fn build_path(comps: &[u8], alphabet: &[String]) -> String {
-    let absolute = comps.first().is_some_and(|c| c % 16 == 15);
-    let path = comps
-        .iter()
-        .map(|c| alphabet[*c as usize % alphabet.len()].as_str())
-        .collect::<Vec<_>>()
-        .join("/");
-    if absolute { format!("/{path}") } else { path }
+/// Paths relative to a slot's directory: mostly names of real objects (so
+/// that scripts reach deep into the tree), reached plainly or with a twist
+/// (`./`, a detour through `..`, through a symlink, absolute), sometimes
+/// random text.
+struct Paths {
+    /// Root-relative paths of objects the script may aim at: the tree, the
+    /// outside file, fresh names in every directory, denied ghosts.
+    targets: Vec<String>,
+    /// Root-relative paths of the tree's symlinks.
+    links: Vec<String>,
+    /// Last components, for random paths.
+    alphabet: Vec<String>,
 }
 
-fn build_ops(tree: &[Node], preopens: usize, raw: &[RawOp]) -> Vec<FsOp> {
-    let mut alphabet: Vec<String> = tree
-        .iter()
-        .map(|n| match n {
-            Node::Dir(p) | Node::File(p, _) | Node::Symlink(p, _) | Node::HardLink(p, _) => {
-                p.rsplit('/').next().unwrap_or(p).to_string()
-            }
-        })
-        .collect();
-    for extra in [
-        ".",
-        "..",
-        "..",
-        "ghost",
-        "p0",
-        "p1",
-        "outside",
-        "secret.txt",
-    ] {
-        alphabet.push(extra.to_string());
+/// `target` relative to `base` (both relative to the temporary root).
+fn relative(base: &str, target: &str) -> String {
+    let b: Vec<&str> = base.split('/').filter(|c| !c.is_empty()).collect();
+    let t: Vec<&str> = target.split('/').filter(|c| !c.is_empty()).collect();
+    let common = b.iter().zip(&t).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<&str> = vec![".."; b.len() - common];
+    parts.extend(&t[common..]);
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
     }
-    // The preopens and the decoy `/`.
-    let mut slots = preopens as u16 + 1;
+}
+
+impl Paths {
+    fn new(tree: &[Node], rules: &[Rule]) -> Paths {
+        let mut targets = vec!["t".to_string(), "outside/secret.txt".to_string()];
+        let mut links = Vec::new();
+        let mut alphabet: Vec<String> = Vec::new();
+        let mut dirs = vec!["t".to_string()];
+        for n in tree {
+            let (Node::Dir(p) | Node::File(p, _) | Node::Symlink(p, _) | Node::HardLink(p, _)) = n;
+            let full = join("t", p);
+            targets.push(full.clone());
+            alphabet.push(p.rsplit('/').next().unwrap_or(p).to_string());
+            match n {
+                Node::Dir(_) => dirs.push(full),
+                Node::Symlink(..) => links.push(full),
+                _ => {}
+            }
+        }
+        for d in &dirs {
+            targets.push(join(d, "p0"));
+        }
+        targets.extend(rules.iter().filter(|r| !r.allow).map(|r| r.path.clone()));
+        for extra in [".", "..", "..", "ghost", "p0", "p1"] {
+            alphabet.push(extra.to_string());
+        }
+        Paths {
+            targets,
+            links,
+            alphabet,
+        }
+    }
+
+    /// A path relative to a slot whose directory is `base` (`None`: not
+    /// known, or the decoy `/`), and the root-relative path it aims at when
+    /// it names it plainly.
+    fn pick(&self, base: Option<&str>, sel: u16, raw: &[u8]) -> (String, Option<String>) {
+        let random = || {
+            raw.iter()
+                .map(|c| self.alphabet[*c as usize % self.alphabet.len()].as_str())
+                .collect::<Vec<_>>()
+                .join("/")
+        };
+        let Some(base) = base else {
+            return (random(), None);
+        };
+        let twist = raw.first().copied().unwrap_or(0) % 20;
+        // Mostly something below the slot's directory.
+        let below: Vec<&String> = self
+            .targets
+            .iter()
+            .filter(|t| t.starts_with(&format!("{base}/")))
+            .collect();
+        let target = if !sel.is_multiple_of(8) && !below.is_empty() {
+            below[sel as usize / 8 % below.len()]
+        } else {
+            &self.targets[sel as usize % self.targets.len()]
+        };
+        let rel = relative(base, target);
+        let path = match twist {
+            0..=11 => return (rel, Some(target.clone())),
+            12 | 13 => format!("./{rel}"),
+            14 | 15 => match rel.split_once('/') {
+                Some((first, _)) if first != ".." => format!("{first}/../{rel}"),
+                _ => format!("{rel}/."),
+            },
+            16 | 17 if !self.links.is_empty() => {
+                let link = &self.links[sel as usize % self.links.len()];
+                let tail = self.alphabet[raw.len() * 7 % self.alphabet.len()].as_str();
+                format!("{}/{tail}", relative(base, link))
+            }
+            18 => format!("/{target}"),
+            _ => random(),
+        };
+        (path, None)
+    }
+}
+
+fn build_ops(tree: &[Node], rules: &[Rule], preopens: &[String], raw: &[RawOp]) -> Vec<FsOp> {
+    let paths = Paths::new(tree, rules);
+    // The directory of each slot, when known: the preopens, then `/`.
+    let mut slot_dirs: Vec<Option<String>> = preopens.iter().cloned().map(Some).collect();
+    slot_dirs.push(None);
+    let dirs: BTreeSet<String> = std::iter::once("t".to_string())
+        .chain(tree.iter().filter_map(|n| match n {
+            Node::Dir(p) => Some(join("t", p)),
+            _ => None,
+        }))
+        .collect();
     let mut ops = Vec::new();
-    for (kind, a, b, n, p1, p2) in raw {
-        let slot = u32::from(a % slots);
-        let other = u32::from(b % slots);
-        let path = build_path(p1, &alphabet);
-        let path2 = build_path(p2, &alphabet);
+    let decoy = preopens.len();
+    for (kind, a, b, n, m, p1, p2) in raw {
+        let kind = kind % 26;
+        // Descriptor calls mostly on descriptors the script opened; the
+        // decoy `/` now and then.
+        let opened = slot_dirs.len() - decoy - 1;
+        let pick_slot = |x: u16, fd: bool| -> u32 {
+            let x = usize::from(x);
+            let slot = if x.is_multiple_of(16) {
+                decoy
+            } else if fd && opened > 0 && !x.is_multiple_of(4) {
+                // Half the time the descriptor opened last.
+                if x % 8 < 4 {
+                    slot_dirs.len() - 1
+                } else {
+                    decoy + 1 + x / 16 % opened
+                }
+            } else {
+                let choices = slot_dirs.len() - 1;
+                let i = x / 16 % choices;
+                if i >= decoy { i + 1 } else { i }
+            };
+            slot as u32
+        };
+        let slot = pick_slot(*a, (5..=14).contains(&kind));
+        let other = pick_slot(*b, false);
+        let (path, aimed) = paths.pick(slot_dirs[slot as usize].as_deref(), *m, p1);
+        let (path2, _) = paths.pick(slot_dirs[other as usize].as_deref(), m.rotate_left(8), p2);
         let follow = n & 1 == 1;
         let time = if n & 2 == 2 {
             FsTime::Now
         } else {
             FsTime::At(2, 0)
         };
-        let op = match kind % 26 {
+        let op = match kind {
             0..=4 => {
-                slots += 1;
+                slot_dirs.push(aimed.filter(|a| dirs.contains(a)));
                 let bit = |i: u16| n & (1 << i) != 0;
                 FsOp::open(
                     slot,
@@ -268,12 +395,12 @@ fn build_ops(tree: &[Node], preopens: usize, raw: &[RawOp]) -> Vec<FsOp> {
                     OpenOptions {
                         symlink_follow: bit(0),
                         create: bit(1) && bit(2),
-                        directory: bit(3),
-                        exclusive: bit(4) && bit(5),
+                        directory: bit(3) && bit(11),
+                        exclusive: bit(4) && bit(5) && bit(12),
                         truncate: bit(6) && bit(7),
-                        read: !bit(8),
-                        write: bit(9),
-                        mutate_directory: bit(10),
+                        read: !bit(8) || !bit(13),
+                        write: bit(9) && bit(14),
+                        mutate_directory: bit(10) && bit(15),
                         ..OpenOptions::default()
                     },
                 )
@@ -358,16 +485,17 @@ fn case() -> impl Strategy<Value = Case> {
             any::<u16>(),
             any::<u16>(),
             any::<u16>(),
+            any::<u16>(),
             path.clone(),
             path,
         ),
-        1..14,
+        2..16,
     );
     (nodes, rules, ops).prop_map(|(nodes, rules, ops)| {
         let tree = build_tree(&nodes);
         let rules = build_rules(&tree, &rules);
         let preopens = build_preopens(&tree, &rules);
-        let ops = build_ops(&tree, preopens.len(), &ops);
+        let ops = build_ops(&tree, &rules, &preopens, &ops);
         Case {
             tree,
             rules,
@@ -760,8 +888,13 @@ fn the_guard_keeps_every_protected_object_intact() {
     let mut runner = TestRunner::new(config);
     let result = runner.run(&case(), |case| check(&case).map_err(TestCaseError::fail));
     eprintln!(
-        "fs_model: {cases} cases in {:.1} s",
-        started.elapsed().as_secs_f64()
+        "fs_model: {cases} cases in {:.1} s (access-time checks {})",
+        started.elapsed().as_secs_f64(),
+        if atime_is_updated() {
+            "on"
+        } else {
+            "off: this file system does not update access times"
+        }
     );
     if let Err(e) = result {
         panic!("{e}");
