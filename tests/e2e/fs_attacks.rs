@@ -1590,3 +1590,55 @@ mod granted {
         );
     }
 }
+
+/// `ViolationAction::AbortCall`: the first refused filesystem operation ends
+/// the call; nothing after it runs, and the next call gets a new instance.
+mod abort {
+    use super::*;
+    use wasm_sandbox::{Error, ViolationAction};
+
+    #[tokio::test]
+    async fn the_first_refusal_ends_the_script() {
+        let fx = Fx::new();
+        fx.dir("w").file("w/secret.txt", "MARK-abort-secret");
+        let policy = SecurityPolicy::strict()
+            .allow(Capability::FileWrite(fx.p("w")))
+            .deny(Capability::FileRead(fx.p("w/secret.txt")))
+            .on_violation(ViolationAction::AbortCall);
+        let sandbox = burglar(policy).await;
+        let ops = vec![
+            pre(&fx.p("w")),
+            FsOp::open(0, "secret.txt", OpenOptions::read()),
+            // Never reached: the call ended at the refusal above.
+            FsOp::open(0, "after.txt", OpenOptions::create()),
+        ];
+        let err = sandbox
+            .call::<(Vec<FsOp>,), Vec<FsOutcome>>("plugin#run", (ops,))
+            .await
+            .unwrap_err();
+        match &err {
+            Error::SecurityViolation {
+                target, capability, ..
+            } => {
+                assert_eq!(target, &fx.s("w/secret.txt"), "{err}");
+                assert!(capability.contains("FileRead"), "{err}");
+            }
+            other => panic!("expected a security violation, got {other}"),
+        }
+        assert!(!fx.p("w/after.txt").exists());
+        let violations = sandbox.audit_log().violations();
+        assert_eq!(violations.len(), 1, "{violations:#?}");
+        assert_eq!(violations[0].target, fx.s("w/secret.txt"));
+        // The instance was replaced: the next call works.
+        let (out, _) = run(
+            &sandbox,
+            vec![
+                pre(&fx.p("w")),
+                FsOp::open(0, "after.txt", OpenOptions::create()),
+            ],
+        )
+        .await;
+        slot(&out, 1, 1);
+        assert!(fx.p("w/after.txt").exists());
+    }
+}
