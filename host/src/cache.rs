@@ -59,6 +59,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
+use crate::loader::InputLimits;
+use crate::read::{Follow, ReadError, read_bounded};
+
 /// The first bytes of every artifact.
 const MAGIC: &[u8; 8] = b"WSBXCOMP";
 
@@ -91,6 +94,7 @@ const RECOMPILE: &str = "recompile it with `wasm_sandbox::precompile` using the 
 pub(crate) struct CompileCache {
     dir: PathBuf,
     max_bytes: u64,
+    max_entry_bytes: u64,
 }
 
 /// What a cache lookup did.
@@ -125,7 +129,18 @@ impl CompileCache {
     /// Nothing is touched on disk until the first lookup; the directory is
     /// created then.
     pub(crate) fn new(dir: PathBuf, max_bytes: u64) -> CompileCache {
-        CompileCache { dir, max_bytes }
+        CompileCache {
+            dir,
+            max_bytes,
+            max_entry_bytes: InputLimits::DEFAULT_ARTIFACT_BYTES,
+        }
+    }
+
+    /// Sets the largest entry that is read (by default the artifact limit,
+    /// 1 GiB); a larger one is replaced by a fresh compilation.
+    pub(crate) fn max_entry_bytes(mut self, bytes: u64) -> CompileCache {
+        self.max_entry_bytes = bytes;
+        self
     }
 
     /// The default directory: `$WASM_SANDBOX_CACHE_DIR` if set; else
@@ -162,7 +177,10 @@ impl CompileCache {
             return Ok((component, CacheOutcome::NotStored { reason }));
         }
 
-        let unusable = match fs::read(&path) {
+        // An entry is only ever written by `store`, as a regular file: a
+        // symlink, FIFO, device or directory in its place is unusable and
+        // never followed, blocked on or read.
+        let unusable = match read_bounded(&path, self.max_entry_bytes, Follow::NoSymlinks) {
             Ok(bytes) => match load_checked(engine, &fingerprint, &bytes) {
                 Ok(component) => {
                     touch(&path);
@@ -174,12 +192,25 @@ impl CompileCache {
                     e.cause()
                 )),
             },
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => Some(format!(
+            Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(ReadError::Io(e)) => Some(format!(
                 "cache entry `{}` could not be read: {e}",
                 path.display()
             )),
+            Err(ReadError::NotRegular(kind)) => Some(format!(
+                "cache entry `{}` was unusable: it is {kind}, not a regular file",
+                path.display()
+            )),
+            Err(ReadError::TooLarge { size }) => Some(format!(
+                "cache entry `{}` was unusable: it is {size} bytes, over the limit of {} bytes \
+                 for precompiled artifacts",
+                path.display(),
+                self.max_entry_bytes
+            )),
         };
+        if unusable.is_some() {
+            clear_entry(&path);
+        }
 
         let component = Component::from_binary(engine, wasm)?;
         let stored = component
@@ -344,6 +375,21 @@ impl CompileCache {
                 ),
             }
         }
+    }
+}
+
+/// Makes room for a new entry at `path` where an unusable one was. A rename
+/// replaces a file, a symlink or a FIFO, but not a directory, which is
+/// removed here (the cache directory is private, so it can only be a
+/// leftover of this user's). Failures are left for `store` to report.
+fn clear_entry(path: &Path) {
+    if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+        && let Err(e) = fs::remove_dir_all(path)
+    {
+        tracing::debug!(
+            "could not remove the directory in place of cache entry `{}`: {e}",
+            path.display()
+        );
     }
 }
 

@@ -46,6 +46,47 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A plugin file or precompiled artifact is larger than the limit set
+    /// by [`SandboxBuilder::max_plugin_bytes`](crate::SandboxBuilder::max_plugin_bytes)
+    /// or [`SandboxBuilder::max_artifact_bytes`](crate::SandboxBuilder::max_artifact_bytes).
+    /// It was refused from its size alone (a file that grew while it was
+    /// read is refused once one byte over the limit was read).
+    #[error(
+        "{what} `{}` is {size} bytes, more than the limit of {limit} bytes, so it was not loaded; \
+         if the file is genuine, raise the limit with `{setting}`, otherwise check the path",
+        path.display()
+    )]
+    InputTooLarge {
+        /// What the file was read as: "plugin file" or "precompiled artifact".
+        what: String,
+        /// The file's path.
+        path: PathBuf,
+        /// Its size in bytes (at least this much for a file that grew).
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+        /// The setting that raises the limit, for example
+        /// `SandboxBuilder::max_plugin_bytes(..)`.
+        setting: String,
+    },
+
+    /// A plugin or artifact path names something that is not a regular
+    /// file: a directory, a device such as `/dev/zero`, a FIFO or a socket.
+    /// It was opened without blocking and never read.
+    #[error(
+        "{what} `{}` is {kind}, not a regular file, so it was not read; \
+         give the path of a file (a `.wasm` component, or a `.cwasm` artifact for `.precompiled(..)`)",
+        path.display()
+    )]
+    NotARegularFile {
+        /// What the file was read as: "plugin file" or "precompiled artifact".
+        what: String,
+        /// The path that was given.
+        path: PathBuf,
+        /// What it is instead, for example "a directory" or "a FIFO (named pipe)".
+        kind: String,
+    },
+
     /// A core WebAssembly module was given where a component is required.
     #[error(
         "{origin} is a core WebAssembly module, not a component; wasm-sandbox runs components only: \

@@ -58,6 +58,7 @@ mod policy;
 mod pool;
 mod profile;
 mod proxy;
+mod read;
 mod reload;
 mod sandbox;
 mod stdio;
@@ -93,7 +94,11 @@ pub use crate::sandbox::{SandboxBuilder, WasmSandbox};
 /// [`Error::InvalidBinary`], [`Error::NotAComponent`] or [`Error::Compile`],
 /// as when loading the plugin.
 pub fn precompile(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> {
-    loader::precompile_source(engine, &loader::Source::Bytes(std::sync::Arc::from(wasm)))
+    loader::precompile_source(
+        engine,
+        &loader::Source::Bytes(std::sync::Arc::from(wasm)),
+        &loader::InputLimits::default(),
+    )
 }
 
 /// Maps a struct or enum to a WIT record, enum or variant; see the guide's

@@ -13,6 +13,7 @@ use wasmtime::component::Component;
 use crate::cache::{CacheOutcome, CompileCache, load_artifact, precompile};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::read::{Follow, ReadError, read_bounded};
 
 /// Where a plugin comes from.
 #[derive(Clone, Debug)]
@@ -47,15 +48,65 @@ impl Source {
         }
     }
 
-    fn read(&self) -> Result<Arc<[u8]>> {
-        match self {
-            Source::Path(path) | Source::Precompiled(path) => std::fs::read(path)
-                .map(Arc::from)
-                .map_err(|source| Error::Io {
-                    path: path.clone(),
-                    source,
-                }),
-            Source::Bytes(bytes) => Ok(bytes.clone()),
+    fn read(&self, limits: &InputLimits) -> Result<Arc<[u8]>> {
+        let (path, what, limit, setting) = match self {
+            Source::Bytes(bytes) => return Ok(bytes.clone()),
+            Source::Path(path) => (
+                path,
+                "plugin file",
+                limits.plugin_bytes,
+                "SandboxBuilder::max_plugin_bytes(..)",
+            ),
+            Source::Precompiled(path) => (
+                path,
+                "precompiled artifact",
+                limits.artifact_bytes,
+                "SandboxBuilder::max_artifact_bytes(..)",
+            ),
+        };
+        match read_bounded(path, limit, Follow::Symlinks) {
+            Ok(bytes) => Ok(Arc::from(bytes)),
+            Err(ReadError::Io(source)) => Err(Error::Io {
+                path: path.clone(),
+                source,
+            }),
+            Err(ReadError::NotRegular(kind)) => Err(Error::NotARegularFile {
+                what: what.to_string(),
+                path: path.clone(),
+                kind: kind.to_string(),
+            }),
+            Err(ReadError::TooLarge { size }) => Err(Error::InputTooLarge {
+                what: what.to_string(),
+                path: path.clone(),
+                size,
+                limit,
+                setting: setting.to_string(),
+            }),
+        }
+    }
+}
+
+/// How many bytes the loader reads from files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct InputLimits {
+    /// The largest plugin file (`.wasm` or `.wat`) read.
+    pub(crate) plugin_bytes: u64,
+    /// The largest precompiled artifact or cache entry read.
+    pub(crate) artifact_bytes: u64,
+}
+
+impl InputLimits {
+    /// The default limit for plugin files: 256 MiB.
+    pub(crate) const DEFAULT_PLUGIN_BYTES: u64 = 256 * 1024 * 1024;
+    /// The default limit for precompiled artifacts and cache entries: 1 GiB.
+    pub(crate) const DEFAULT_ARTIFACT_BYTES: u64 = 1024 * 1024 * 1024;
+}
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        InputLimits {
+            plugin_bytes: Self::DEFAULT_PLUGIN_BYTES,
+            artifact_bytes: Self::DEFAULT_ARTIFACT_BYTES,
         }
     }
 }
@@ -72,9 +123,10 @@ pub(crate) fn compile(
     engine: &Engine,
     source: &Source,
     cache: Option<&CompileCache>,
+    limits: &InputLimits,
 ) -> Result<(Component, Option<CacheOutcome>)> {
     let origin = source.origin();
-    let bytes = source.read()?;
+    let bytes = source.read(limits)?;
     if let Source::Precompiled(path) = source {
         return load_artifact(engine.wasmtime(), &bytes)
             .map(|component| (component, None))
@@ -86,6 +138,8 @@ pub(crate) fn compile(
     let binary = to_component_binary(&origin, &bytes)?;
     match cache {
         Some(cache) => cache
+            .clone()
+            .max_entry_bytes(limits.artifact_bytes)
             .get_or_compile(engine.wasmtime(), &binary)
             .map(|(component, outcome)| (component, Some(outcome)))
             .map_err(|e| Error::compile(&origin, e)),
@@ -97,9 +151,13 @@ pub(crate) fn compile(
 
 /// Reads, checks and compiles a plugin, and returns it as a precompiled
 /// artifact for [`SandboxBuilder::precompiled`](crate::SandboxBuilder::precompiled).
-pub(crate) fn precompile_source(engine: &Engine, source: &Source) -> Result<Vec<u8>> {
+pub(crate) fn precompile_source(
+    engine: &Engine,
+    source: &Source,
+    limits: &InputLimits,
+) -> Result<Vec<u8>> {
     let origin = source.origin();
-    let bytes = source.read()?;
+    let bytes = source.read(limits)?;
     let binary = to_component_binary(&origin, &bytes)?;
     precompile(engine.wasmtime(), &binary).map_err(|e| Error::compile(&origin, e))
 }

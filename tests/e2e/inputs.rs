@@ -1,0 +1,229 @@
+//! Hostile input files: paths that name something other than a plugin file
+//! (`/dev/zero`, a FIFO, a directory) or a file far over the size limit (a
+//! sparse 4 GiB file). Each is refused with a typed error before anything
+//! is read, and promptly: a timeout here only detects a hang.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use wasm_sandbox::{Error, SandboxBuilder, WasmSandbox};
+
+/// Longer than any refusal takes by far; only a blocked open or a read of
+/// gigabytes comes near it.
+const HANG: Duration = Duration::from_secs(60);
+
+/// The two ways to load a file that must refuse the same inputs.
+#[derive(Clone, Copy, Debug)]
+enum Load {
+    Source,
+    Precompiled,
+}
+
+impl Load {
+    fn builder(self, path: &Path) -> SandboxBuilder {
+        let builder = WasmSandbox::builder().enable_cache(false);
+        match self {
+            Load::Source => builder.source(path),
+            Load::Precompiled => builder.precompiled(path),
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Load::Source => "plugin file",
+            Load::Precompiled => "precompiled artifact",
+        }
+    }
+}
+
+/// Builds with a hang detector and returns the error.
+async fn refused(builder: SandboxBuilder) -> Error {
+    match tokio::time::timeout(HANG, builder.build()).await {
+        Ok(Ok(_)) => panic!("the input was loaded"),
+        Ok(Err(err)) => err,
+        Err(_) => {
+            panic!("loading did not return within {HANG:?}: it blocked or read without bound")
+        }
+    }
+}
+
+fn mkfifo(dir: &Path) -> PathBuf {
+    let fifo = dir.join("plugin.wasm");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success(), "mkfifo failed");
+    fifo
+}
+
+fn sparse(dir: &Path, len: u64) -> PathBuf {
+    let path = dir.join("huge.wasm");
+    std::fs::File::create(&path).unwrap().set_len(len).unwrap();
+    path
+}
+
+fn assert_not_regular(err: &Error, load: Load, path: &Path, kind: &str) {
+    match err {
+        Error::NotARegularFile {
+            what,
+            path: named,
+            kind: found,
+        } => {
+            assert_eq!(what, load.what());
+            assert_eq!(named, path);
+            assert_eq!(found, kind);
+        }
+        other => panic!(
+            "{load:?} {}: expected NotARegularFile, got {other:?}",
+            path.display()
+        ),
+    }
+    let text = err.to_string();
+    assert!(text.contains(&path.display().to_string()), "{text}");
+    assert!(text.contains("not a regular file"), "{text}");
+}
+
+#[tokio::test]
+async fn dev_zero_is_refused_without_reading() {
+    let path = Path::new("/dev/zero");
+    for load in [Load::Source, Load::Precompiled] {
+        let err = refused(load.builder(path)).await;
+        assert_not_regular(&err, load, path, "a character device");
+    }
+}
+
+#[tokio::test]
+async fn a_fifo_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = mkfifo(dir.path());
+    for load in [Load::Source, Load::Precompiled] {
+        let err = refused(load.builder(&fifo)).await;
+        assert_not_regular(&err, load, &fifo, "a FIFO (named pipe)");
+    }
+}
+
+#[tokio::test]
+async fn a_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for load in [Load::Source, Load::Precompiled] {
+        let err = refused(load.builder(dir.path())).await;
+        assert_not_regular(&err, load, dir.path(), "a directory");
+    }
+}
+
+#[tokio::test]
+async fn a_sparse_4_gib_file_is_refused_from_its_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sparse(dir.path(), 4 << 30);
+    for (load, limit, setting) in [
+        (
+            Load::Source,
+            256u64 << 20,
+            "SandboxBuilder::max_plugin_bytes(..)",
+        ),
+        (
+            Load::Precompiled,
+            1u64 << 30,
+            "SandboxBuilder::max_artifact_bytes(..)",
+        ),
+    ] {
+        let err = refused(load.builder(&path)).await;
+        match &err {
+            Error::InputTooLarge {
+                what,
+                path: named,
+                size,
+                limit: found,
+                setting: named_setting,
+            } => {
+                assert_eq!(what, load.what());
+                assert_eq!(named, &path);
+                assert_eq!(*size, 4 << 30);
+                assert_eq!(*found, limit);
+                assert_eq!(named_setting, setting);
+            }
+            other => panic!("{load:?}: expected InputTooLarge, got {other:?}"),
+        }
+        let text = err.to_string();
+        assert!(text.contains("raise the limit with"), "{text}");
+        assert!(text.contains(setting), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn the_limits_are_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = std::fs::metadata(example_plugins::GREETER).unwrap().len();
+
+    // One byte under the plugin's size is refused...
+    let err = refused(
+        Load::Source
+            .builder(Path::new(example_plugins::GREETER))
+            .max_plugin_bytes(size - 1),
+    )
+    .await;
+    assert!(
+        matches!(err, Error::InputTooLarge { size: s, limit, .. } if s == size && limit == size - 1),
+        "{err:?}"
+    );
+    // ...its size exactly is fine.
+    let sandbox = Load::Source
+        .builder(Path::new(example_plugins::GREETER))
+        .max_plugin_bytes(size)
+        .build()
+        .await
+        .unwrap();
+    let text: String = sandbox.call("plugin#greet", ("limits",)).await.unwrap();
+    assert_eq!(text, "Hello, limits!");
+
+    // The artifact limit applies to `.precompiled(..)`, not to sources.
+    let artifact = WasmSandbox::builder()
+        .source(example_plugins::GREETER)
+        .precompile()
+        .unwrap();
+    let artifact_path = dir.path().join("greeter.cwasm");
+    std::fs::write(&artifact_path, &artifact).unwrap();
+    let err = refused(
+        Load::Precompiled
+            .builder(&artifact_path)
+            .max_artifact_bytes(artifact.len() as u64 - 1),
+    )
+    .await;
+    assert!(
+        matches!(err, Error::InputTooLarge { ref setting, .. } if setting == "SandboxBuilder::max_artifact_bytes(..)"),
+        "{err:?}"
+    );
+    Load::Precompiled
+        .builder(&artifact_path)
+        .max_artifact_bytes(artifact.len() as u64)
+        .build()
+        .await
+        .unwrap();
+}
+
+/// The errors chapter quotes both messages word for word.
+#[tokio::test]
+async fn the_errors_chapter_quotes_these_messages() {
+    let chapter = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src/errors.md"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let huge = sparse(dir.path(), 4 << 30);
+    let messages = [
+        refused(Load::Source.builder(Path::new("/dev/zero")))
+            .await
+            .to_string(),
+        refused(Load::Source.builder(&huge))
+            .await
+            .to_string()
+            .replace(&huge.display().to_string(), "plugins/huge.wasm"),
+    ];
+    for message in messages {
+        assert!(
+            chapter.contains(&message),
+            "book/src/errors.md does not quote this message; update it:\n{message}"
+        );
+    }
+}
