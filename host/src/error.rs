@@ -111,6 +111,31 @@ pub enum Error {
         reason: String,
     },
 
+    /// The component's structure is over a bound the loader checks before
+    /// compiling: components and modules nested deeper than
+    /// [`MAX_NESTING_DEPTH`](crate::MAX_NESTING_DEPTH) levels, or more than
+    /// [`MAX_NESTED_ITEMS`](crate::MAX_NESTED_ITEMS) of them in all.
+    /// Compilers stay far below both; past them wasmtime's compilation
+    /// would take time and memory that grow faster than the file.
+    #[error(
+        "{origin} was refused before compiling: its {what} reaches {found} at byte offset {offset}, \
+         over the limit of {limit}; toolchain-built components stay far below it, so check where \
+         this file comes from and rebuild it with a component toolchain"
+    )]
+    ComponentTooComplex {
+        /// Where the bytes came from.
+        origin: String,
+        /// What was counted: "nesting depth of components and modules" or
+        /// "number of nested components and modules".
+        what: String,
+        /// The count where the walk stopped (one over the limit).
+        found: u64,
+        /// The limit.
+        limit: u64,
+        /// The byte offset of the section that went over it.
+        offset: usize,
+    },
+
     /// wasmtime rejected the component while validating or compiling it.
     #[error("{origin} failed validation or compilation: {detail}")]
     Compile {

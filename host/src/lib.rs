@@ -74,6 +74,7 @@ pub use crate::exports::ExportFunction;
 pub use crate::host_iface::HostInterface;
 pub use crate::inspect::{ComponentImport, ComponentInfo};
 pub use crate::limits::{CallReport, Limit, ResourceLimits};
+pub use crate::loader::{MAX_NESTED_ITEMS, MAX_NESTING_DEPTH};
 pub use crate::policy::{
     Capability, ImportCheck, PolicyDiff, PortRange, SecurityPolicy, ViolationAction,
 };

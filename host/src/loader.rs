@@ -215,17 +215,86 @@ fn to_component_binary<'a>(origin: &str, bytes: &'a [u8]) -> Result<std::borrow:
         )));
     }
     // Walk the section structure (no validation, which wasmtime does): this
-    // catches truncated and garbled files with the byte offset of the damage.
-    for payload in wasmparser::Parser::new(0).parse_all(&binary) {
-        if let Err(e) = payload {
-            return Err(invalid(format!(
-                "it is malformed at byte offset {}: {}",
-                e.offset(),
-                e.message()
-            )));
+    // catches truncated and garbled files with the byte offset of the damage,
+    // and structure whose compilation would cost far more than its size.
+    check_structure(origin, &binary)?;
+    Ok(binary)
+}
+
+/// How deeply components and modules may nest inside a plugin: deeper ones
+/// are refused with [`Error::ComponentTooComplex`] before compiling.
+///
+/// The top-level component is level 0, a component or core module inside it
+/// level 1. Toolchains emit two or three levels; wasmtime's compilation
+/// needs time and memory that grow quadratically with the depth.
+pub const MAX_NESTING_DEPTH: u64 = 100;
+
+/// How many components and core modules a plugin may nest in all: more are
+/// refused with [`Error::ComponentTooComplex`] before compiling.
+///
+/// A Rust `wasm32-wasip2` plugin nests a handful.
+pub const MAX_NESTED_ITEMS: u64 = 10_000;
+
+/// Walks the payloads of `binary` (without validating them) and checks the
+/// nesting depth and the number of nested components and modules.
+fn check_structure(origin: &str, binary: &[u8]) -> Result<()> {
+    use wasmparser::Payload;
+    let too_complex = |what: &str, found: u64, limit: u64, offset: usize| {
+        Err(Error::ComponentTooComplex {
+            origin: origin.to_string(),
+            what: what.to_string(),
+            found,
+            limit,
+            offset,
+        })
+    };
+    let mut depth: u64 = 0;
+    let mut items: u64 = 0;
+    for payload in wasmparser::Parser::new(0).parse_all(binary) {
+        match payload {
+            Err(e) => {
+                return Err(Error::InvalidBinary {
+                    origin: origin.to_string(),
+                    reason: format!(
+                        "it is malformed at byte offset {}: {}",
+                        e.offset(),
+                        e.message()
+                    ),
+                });
+            }
+            Ok(
+                Payload::ModuleSection {
+                    unchecked_range, ..
+                }
+                | Payload::ComponentSection {
+                    unchecked_range, ..
+                },
+            ) => {
+                depth += 1;
+                items += 1;
+                if depth > MAX_NESTING_DEPTH {
+                    return too_complex(
+                        "nesting depth of components and modules",
+                        depth,
+                        MAX_NESTING_DEPTH,
+                        unchecked_range.start,
+                    );
+                }
+                if items > MAX_NESTED_ITEMS {
+                    return too_complex(
+                        "number of nested components and modules",
+                        items,
+                        MAX_NESTED_ITEMS,
+                        unchecked_range.start,
+                    );
+                }
+            }
+            // Every parser, the outermost included, ends with `End`.
+            Ok(Payload::End(_)) => depth = depth.saturating_sub(1),
+            Ok(_) => {}
         }
     }
-    Ok(binary)
+    Ok(())
 }
 
 fn looks_like_text(bytes: &[u8]) -> bool {
@@ -295,6 +364,73 @@ mod tests {
             matches!(err, Error::InvalidBinary { ref reason, .. }
                 if reason.contains("precompiled artifact") && reason.contains(".precompiled(..)")),
             "{err}"
+        );
+    }
+
+    /// A component binary with `depth` empty components nested inside it,
+    /// built directly (each level: header, section id 4, size, the level
+    /// inside).
+    fn nested_components(depth: usize) -> Vec<u8> {
+        const HEADER: [u8; 8] = [0, b'a', b's', b'm', 0x0d, 0x00, 0x01, 0x00];
+        fn leb(mut n: usize, out: &mut Vec<u8>) {
+            loop {
+                let byte = (n & 0x7f) as u8;
+                n >>= 7;
+                if n == 0 {
+                    out.push(byte);
+                    return;
+                }
+                out.push(byte | 0x80);
+            }
+        }
+        // sizes[k]: the encoded size of the component at level k.
+        let mut sizes = vec![HEADER.len(); depth + 1];
+        for k in (0..depth).rev() {
+            let mut len = Vec::new();
+            leb(sizes[k + 1], &mut len);
+            sizes[k] = HEADER.len() + 1 + len.len() + sizes[k + 1];
+        }
+        let mut out = Vec::with_capacity(sizes[0]);
+        for size in &sizes[1..] {
+            out.extend_from_slice(&HEADER);
+            out.push(4);
+            leb(*size, &mut out);
+        }
+        out.extend_from_slice(&HEADER);
+        assert_eq!(out.len(), sizes[0]);
+        out
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_compiling() {
+        let err = check(&nested_components(10_000)).unwrap_err();
+        match &err {
+            Error::ComponentTooComplex {
+                what, found, limit, ..
+            } => {
+                assert!(what.contains("nesting depth"), "{what}");
+                assert_eq!(*found, MAX_NESTING_DEPTH + 1);
+                assert_eq!(*limit, MAX_NESTING_DEPTH);
+            }
+            other => panic!("expected ComponentTooComplex, got {other:?}"),
+        }
+        assert!(err.to_string().contains("over the limit of 100"), "{err}");
+        check(&nested_components(50)).unwrap();
+        check(&nested_components(MAX_NESTING_DEPTH as usize)).unwrap();
+    }
+
+    #[test]
+    fn too_many_nested_items_are_refused() {
+        let mut text = String::from("(component");
+        for _ in 0..=MAX_NESTED_ITEMS {
+            text.push_str(" (component)");
+        }
+        text.push(')');
+        let err = check(text.as_bytes()).unwrap_err();
+        assert!(
+            matches!(&err, Error::ComponentTooComplex { what, found, .. }
+                if what.contains("number") && *found == MAX_NESTED_ITEMS + 1),
+            "{err:?}"
         );
     }
 

@@ -227,3 +227,73 @@ async fn the_errors_chapter_quotes_these_messages() {
         );
     }
 }
+
+/// A component binary with `depth` empty components nested inside it.
+fn nested_components(depth: usize) -> Vec<u8> {
+    const HEADER: [u8; 8] = [0, b'a', b's', b'm', 0x0d, 0x00, 0x01, 0x00];
+    fn leb(mut n: usize, out: &mut Vec<u8>) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let mut sizes = vec![HEADER.len(); depth + 1];
+    for k in (0..depth).rev() {
+        let mut len = Vec::new();
+        leb(sizes[k + 1], &mut len);
+        sizes[k] = HEADER.len() + 1 + len.len() + sizes[k + 1];
+    }
+    let mut out = Vec::with_capacity(sizes[0]);
+    for size in &sizes[1..] {
+        out.extend_from_slice(&HEADER);
+        out.push(4);
+        leb(*size, &mut out);
+    }
+    out.extend_from_slice(&HEADER);
+    out
+}
+
+#[tokio::test]
+async fn ten_thousand_nested_components_are_refused_before_compiling() {
+    let builder = WasmSandbox::builder()
+        .enable_cache(false)
+        .bytes(nested_components(10_000));
+    let err = refused(builder).await;
+    match &err {
+        Error::ComponentTooComplex {
+            what, found, limit, ..
+        } => {
+            assert!(what.contains("nesting depth"), "{what}");
+            assert_eq!(*limit, wasm_sandbox::MAX_NESTING_DEPTH);
+            assert_eq!(*found, wasm_sandbox::MAX_NESTING_DEPTH + 1);
+        }
+        other => panic!("expected ComponentTooComplex, got {other:?}"),
+    }
+    // The same in the text format.
+    let depth = 10_000;
+    let text = format!("{}{}", "(component ".repeat(depth), ")".repeat(depth));
+    let err = refused(WasmSandbox::builder().enable_cache(false).bytes(text)).await;
+    assert!(
+        matches!(
+            err,
+            Error::ComponentTooComplex { .. } | Error::InvalidBinary { .. }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn fifty_nested_components_load() {
+    let sandbox = WasmSandbox::builder()
+        .enable_cache(false)
+        .bytes(nested_components(50))
+        .build()
+        .await
+        .unwrap();
+    assert!(sandbox.list_exports().is_empty());
+}
