@@ -285,3 +285,49 @@ async fn anything_in_place_of_an_entry_is_replaced_by_a_healthy_one() {
         );
     }
 }
+
+/// An entry copied under another plugin's name is never loaded as that
+/// plugin: its header names the component it was compiled from, the loader
+/// compares it, and the entry is rewritten.
+#[tokio::test]
+async fn an_entry_copied_under_another_plugins_name_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(greeter_cached(dir.path()).await);
+    let greeter_entry = entries(dir.path()).pop().unwrap();
+    let calculator = || {
+        WasmSandbox::builder()
+            .source(example_plugins::CALCULATOR)
+            .cache_dir(dir.path())
+            .build()
+    };
+    drop(calculator().await.unwrap());
+    let calculator_entry = entries(dir.path())
+        .into_iter()
+        .find(|e| e != &greeter_entry)
+        .unwrap();
+    std::fs::copy(&greeter_entry, &calculator_entry).unwrap();
+
+    let sandbox = calculator().await.unwrap();
+    match sandbox.cache_outcome() {
+        Some(CacheOutcome::Replaced { reason }) => {
+            assert!(
+                reason.contains("compiled from another component"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected a replaced entry, got {other:?}"),
+    }
+    // The calculator's behaviour, not the greeter's.
+    let sum: u32 = sandbox.call("math#add", (2u32, 3u32)).await.unwrap();
+    assert_eq!(sum, 5);
+    assert!(sandbox.export("plugin#greet").is_err());
+    // The entry was rewritten, and is a hit from now on.
+    assert_ne!(
+        std::fs::read(&calculator_entry).unwrap(),
+        std::fs::read(&greeter_entry).unwrap()
+    );
+    assert_eq!(
+        calculator().await.unwrap().cache_outcome(),
+        Some(&CacheOutcome::Hit)
+    );
+}
