@@ -470,10 +470,27 @@ impl Error {
     }
 
     /// Wraps a wasmtime error from the compile stage.
+    ///
+    /// wasmtime reports every parse or validation failure as "failed to
+    /// parse WebAssembly module", components included; when the cause is a
+    /// `wasmparser` error (found by downcasting, not by reading the text) the
+    /// detail says "component" and gives the byte offset instead.
     pub(crate) fn compile(origin: &str, err: wasmtime::Error) -> Error {
+        let parse_error = err
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<wasmparser::BinaryReaderError>());
+        let detail = match parse_error {
+            Some(cause) => format!(
+                "the component is invalid at byte offset {}: {}; check it with \
+                 `wasm-tools validate` and rebuild it with a component toolchain",
+                cause.offset(),
+                cause.message()
+            ),
+            None => format!("{err:#}"),
+        };
         Error::Compile {
             origin: origin.to_string(),
-            detail: format!("{err:#}"),
+            detail,
             source: err.into_boxed_dyn_error(),
         }
     }

@@ -182,6 +182,20 @@ fn to_component_binary<'a>(origin: &str, bytes: &'a [u8]) -> Result<std::borrow:
                 .to_string(),
         ));
     }
+    if bytes.starts_with(UTF8_BOM) {
+        return Err(invalid(
+            "it starts with a UTF-8 byte order mark (bytes 0xefbbbf at offset 0), which the \
+             WebAssembly text format does not allow; save the `.wat` file as UTF-8 without a BOM"
+                .to_string(),
+        ));
+    }
+    if let Some(at) = non_utf8_text(bytes) {
+        return Err(invalid(format!(
+            "it looks like WebAssembly text, but the byte 0x{:02x} at offset {at} is not valid \
+             UTF-8; the text format is UTF-8 only: save the `.wat` file as UTF-8",
+            bytes[at]
+        )));
+    }
     let binary: std::borrow::Cow<'a, [u8]> = if bytes.starts_with(MAGIC) {
         std::borrow::Cow::Borrowed(bytes)
     } else if looks_like_text(bytes) {
@@ -295,6 +309,21 @@ fn check_structure(origin: &str, binary: &[u8]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The UTF-8 encoding of U+FEFF, which some editors put at the start of a
+/// text file.
+const UTF8_BOM: &[u8; 3] = b"\xef\xbb\xbf";
+
+/// For bytes that start like WebAssembly text (after ASCII whitespace: `(`
+/// or a `;;` / `(;` comment) but are not UTF-8: the offset of the first
+/// invalid byte.
+fn non_utf8_text(bytes: &[u8]) -> Option<usize> {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    if !matches!(bytes[start..], [b'(', ..] | [b';', b';', ..]) {
+        return None;
+    }
+    std::str::from_utf8(bytes).err().map(|e| e.valid_up_to())
 }
 
 fn looks_like_text(bytes: &[u8]) -> bool {
@@ -432,6 +461,28 @@ mod tests {
                 if what.contains("number") && *found == MAX_NESTED_ITEMS + 1),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_named() {
+        let err = check(b"\xef\xbb\xbf(component)").unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidBinary { reason, .. }
+                if reason.contains("byte order mark") && reason.contains("without a BOM")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_non_utf8_byte_in_text_is_named_with_its_offset() {
+        let err = check(b"(component ;; caf\xe9\n)").unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidBinary { reason, .. }
+                if reason.contains("byte 0xe9 at offset 17") && reason.contains("UTF-8")),
+            "{err}"
+        );
+        // Binary input is not text, whatever its bytes.
+        assert!(non_utf8_text(b"\0asm\xff").is_none());
     }
 
     #[test]
