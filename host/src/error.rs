@@ -348,6 +348,30 @@ pub enum Error {
     BlockingInAsyncContext,
 }
 
+/// `text` with every mangled Rust symbol (legacy `_ZN…E` or v0 `_R…`, as
+/// wasmtime names a function from the name section) replaced by its
+/// demangled path without the hash, for example `core::panicking::panic`.
+fn demangle_rust_symbols(text: &str) -> String {
+    let is_symbol_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '.');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(is_symbol_char) {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        let len = run.find(|c| !is_symbol_char(c)).unwrap_or(run.len());
+        let word = &run[..len];
+        match rustc_demangle::try_demangle(word) {
+            Ok(symbol) if word.starts_with("_ZN") || word.starts_with("_R") => {
+                out.push_str(&format!("{symbol:#}"));
+            }
+            _ => out.push_str(word),
+        }
+        rest = &run[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn export_not_found_message(name: &str, suggestions: &[String], available: usize) -> String {
     let mut msg = format!("the plugin exports no function named `{name}`");
     if suggestions.is_empty() {
@@ -486,7 +510,7 @@ impl Error {
                 cause.offset(),
                 cause.message()
             ),
-            None => format!("{err:#}"),
+            None => demangle_rust_symbols(&format!("{err:#}")),
         };
         Error::Compile {
             origin: origin.to_string(),
@@ -577,6 +601,16 @@ pub(crate) fn short_type_name(full: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rust_symbols_are_demangled_and_the_rest_kept() {
+        assert_eq!(
+            super::demangle_rust_symbols(
+                "wasm[0]::function[3]::_ZN4core9panicking5panic17h0123456789abcdefE: bad _Rx or _ZNfoo"
+            ),
+            "wasm[0]::function[3]::core::panicking::panic: bad _Rx or _ZNfoo"
+        );
+    }
+
     use super::*;
 
     #[test]
