@@ -16,9 +16,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong when loading or calling a plugin.
 ///
 /// Variants follow the stages of a plugin's life: reading the source
-/// ([`Io`](Error::Io)), checking and compiling it
+/// ([`Io`](Error::Io), [`NotARegularFile`](Error::NotARegularFile),
+/// [`InputTooLarge`](Error::InputTooLarge)), checking and compiling it
 /// ([`NotAComponent`](Error::NotAComponent), [`InvalidBinary`](Error::InvalidBinary),
-/// [`Compile`](Error::Compile)), linking and checking it against the policy
+/// [`ComponentTooComplex`](Error::ComponentTooComplex), [`Compile`](Error::Compile)), linking and checking it against the policy
 /// ([`MissingImport`](Error::MissingImport), [`Policy`](Error::Policy),
 /// [`UnsatisfiableImport`](Error::UnsatisfiableImport)), starting it
 /// ([`Instantiate`](Error::Instantiate)) and calling it
