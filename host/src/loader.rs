@@ -5,7 +5,7 @@
 //! something that is not WebAssembly at all, or a core module where a
 //! component is needed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use wasmtime::component::Component;
@@ -49,41 +49,56 @@ impl Source {
     }
 
     fn read(&self, limits: &InputLimits) -> Result<Arc<[u8]>> {
-        let (path, what, limit, setting) = match self {
-            Source::Bytes(bytes) => return Ok(bytes.clone()),
-            Source::Path(path) => (
-                path,
-                "plugin file",
-                limits.plugin_bytes,
-                "SandboxBuilder::max_plugin_bytes(..)",
-            ),
-            Source::Precompiled(path) => (
+        match self {
+            Source::Bytes(bytes) => Ok(bytes.clone()),
+            Source::Path(path) => read_plugin_file(path, limits).map(Arc::from),
+            Source::Precompiled(path) => read_file(
                 path,
                 "precompiled artifact",
                 limits.artifact_bytes,
                 "SandboxBuilder::max_artifact_bytes(..)",
-            ),
-        };
-        match read_bounded(path, limit, Follow::Symlinks) {
-            Ok(bytes) => Ok(Arc::from(bytes)),
-            Err(ReadError::Io(source)) => Err(Error::Io {
-                path: path.clone(),
-                source,
-            }),
-            Err(ReadError::NotRegular(kind)) => Err(Error::NotARegularFile {
-                what: what.to_string(),
-                path: path.clone(),
-                kind: kind.to_string(),
-            }),
-            Err(ReadError::TooLarge { size }) => Err(Error::InputTooLarge {
-                what: what.to_string(),
-                path: path.clone(),
-                size,
-                limit,
-                setting: setting.to_string(),
-            }),
+            )
+            .map(Arc::from),
         }
     }
+}
+
+/// Reads a plugin file (`.wasm` or `.wat`) with the bounds of `limits`.
+///
+/// # Errors
+///
+/// [`Error::NotARegularFile`], [`Error::InputTooLarge`] or [`Error::Io`].
+pub(crate) fn read_plugin_file(path: &Path, limits: &InputLimits) -> Result<Vec<u8>> {
+    read_file(
+        path,
+        "plugin file",
+        limits.plugin_bytes,
+        "SandboxBuilder::max_plugin_bytes(..)",
+    )
+}
+
+/// Reads `path` with [`read_bounded`] and turns a refusal into the error
+/// that names `what` the file was read as and the `setting` that raises
+/// `limit`.
+fn read_file(path: &Path, what: &str, limit: u64, setting: &str) -> Result<Vec<u8>> {
+    read_bounded(path, limit, Follow::Symlinks).map_err(|e| match e {
+        ReadError::Io(source) => Error::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        ReadError::NotRegular(kind) => Error::NotARegularFile {
+            what: what.to_string(),
+            path: path.to_path_buf(),
+            kind: kind.to_string(),
+        },
+        ReadError::TooLarge { size } => Error::InputTooLarge {
+            what: what.to_string(),
+            path: path.to_path_buf(),
+            size,
+            limit,
+            setting: setting.to_string(),
+        },
+    })
 }
 
 /// How many bytes the loader reads from files.

@@ -297,3 +297,37 @@ async fn fifty_nested_components_load() {
         .unwrap();
     assert!(sandbox.list_exports().is_empty());
 }
+
+/// A hot-reload watcher reads the new file with the same bounds: a FIFO
+/// renamed over the plugin is refused at once (the watcher does not block
+/// on it) and the running version keeps serving.
+#[tokio::test]
+async fn a_watched_plugin_replaced_by_a_fifo_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("greeter.wasm");
+    std::fs::copy(example_plugins::GREETER, &path).unwrap();
+    let pool = wasm_sandbox::ReloadablePool::new(
+        wasm_sandbox::SandboxPool::builder()
+            .source(&path)
+            .max_instances(2),
+    )
+    .await
+    .unwrap();
+    let mut watcher = pool.watch(&path).unwrap();
+
+    let staged_dir = tempfile::tempdir_in(dir.path()).unwrap();
+    let fifo = mkfifo(staged_dir.path());
+    std::fs::rename(&fifo, &path).unwrap();
+    let outcome = tokio::time::timeout(HANG, watcher.next_reload())
+        .await
+        .expect("the watcher reported within the hang detector's time")
+        .expect("the watcher runs");
+    match outcome {
+        Err(err @ Error::NotARegularFile { .. }) => {
+            assert!(err.to_string().contains("a FIFO (named pipe)"), "{err}");
+        }
+        other => panic!("expected NotARegularFile, got {other:?}"),
+    }
+    let text: String = pool.call("plugin#greet", ("still",)).await.unwrap();
+    assert_eq!(text, "Hello, still!");
+}
