@@ -331,3 +331,27 @@ async fn a_watched_plugin_replaced_by_a_fifo_is_refused() {
     let text: String = pool.call("plugin#greet", ("still",)).await.unwrap();
     assert_eq!(text, "Hello, still!");
 }
+
+/// A pool takes the same limits as a single sandbox.
+#[tokio::test]
+async fn a_pool_takes_the_limits_too() {
+    let size = std::fs::metadata(example_plugins::GREETER).unwrap().len();
+    let err = wasm_sandbox::SandboxPool::builder()
+        .source(example_plugins::GREETER)
+        .max_plugin_bytes(size - 1)
+        .build()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InputTooLarge { limit, .. } if limit == size - 1),
+        "{err:?}"
+    );
+    let pool = wasm_sandbox::SandboxPool::builder()
+        .source(example_plugins::GREETER)
+        .max_plugin_bytes(size)
+        .build()
+        .await
+        .unwrap();
+    let text: String = pool.call("plugin#greet", ("pool",)).await.unwrap();
+    assert_eq!(text, "Hello, pool!");
+}
