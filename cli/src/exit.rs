@@ -134,7 +134,9 @@ pub(crate) fn exit_for(error: &Error) -> Exit {
         | Error::Compile { .. }
         | Error::MissingImport { .. }
         | Error::Instantiate { .. }
-        | Error::InvalidArtifact { .. } => Exit::Load,
+        | Error::InvalidArtifact { .. }
+        | Error::NotARegularFile { .. }
+        | Error::InputTooLarge { .. } => Exit::Load,
         Error::UnsatisfiableImport { .. } | Error::SecurityViolation { .. } => Exit::Denied,
         Error::Trap { .. } => Exit::Trap,
         // Too many core instances is a limit hit while loading.

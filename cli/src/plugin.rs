@@ -17,10 +17,24 @@ const ARTIFACT_MAGIC: &[u8; 8] = b"WSBXCOMP";
 /// Whether `path` starts like a precompiled artifact. Only used to say what
 /// a file is (and to pick the loader once the user allowed artifacts): the
 /// header is never a reason to trust a file.
+///
+/// Only a regular file is looked at, and it is opened without blocking: a
+/// FIFO or a device is "not an artifact" here and refused by the library's
+/// bounded reader with a typed error.
 pub(crate) fn is_artifact(path: &Path) -> bool {
+    use std::os::unix::fs::OpenOptionsExt as _;
     let mut head = [0u8; 8];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
+    std::fs::File::options()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+        .and_then(|mut f| {
+            if f.metadata()?.is_file() {
+                f.read_exact(&mut head)
+            } else {
+                Err(std::io::Error::other("not a regular file"))
+            }
+        })
         .is_ok_and(|()| &head == ARTIFACT_MAGIC)
 }
 

@@ -15,6 +15,7 @@
 //! | 8     | magic `WSBXCOMP` |
 //! | 4     | format version (`u32`) |
 //! | 32    | engine fingerprint: SHA-256 of this crate's version, the format version and wasmtime's [`precompile_compatibility_hash`](wasmtime::Engine::precompile_compatibility_hash) (which includes wasmtime's own version) |
+//! | 32    | source hash: SHA-256 of the component binary the payload was compiled from |
 //! | 8     | payload length (`u64`) |
 //! | 32    | SHA-256 of the payload |
 //! | n     | payload: wasmtime's serialized component |
@@ -22,7 +23,10 @@
 //! [`load_artifact`] checks all of this before it hands the payload to
 //! wasmtime, so that a damaged file, a file from another engine
 //! configuration or something that is not an artifact at all is reported as
-//! such and never deserialized.
+//! such and never deserialized. The cache also compares the source hash with
+//! the component being loaded, so an entry copied or renamed under another
+//! component's name is never loaded as that component; a precompiled
+//! artifact given by path has no source to compare with.
 //!
 //! # Trust
 //!
@@ -59,17 +63,21 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
+use crate::loader::InputLimits;
+use crate::read::{Follow, ReadError, read_bounded};
+
 /// The first bytes of every artifact.
 const MAGIC: &[u8; 8] = b"WSBXCOMP";
 
 /// The version of the layout described in the module documentation. Bump it
 /// whenever the layout or the meaning of a field changes.
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
 
 /// Offsets of the header fields.
 const VERSION_AT: usize = MAGIC.len();
 const FINGERPRINT_AT: usize = VERSION_AT + 4;
-const LENGTH_AT: usize = FINGERPRINT_AT + 32;
+const SOURCE_AT: usize = FINGERPRINT_AT + 32;
+const LENGTH_AT: usize = SOURCE_AT + 32;
 const CHECKSUM_AT: usize = LENGTH_AT + 8;
 /// The length of the header; the payload starts here.
 const HEADER_LEN: usize = CHECKSUM_AT + 32;
@@ -91,6 +99,7 @@ const RECOMPILE: &str = "recompile it with `wasm_sandbox::precompile` using the 
 pub(crate) struct CompileCache {
     dir: PathBuf,
     max_bytes: u64,
+    max_entry_bytes: u64,
 }
 
 /// What a cache lookup did.
@@ -125,7 +134,18 @@ impl CompileCache {
     /// Nothing is touched on disk until the first lookup; the directory is
     /// created then.
     pub(crate) fn new(dir: PathBuf, max_bytes: u64) -> CompileCache {
-        CompileCache { dir, max_bytes }
+        CompileCache {
+            dir,
+            max_bytes,
+            max_entry_bytes: InputLimits::DEFAULT_ARTIFACT_BYTES,
+        }
+    }
+
+    /// Sets the largest entry that is read (by default the artifact limit,
+    /// 1 GiB); a larger one is replaced by a fresh compilation.
+    pub(crate) fn max_entry_bytes(mut self, bytes: u64) -> CompileCache {
+        self.max_entry_bytes = bytes;
+        self
     }
 
     /// The default directory: `$WASM_SANDBOX_CACHE_DIR` if set; else
@@ -155,15 +175,19 @@ impl CompileCache {
         wasm: &[u8],
     ) -> Result<(Component, CacheOutcome), wasmtime::Error> {
         let fingerprint = engine_fingerprint(engine);
-        let path = self.entry_path(wasm, &fingerprint);
+        let source: [u8; 32] = Sha256::digest(wasm).into();
+        let path = self.entry_path(&source, &fingerprint);
 
         if let Err(reason) = self.prepare_dir() {
             let component = Component::from_binary(engine, wasm)?;
             return Ok((component, CacheOutcome::NotStored { reason }));
         }
 
-        let unusable = match fs::read(&path) {
-            Ok(bytes) => match load_checked(engine, &fingerprint, &bytes) {
+        // An entry is only ever written by `store`, as a regular file: a
+        // symlink, FIFO, device or directory in its place is unusable and
+        // never followed, blocked on or read.
+        let unusable = match read_bounded(&path, self.max_entry_bytes, Follow::NoSymlinks) {
+            Ok(bytes) => match load_checked(engine, &fingerprint, Some(&source), &bytes) {
                 Ok(component) => {
                     touch(&path);
                     return Ok((component, CacheOutcome::Hit));
@@ -174,18 +198,31 @@ impl CompileCache {
                     e.cause()
                 )),
             },
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => Some(format!(
+            Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(ReadError::Io(e)) => Some(format!(
                 "cache entry `{}` could not be read: {e}",
                 path.display()
             )),
+            Err(ReadError::NotRegular(kind)) => Some(format!(
+                "cache entry `{}` was unusable: it is {kind}, not a regular file",
+                path.display()
+            )),
+            Err(ReadError::TooLarge { size }) => Some(format!(
+                "cache entry `{}` was unusable: it is {size} bytes, over the limit of {} bytes \
+                 for precompiled artifacts",
+                path.display(),
+                self.max_entry_bytes
+            )),
         };
+        if unusable.is_some() {
+            clear_entry(&path);
+        }
 
         let component = Component::from_binary(engine, wasm)?;
         let stored = component
             .serialize()
             .map_err(|e| format!("wasmtime could not serialize the component: {e:#}"))
-            .and_then(|payload| self.store(&path, &encode(&fingerprint, &payload)));
+            .and_then(|payload| self.store(&path, &encode(&fingerprint, &source, &payload)));
         let outcome = match (stored, unusable) {
             (Err(reason), _) => CacheOutcome::NotStored { reason },
             (Ok(()), Some(reason)) => CacheOutcome::Replaced { reason },
@@ -199,8 +236,8 @@ impl CompileCache {
 
     /// Where the entry for `wasm` compiled by an engine with `fingerprint`
     /// lives.
-    fn entry_path(&self, wasm: &[u8], fingerprint: &[u8; 32]) -> PathBuf {
-        let wasm_hash = hex(&Sha256::digest(wasm));
+    fn entry_path(&self, source: &[u8; 32], fingerprint: &[u8; 32]) -> PathBuf {
+        let wasm_hash = hex(source);
         let engine_hash = hex(&fingerprint[..8]);
         self.dir
             .join(format!("{wasm_hash}-{engine_hash}.{ENTRY_EXTENSION}"))
@@ -347,6 +384,21 @@ impl CompileCache {
     }
 }
 
+/// Makes room for a new entry at `path` where an unusable one was. A rename
+/// replaces a file, a symlink or a FIFO, but not a directory, which is
+/// removed here (the cache directory is private, so it can only be a
+/// leftover of this user's). Failures are left for `store` to report.
+fn clear_entry(path: &Path) {
+    if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+        && let Err(e) = fs::remove_dir_all(path)
+    {
+        tracing::debug!(
+            "could not remove the directory in place of cache entry `{}`: {e}",
+            path.display()
+        );
+    }
+}
+
 /// Compiles `wasm` and returns a precompiled artifact in this crate's
 /// format, which [`load_artifact`] loads again with an engine of the same
 /// settings.
@@ -359,7 +411,11 @@ pub(crate) fn precompile(
     wasm: &[u8],
 ) -> Result<Vec<u8>, wasmtime::Error> {
     let payload = engine.precompile_component(wasm)?;
-    Ok(encode(&engine_fingerprint(engine), &payload))
+    Ok(encode(
+        &engine_fingerprint(engine),
+        &Sha256::digest(wasm).into(),
+        &payload,
+    ))
 }
 
 /// Loads an artifact made by [`precompile`] (or a cache entry) from `bytes`,
@@ -376,7 +432,7 @@ pub(crate) fn load_artifact(
     engine: &wasmtime::Engine,
     bytes: &[u8],
 ) -> Result<Component, ArtifactError> {
-    load_checked(engine, &engine_fingerprint(engine), bytes)
+    load_checked(engine, &engine_fingerprint(engine), None, bytes)
 }
 
 /// Why a precompiled artifact cannot be used.
@@ -395,6 +451,10 @@ pub(crate) enum ArtifactError {
     /// engine whose settings produce incompatible code.
     #[error("{}; {RECOMPILE}", self.cause())]
     Incompatible,
+    /// A cache entry compiled from another component than the one being
+    /// loaded (its source hash differs): copied or renamed.
+    #[error("{}; {RECOMPILE}", self.cause())]
+    OtherSource,
     /// The checks passed but wasmtime refused the payload; the string is
     /// wasmtime's explanation.
     #[error("{}; {RECOMPILE}", self.cause())]
@@ -418,6 +478,9 @@ impl ArtifactError {
             ArtifactError::Incompatible => "the precompiled artifact was made by another wasm-sandbox version \
                  or artifact format, or by an engine with different settings"
                 .to_string(),
+            ArtifactError::OtherSource => "the precompiled artifact was compiled from another \
+                 component (its source hash does not match the component being loaded)"
+                .to_string(),
             ArtifactError::Rejected(detail) => {
                 format!("wasmtime rejected the precompiled artifact: {detail}")
             }
@@ -425,11 +488,13 @@ impl ArtifactError {
     }
 }
 
-/// Checks `bytes` against the artifact format and `fingerprint`, then
-/// deserializes the payload.
+/// Checks `bytes` against the artifact format, `fingerprint` and (for a
+/// cache entry) the SHA-256 of the component it must have been compiled
+/// from, then deserializes the payload.
 fn load_checked(
     engine: &wasmtime::Engine,
     fingerprint: &[u8; 32],
+    source: Option<&[u8; 32]>,
     bytes: &[u8],
 ) -> Result<Component, ArtifactError> {
     if bytes.len() < MAGIC.len() {
@@ -452,8 +517,13 @@ fn load_checked(
         return Err(ArtifactError::Incompatible);
     }
     let header = bytes.get(..HEADER_LEN).ok_or(ArtifactError::Truncated)?;
-    if header[FINGERPRINT_AT..LENGTH_AT] != fingerprint[..] {
+    if header[FINGERPRINT_AT..SOURCE_AT] != fingerprint[..] {
         return Err(ArtifactError::Incompatible);
+    }
+    if let Some(source) = source
+        && header[SOURCE_AT..LENGTH_AT] != source[..]
+    {
+        return Err(ArtifactError::OtherSource);
     }
     let length = u64::from_le_bytes(array(&header[LENGTH_AT..CHECKSUM_AT]));
     let payload = &bytes[HEADER_LEN..];
@@ -491,11 +561,12 @@ fn deserialize(engine: &wasmtime::Engine, payload: &[u8]) -> Result<Component, A
 }
 
 /// Lays out an artifact around `payload`.
-fn encode(fingerprint: &[u8; 32], payload: &[u8]) -> Vec<u8> {
+fn encode(fingerprint: &[u8; 32], source: &[u8; 32], payload: &[u8]) -> Vec<u8> {
     let mut artifact = Vec::with_capacity(HEADER_LEN + payload.len());
     artifact.extend_from_slice(MAGIC);
     artifact.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     artifact.extend_from_slice(fingerprint);
+    artifact.extend_from_slice(source);
     artifact.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     artifact.extend_from_slice(&Sha256::digest(payload));
     artifact.extend_from_slice(payload);
@@ -792,7 +863,7 @@ mod tests {
         let cache = CompileCache::new(dir.path().to_path_buf(), CompileCache::DEFAULT_MAX_BYTES);
         let (a, b) = (engine(), fuel_engine());
         let wasm = component_wasm(7);
-        let path = cache.entry_path(&wasm, &engine_fingerprint(&a));
+        let path = cache.entry_path(&Sha256::digest(&wasm).into(), &engine_fingerprint(&a));
         fs::write(&path, precompile(&b, &wasm).unwrap()).unwrap();
 
         let (component, outcome) = cache.get_or_compile(&a, &wasm).unwrap();
@@ -803,6 +874,27 @@ mod tests {
             cache.get_or_compile(&a, &wasm).unwrap().1,
             CacheOutcome::Hit
         );
+    }
+
+    #[test]
+    fn entry_of_another_component_under_this_name_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CompileCache::new(dir.path().to_path_buf(), CompileCache::DEFAULT_MAX_BYTES);
+        let engine = engine();
+        let (seven, eight) = (component_wasm(7), component_wasm(8));
+        cache.get_or_compile(&engine, &seven).unwrap();
+        let seven_entry = only_entry(dir.path());
+        let eight_entry =
+            cache.entry_path(&Sha256::digest(&eight).into(), &engine_fingerprint(&engine));
+        fs::copy(&seven_entry, &eight_entry).unwrap();
+
+        let (component, outcome) = cache.get_or_compile(&engine, &eight).unwrap();
+        let reason = expect_replaced(outcome);
+        assert!(reason.contains("another component"), "{reason}");
+        assert_eq!(call_f(&engine, &component), 8);
+        let (component, outcome) = cache.get_or_compile(&engine, &eight).unwrap();
+        assert_eq!(outcome, CacheOutcome::Hit);
+        assert_eq!(call_f(&engine, &component), 8);
     }
 
     #[test]
@@ -852,7 +944,11 @@ mod tests {
     #[test]
     fn checked_garbage_payload_is_rejected_by_wasmtime() {
         let engine = engine();
-        let artifact = encode(&engine_fingerprint(&engine), b"not machine code at all");
+        let artifact = encode(
+            &engine_fingerprint(&engine),
+            &[0; 32],
+            b"not machine code at all",
+        );
         let err = load_artifact(&engine, &artifact).unwrap_err();
         assert!(matches!(err, ArtifactError::Rejected(_)), "{err:?}");
     }

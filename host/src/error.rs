@@ -16,9 +16,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong when loading or calling a plugin.
 ///
 /// Variants follow the stages of a plugin's life: reading the source
-/// ([`Io`](Error::Io)), checking and compiling it
+/// ([`Io`](Error::Io), [`NotARegularFile`](Error::NotARegularFile),
+/// [`InputTooLarge`](Error::InputTooLarge)), checking and compiling it
 /// ([`NotAComponent`](Error::NotAComponent), [`InvalidBinary`](Error::InvalidBinary),
-/// [`Compile`](Error::Compile)), linking and checking it against the policy
+/// [`ComponentTooComplex`](Error::ComponentTooComplex), [`Compile`](Error::Compile)), linking and checking it against the policy
 /// ([`MissingImport`](Error::MissingImport), [`Policy`](Error::Policy),
 /// [`UnsatisfiableImport`](Error::UnsatisfiableImport)), starting it
 /// ([`Instantiate`](Error::Instantiate)) and calling it
@@ -46,6 +47,47 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A plugin file or precompiled artifact is larger than the limit set
+    /// by [`SandboxBuilder::max_plugin_bytes`](crate::SandboxBuilder::max_plugin_bytes)
+    /// or [`SandboxBuilder::max_artifact_bytes`](crate::SandboxBuilder::max_artifact_bytes).
+    /// It was refused from its size alone (a file that grew while it was
+    /// read is refused once one byte over the limit was read).
+    #[error(
+        "{what} `{}` is {size} bytes, more than the limit of {limit} bytes, so it was not loaded; \
+         if the file is genuine, raise the limit with `{setting}`, otherwise check the path",
+        path.display()
+    )]
+    InputTooLarge {
+        /// What the file was read as: "plugin file" or "precompiled artifact".
+        what: String,
+        /// The file's path.
+        path: PathBuf,
+        /// Its size in bytes (at least this much for a file that grew).
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+        /// The setting that raises the limit, for example
+        /// `SandboxBuilder::max_plugin_bytes(..)`.
+        setting: String,
+    },
+
+    /// A plugin or artifact path names something that is not a regular
+    /// file: a directory, a device such as `/dev/zero`, a FIFO or a socket.
+    /// It was opened without blocking and never read.
+    #[error(
+        "{what} `{}` is {kind}, not a regular file, so it was not read; \
+         give the path of a file (a `.wasm` component, or a `.cwasm` artifact for `.precompiled(..)`)",
+        path.display()
+    )]
+    NotARegularFile {
+        /// What the file was read as: "plugin file" or "precompiled artifact".
+        what: String,
+        /// The path that was given.
+        path: PathBuf,
+        /// What it is instead, for example "a directory" or "a FIFO (named pipe)".
+        kind: String,
+    },
+
     /// A core WebAssembly module was given where a component is required.
     #[error(
         "{origin} is a core WebAssembly module, not a component; wasm-sandbox runs components only: \
@@ -68,6 +110,31 @@ pub enum Error {
         origin: String,
         /// What is wrong with them.
         reason: String,
+    },
+
+    /// The component's structure is over a bound the loader checks before
+    /// compiling: components and modules nested deeper than
+    /// [`MAX_NESTING_DEPTH`](crate::MAX_NESTING_DEPTH) levels, or more than
+    /// [`MAX_NESTED_ITEMS`](crate::MAX_NESTED_ITEMS) of them in all.
+    /// Compilers stay far below both; past them wasmtime's compilation
+    /// would take time and memory that grow faster than the file.
+    #[error(
+        "{origin} was refused before compiling: its {what} reaches {found} at byte offset {offset}, \
+         over the limit of {limit}; toolchain-built components stay far below it, so check where \
+         this file comes from and rebuild it with a component toolchain"
+    )]
+    ComponentTooComplex {
+        /// Where the bytes came from.
+        origin: String,
+        /// What was counted: "nesting depth of components and modules" or
+        /// "number of nested components and modules".
+        what: String,
+        /// The count where the walk stopped (one over the limit).
+        found: u64,
+        /// The limit.
+        limit: u64,
+        /// The byte offset of the section that went over it.
+        offset: usize,
     },
 
     /// wasmtime rejected the component while validating or compiling it.
@@ -282,6 +349,30 @@ pub enum Error {
     BlockingInAsyncContext,
 }
 
+/// `text` with every mangled Rust symbol (legacy `_ZN…E` or v0 `_R…`, as
+/// wasmtime names a function from the name section) replaced by its
+/// demangled path without the hash, for example `core::panicking::panic`.
+fn demangle_rust_symbols(text: &str) -> String {
+    let is_symbol_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '.');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(is_symbol_char) {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        let len = run.find(|c| !is_symbol_char(c)).unwrap_or(run.len());
+        let word = &run[..len];
+        match rustc_demangle::try_demangle(word) {
+            Ok(symbol) if word.starts_with("_ZN") || word.starts_with("_R") => {
+                out.push_str(&format!("{symbol:#}"));
+            }
+            _ => out.push_str(word),
+        }
+        rest = &run[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn export_not_found_message(name: &str, suggestions: &[String], available: usize) -> String {
     let mut msg = format!("the plugin exports no function named `{name}`");
     if suggestions.is_empty() {
@@ -404,10 +495,27 @@ impl Error {
     }
 
     /// Wraps a wasmtime error from the compile stage.
+    ///
+    /// wasmtime reports every parse or validation failure as "failed to
+    /// parse WebAssembly module", components included; when the cause is a
+    /// `wasmparser` error (found by downcasting, not by reading the text) the
+    /// detail says "component" and gives the byte offset instead.
     pub(crate) fn compile(origin: &str, err: wasmtime::Error) -> Error {
+        let parse_error = err
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<wasmparser::BinaryReaderError>());
+        let detail = match parse_error {
+            Some(cause) => format!(
+                "the component is invalid at byte offset {}: {}; check it with \
+                 `wasm-tools validate` and rebuild it with a component toolchain",
+                cause.offset(),
+                cause.message()
+            ),
+            None => demangle_rust_symbols(&format!("{err:#}")),
+        };
         Error::Compile {
             origin: origin.to_string(),
-            detail: format!("{err:#}"),
+            detail,
             source: err.into_boxed_dyn_error(),
         }
     }
@@ -494,6 +602,16 @@ pub(crate) fn short_type_name(full: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rust_symbols_are_demangled_and_the_rest_kept() {
+        assert_eq!(
+            super::demangle_rust_symbols(
+                "wasm[0]::function[3]::_ZN4core9panicking5panic17h0123456789abcdefE: bad _Rx or _ZNfoo"
+            ),
+            "wasm[0]::function[3]::core::panicking::panic: bad _Rx or _ZNfoo"
+        );
+    }
+
     use super::*;
 
     #[test]

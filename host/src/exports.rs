@@ -326,25 +326,67 @@ impl Exports {
 
     /// Names close to `name`, nearest first.
     fn suggest(&self, name: &str) -> Vec<String> {
-        let wanted = name.rsplit('#').next().unwrap_or(name);
-        let mut scored: Vec<(usize, &str)> = Vec::new();
-        for func in &self.functions {
-            let exact_function = func.function == wanted;
-            let distance = edit_distance(name, &func.short_name)
-                .min(edit_distance(name, &func.name))
-                .min(edit_distance(wanted, &func.function) + 1);
-            let limit = (wanted.chars().count() / 3).max(2);
-            if exact_function || distance <= limit {
-                scored.push((if exact_function { 0 } else { distance }, &func.short_name));
-            }
-        }
-        scored.sort();
-        scored
-            .into_iter()
-            .take(3)
-            .map(|(_, n)| n.to_string())
-            .collect()
+        suggest_among(
+            name,
+            self.functions
+                .iter()
+                .map(|f| (f.short_name.as_str(), f.name.as_str(), f.function.as_str())),
+        )
     }
+}
+
+/// Names longer than this (in characters) are not compared by edit
+/// distance: no one mistypes a name that long, and the comparison costs the
+/// product of the two lengths.
+const MAX_SUGGEST_NAME_CHARS: usize = 128;
+
+/// At most this many exports are compared with a missing name, so that the
+/// work for one error is bounded whatever the plugin exports.
+const MAX_SUGGEST_CANDIDATES: usize = 1000;
+
+/// The short names of `candidates` (short name, full name, function name)
+/// close to `name`, nearest first, at most three.
+///
+/// The work is bounded by construction: at most
+/// [`MAX_SUGGEST_CANDIDATES`] candidates, each compared by edit distance
+/// only when both names are at most [`MAX_SUGGEST_NAME_CHARS`] long and
+/// their lengths differ by no more than the accepted distance.
+fn suggest_among<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
+) -> Vec<String> {
+    let wanted = name.rsplit('#').next().unwrap_or(name);
+    let limit = (wanted.chars().count() / 3).max(2);
+    let distance = |a: &str, b: &str| -> Option<usize> {
+        let (la, lb) = (a.chars().count(), b.chars().count());
+        if la > MAX_SUGGEST_NAME_CHARS || lb > MAX_SUGGEST_NAME_CHARS || la.abs_diff(lb) > limit {
+            return None;
+        }
+        Some(edit_distance(a, b))
+    };
+    let mut scored: Vec<(usize, &str)> = Vec::new();
+    for (short_name, full_name, function) in candidates.take(MAX_SUGGEST_CANDIDATES) {
+        let exact_function = function == wanted;
+        let nearest = [
+            distance(name, short_name),
+            distance(name, full_name),
+            distance(wanted, function).map(|d| d + 1),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        if exact_function {
+            scored.push((0, short_name));
+        } else if let Some(d) = nearest.filter(|d| *d <= limit) {
+            scored.push((d, short_name));
+        }
+    }
+    scored.sort();
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, n)| n.to_string())
+        .collect()
 }
 
 /// A type that a component or interface exports under a name.
@@ -559,6 +601,48 @@ fn own_matches(own: &Type, borrow: &Type) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suggestions_for_a_huge_name_among_many_exports_are_bounded() {
+        let names: Vec<(String, String, String)> = (0..5000)
+            .map(|i| {
+                let function = format!("function-number-{i}");
+                (
+                    format!("plugin#{function}"),
+                    format!("example:big/plugin@0.1.0#{function}"),
+                    function,
+                )
+            })
+            .collect();
+        let candidates = || {
+            names
+                .iter()
+                .map(|(s, n, f)| (s.as_str(), n.as_str(), f.as_str()))
+        };
+        // A 100 KB misspelling: no candidate is compared with it at all.
+        let huge = format!("plugin#{}", "function-numbr-1".repeat(6400));
+        assert!(huge.len() > 100_000);
+        assert!(suggest_among(&huge, candidates()).is_empty());
+        // An ordinary typo is still found, even this far down the list.
+        let found = suggest_among("plugin#function-numbr-17", candidates());
+        assert_eq!(
+            found.first().map(String::as_str),
+            Some("plugin#function-number-17")
+        );
+        assert!(found.len() <= 3, "{found:?}");
+        // Beyond the candidate bound nothing is compared.
+        let found = suggest_among("plugin#function-numbr-4999", candidates());
+        assert!(
+            !found.contains(&"plugin#function-number-4999".to_string()),
+            "{found:?}"
+        );
+        // An exact function name under another interface comes first.
+        let found = suggest_among("other#function-number-3", candidates());
+        assert_eq!(
+            found.first().map(String::as_str),
+            Some("plugin#function-number-3")
+        );
+    }
 
     #[test]
     fn edit_distance_counts_edits() {

@@ -76,6 +76,9 @@ impl ComponentInfo {
     /// # Errors
     ///
     /// As when loading a plugin: [`Error::Io`](crate::Error::Io),
+    /// [`Error::NotARegularFile`](crate::Error::NotARegularFile),
+    /// [`Error::InputTooLarge`](crate::Error::InputTooLarge) (over the
+    /// default 256 MiB),
     /// [`Error::InvalidBinary`](crate::Error::InvalidBinary),
     /// [`Error::NotAComponent`](crate::Error::NotAComponent) or
     /// [`Error::Compile`](crate::Error::Compile).
@@ -95,7 +98,12 @@ impl ComponentInfo {
     fn read(source: &Source) -> Result<ComponentInfo> {
         let engine = Engine::shared()?;
         let cache = CompileCache::new(CompileCache::default_dir(), CompileCache::DEFAULT_MAX_BYTES);
-        let (component, cache_outcome) = loader::compile(&engine, source, Some(&cache))?;
+        let (component, cache_outcome) = loader::compile(
+            &engine,
+            source,
+            Some(&cache),
+            &loader::InputLimits::default(),
+        )?;
         let wasmtime_engine = engine.wasmtime();
         let ty = component.component_type();
         // With no grants at all, every import that needs a capability says so.

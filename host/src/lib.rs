@@ -58,6 +58,7 @@ mod policy;
 mod pool;
 mod profile;
 mod proxy;
+mod read;
 mod reload;
 mod sandbox;
 mod stdio;
@@ -73,6 +74,7 @@ pub use crate::exports::ExportFunction;
 pub use crate::host_iface::HostInterface;
 pub use crate::inspect::{ComponentImport, ComponentInfo};
 pub use crate::limits::{CallReport, Limit, ResourceLimits};
+pub use crate::loader::{MAX_NESTED_ITEMS, MAX_NESTING_DEPTH};
 pub use crate::policy::{
     Capability, ImportCheck, PolicyDiff, PortRange, SecurityPolicy, ViolationAction,
 };
@@ -93,7 +95,11 @@ pub use crate::sandbox::{SandboxBuilder, WasmSandbox};
 /// [`Error::InvalidBinary`], [`Error::NotAComponent`] or [`Error::Compile`],
 /// as when loading the plugin.
 pub fn precompile(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> {
-    loader::precompile_source(engine, &loader::Source::Bytes(std::sync::Arc::from(wasm)))
+    loader::precompile_source(
+        engine,
+        &loader::Source::Bytes(std::sync::Arc::from(wasm)),
+        &loader::InputLimits::default(),
+    )
 }
 
 /// Maps a struct or enum to a WIT record, enum or variant; see the guide's

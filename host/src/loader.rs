@@ -5,7 +5,7 @@
 //! something that is not WebAssembly at all, or a core module where a
 //! component is needed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use wasmtime::component::Component;
@@ -13,6 +13,7 @@ use wasmtime::component::Component;
 use crate::cache::{CacheOutcome, CompileCache, load_artifact, precompile};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::read::{Follow, ReadError, read_bounded};
 
 /// Where a plugin comes from.
 #[derive(Clone, Debug)]
@@ -47,15 +48,80 @@ impl Source {
         }
     }
 
-    fn read(&self) -> Result<Arc<[u8]>> {
+    fn read(&self, limits: &InputLimits) -> Result<Arc<[u8]>> {
         match self {
-            Source::Path(path) | Source::Precompiled(path) => std::fs::read(path)
-                .map(Arc::from)
-                .map_err(|source| Error::Io {
-                    path: path.clone(),
-                    source,
-                }),
             Source::Bytes(bytes) => Ok(bytes.clone()),
+            Source::Path(path) => read_plugin_file(path, limits).map(Arc::from),
+            Source::Precompiled(path) => read_file(
+                path,
+                "precompiled artifact",
+                limits.artifact_bytes,
+                "SandboxBuilder::max_artifact_bytes(..)",
+            )
+            .map(Arc::from),
+        }
+    }
+}
+
+/// Reads a plugin file (`.wasm` or `.wat`) with the bounds of `limits`.
+///
+/// # Errors
+///
+/// [`Error::NotARegularFile`], [`Error::InputTooLarge`] or [`Error::Io`].
+pub(crate) fn read_plugin_file(path: &Path, limits: &InputLimits) -> Result<Vec<u8>> {
+    read_file(
+        path,
+        "plugin file",
+        limits.plugin_bytes,
+        "SandboxBuilder::max_plugin_bytes(..)",
+    )
+}
+
+/// Reads `path` with [`read_bounded`] and turns a refusal into the error
+/// that names `what` the file was read as and the `setting` that raises
+/// `limit`.
+fn read_file(path: &Path, what: &str, limit: u64, setting: &str) -> Result<Vec<u8>> {
+    read_bounded(path, limit, Follow::Symlinks).map_err(|e| match e {
+        ReadError::Io(source) => Error::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        ReadError::NotRegular(kind) => Error::NotARegularFile {
+            what: what.to_string(),
+            path: path.to_path_buf(),
+            kind: kind.to_string(),
+        },
+        ReadError::TooLarge { size } => Error::InputTooLarge {
+            what: what.to_string(),
+            path: path.to_path_buf(),
+            size,
+            limit,
+            setting: setting.to_string(),
+        },
+    })
+}
+
+/// How many bytes the loader reads from files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct InputLimits {
+    /// The largest plugin file (`.wasm` or `.wat`) read.
+    pub(crate) plugin_bytes: u64,
+    /// The largest precompiled artifact or cache entry read.
+    pub(crate) artifact_bytes: u64,
+}
+
+impl InputLimits {
+    /// The default limit for plugin files: 256 MiB.
+    pub(crate) const DEFAULT_PLUGIN_BYTES: u64 = 256 * 1024 * 1024;
+    /// The default limit for precompiled artifacts and cache entries: 1 GiB.
+    pub(crate) const DEFAULT_ARTIFACT_BYTES: u64 = 1024 * 1024 * 1024;
+}
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        InputLimits {
+            plugin_bytes: Self::DEFAULT_PLUGIN_BYTES,
+            artifact_bytes: Self::DEFAULT_ARTIFACT_BYTES,
         }
     }
 }
@@ -72,9 +138,10 @@ pub(crate) fn compile(
     engine: &Engine,
     source: &Source,
     cache: Option<&CompileCache>,
+    limits: &InputLimits,
 ) -> Result<(Component, Option<CacheOutcome>)> {
     let origin = source.origin();
-    let bytes = source.read()?;
+    let bytes = source.read(limits)?;
     if let Source::Precompiled(path) = source {
         return load_artifact(engine.wasmtime(), &bytes)
             .map(|component| (component, None))
@@ -86,6 +153,8 @@ pub(crate) fn compile(
     let binary = to_component_binary(&origin, &bytes)?;
     match cache {
         Some(cache) => cache
+            .clone()
+            .max_entry_bytes(limits.artifact_bytes)
             .get_or_compile(engine.wasmtime(), &binary)
             .map(|(component, outcome)| (component, Some(outcome)))
             .map_err(|e| Error::compile(&origin, e)),
@@ -97,9 +166,13 @@ pub(crate) fn compile(
 
 /// Reads, checks and compiles a plugin, and returns it as a precompiled
 /// artifact for [`SandboxBuilder::precompiled`](crate::SandboxBuilder::precompiled).
-pub(crate) fn precompile_source(engine: &Engine, source: &Source) -> Result<Vec<u8>> {
+pub(crate) fn precompile_source(
+    engine: &Engine,
+    source: &Source,
+    limits: &InputLimits,
+) -> Result<Vec<u8>> {
     let origin = source.origin();
-    let bytes = source.read()?;
+    let bytes = source.read(limits)?;
     let binary = to_component_binary(&origin, &bytes)?;
     precompile(engine.wasmtime(), &binary).map_err(|e| Error::compile(&origin, e))
 }
@@ -123,6 +196,20 @@ fn to_component_binary<'a>(origin: &str, bytes: &'a [u8]) -> Result<std::borrow:
              `.precompiled(..)` (trusted code only: artifacts this host made itself)"
                 .to_string(),
         ));
+    }
+    if bytes.starts_with(UTF8_BOM) {
+        return Err(invalid(
+            "it starts with a UTF-8 byte order mark (bytes 0xefbbbf at offset 0), which the \
+             WebAssembly text format does not allow; save the `.wat` file as UTF-8 without a BOM"
+                .to_string(),
+        ));
+    }
+    if let Some(at) = non_utf8_text(bytes) {
+        return Err(invalid(format!(
+            "it looks like WebAssembly text, but the byte 0x{:02x} at offset {at} is not valid \
+             UTF-8; the text format is UTF-8 only: save the `.wat` file as UTF-8",
+            bytes[at]
+        )));
     }
     let binary: std::borrow::Cow<'a, [u8]> = if bytes.starts_with(MAGIC) {
         std::borrow::Cow::Borrowed(bytes)
@@ -157,17 +244,101 @@ fn to_component_binary<'a>(origin: &str, bytes: &'a [u8]) -> Result<std::borrow:
         )));
     }
     // Walk the section structure (no validation, which wasmtime does): this
-    // catches truncated and garbled files with the byte offset of the damage.
-    for payload in wasmparser::Parser::new(0).parse_all(&binary) {
-        if let Err(e) = payload {
-            return Err(invalid(format!(
-                "it is malformed at byte offset {}: {}",
-                e.offset(),
-                e.message()
-            )));
+    // catches truncated and garbled files with the byte offset of the damage,
+    // and structure whose compilation would cost far more than its size.
+    check_structure(origin, &binary)?;
+    Ok(binary)
+}
+
+/// How deeply components and modules may nest inside a plugin: deeper ones
+/// are refused with [`Error::ComponentTooComplex`] before compiling.
+///
+/// The top-level component is level 0, a component or core module inside it
+/// level 1. Toolchains emit two or three levels; wasmtime's compilation
+/// needs time and memory that grow quadratically with the depth.
+pub const MAX_NESTING_DEPTH: u64 = 100;
+
+/// How many components and core modules a plugin may nest in all: more are
+/// refused with [`Error::ComponentTooComplex`] before compiling.
+///
+/// A Rust `wasm32-wasip2` plugin nests a handful.
+pub const MAX_NESTED_ITEMS: u64 = 10_000;
+
+/// Walks the payloads of `binary` (without validating them) and checks the
+/// nesting depth and the number of nested components and modules.
+fn check_structure(origin: &str, binary: &[u8]) -> Result<()> {
+    use wasmparser::Payload;
+    let too_complex = |what: &str, found: u64, limit: u64, offset: usize| {
+        Err(Error::ComponentTooComplex {
+            origin: origin.to_string(),
+            what: what.to_string(),
+            found,
+            limit,
+            offset,
+        })
+    };
+    let mut depth: u64 = 0;
+    let mut items: u64 = 0;
+    for payload in wasmparser::Parser::new(0).parse_all(binary) {
+        match payload {
+            Err(e) => {
+                return Err(Error::InvalidBinary {
+                    origin: origin.to_string(),
+                    reason: format!(
+                        "it is malformed at byte offset {}: {}",
+                        e.offset(),
+                        e.message()
+                    ),
+                });
+            }
+            Ok(
+                Payload::ModuleSection {
+                    unchecked_range, ..
+                }
+                | Payload::ComponentSection {
+                    unchecked_range, ..
+                },
+            ) => {
+                depth += 1;
+                items += 1;
+                if depth > MAX_NESTING_DEPTH {
+                    return too_complex(
+                        "nesting depth of components and modules",
+                        depth,
+                        MAX_NESTING_DEPTH,
+                        unchecked_range.start,
+                    );
+                }
+                if items > MAX_NESTED_ITEMS {
+                    return too_complex(
+                        "number of nested components and modules",
+                        items,
+                        MAX_NESTED_ITEMS,
+                        unchecked_range.start,
+                    );
+                }
+            }
+            // Every parser, the outermost included, ends with `End`.
+            Ok(Payload::End(_)) => depth = depth.saturating_sub(1),
+            Ok(_) => {}
         }
     }
-    Ok(binary)
+    Ok(())
+}
+
+/// The UTF-8 encoding of U+FEFF, which some editors put at the start of a
+/// text file.
+const UTF8_BOM: &[u8; 3] = b"\xef\xbb\xbf";
+
+/// For bytes that start like WebAssembly text (after ASCII whitespace: `(`
+/// or a `;;` / `(;` comment) but are not UTF-8: the offset of the first
+/// invalid byte.
+fn non_utf8_text(bytes: &[u8]) -> Option<usize> {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    if !matches!(bytes[start..], [b'(', ..] | [b';', b';', ..]) {
+        return None;
+    }
+    std::str::from_utf8(bytes).err().map(|e| e.valid_up_to())
 }
 
 fn looks_like_text(bytes: &[u8]) -> bool {
@@ -238,6 +409,95 @@ mod tests {
                 if reason.contains("precompiled artifact") && reason.contains(".precompiled(..)")),
             "{err}"
         );
+    }
+
+    /// A component binary with `depth` empty components nested inside it,
+    /// built directly (each level: header, section id 4, size, the level
+    /// inside).
+    fn nested_components(depth: usize) -> Vec<u8> {
+        const HEADER: [u8; 8] = [0, b'a', b's', b'm', 0x0d, 0x00, 0x01, 0x00];
+        fn leb(mut n: usize, out: &mut Vec<u8>) {
+            loop {
+                let byte = (n & 0x7f) as u8;
+                n >>= 7;
+                if n == 0 {
+                    out.push(byte);
+                    return;
+                }
+                out.push(byte | 0x80);
+            }
+        }
+        // sizes[k]: the encoded size of the component at level k.
+        let mut sizes = vec![HEADER.len(); depth + 1];
+        for k in (0..depth).rev() {
+            let mut len = Vec::new();
+            leb(sizes[k + 1], &mut len);
+            sizes[k] = HEADER.len() + 1 + len.len() + sizes[k + 1];
+        }
+        let mut out = Vec::with_capacity(sizes[0]);
+        for size in &sizes[1..] {
+            out.extend_from_slice(&HEADER);
+            out.push(4);
+            leb(*size, &mut out);
+        }
+        out.extend_from_slice(&HEADER);
+        assert_eq!(out.len(), sizes[0]);
+        out
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_compiling() {
+        let err = check(&nested_components(10_000)).unwrap_err();
+        match &err {
+            Error::ComponentTooComplex {
+                what, found, limit, ..
+            } => {
+                assert!(what.contains("nesting depth"), "{what}");
+                assert_eq!(*found, MAX_NESTING_DEPTH + 1);
+                assert_eq!(*limit, MAX_NESTING_DEPTH);
+            }
+            other => panic!("expected ComponentTooComplex, got {other:?}"),
+        }
+        assert!(err.to_string().contains("over the limit of 100"), "{err}");
+        check(&nested_components(50)).unwrap();
+        check(&nested_components(MAX_NESTING_DEPTH as usize)).unwrap();
+    }
+
+    #[test]
+    fn too_many_nested_items_are_refused() {
+        let mut text = String::from("(component");
+        for _ in 0..=MAX_NESTED_ITEMS {
+            text.push_str(" (component)");
+        }
+        text.push(')');
+        let err = check(text.as_bytes()).unwrap_err();
+        assert!(
+            matches!(&err, Error::ComponentTooComplex { what, found, .. }
+                if what.contains("number") && *found == MAX_NESTED_ITEMS + 1),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_named() {
+        let err = check(b"\xef\xbb\xbf(component)").unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidBinary { reason, .. }
+                if reason.contains("byte order mark") && reason.contains("without a BOM")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_non_utf8_byte_in_text_is_named_with_its_offset() {
+        let err = check(b"(component ;; caf\xe9\n)").unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidBinary { reason, .. }
+                if reason.contains("byte 0xe9 at offset 17") && reason.contains("UTF-8")),
+            "{err}"
+        );
+        // Binary input is not text, whatever its bytes.
+        assert!(non_utf8_text(b"\0asm\xff").is_none());
     }
 
     #[test]

@@ -73,6 +73,10 @@ impl PoolBuilder {
         fn bytes(bytes: impl Into<Vec<u8>>);
         /// See [`SandboxBuilder::precompiled`].
         fn precompiled(path: impl Into<PathBuf>);
+        /// See [`SandboxBuilder::max_plugin_bytes`].
+        fn max_plugin_bytes(bytes: u64);
+        /// See [`SandboxBuilder::max_artifact_bytes`].
+        fn max_artifact_bytes(bytes: u64);
         /// See [`SandboxBuilder::engine`].
         fn engine(engine: &Engine);
         /// See [`SandboxBuilder::name`].

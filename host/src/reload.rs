@@ -237,15 +237,21 @@ impl ReloadablePool {
                 // Let the writer finish, and take the burst of events as one.
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 while changed_rx.try_recv().is_ok() {}
+                // Bounded like any plugin file: a FIFO or `/dev/zero` put
+                // in the plugin's place cannot block or exhaust the host.
                 let read = {
                     let path = path.clone();
-                    tokio::task::spawn_blocking(move || std::fs::read(path)).await
+                    tokio::task::spawn_blocking(move || {
+                        crate::loader::read_plugin_file(&path, &Default::default())
+                    })
+                    .await
                 };
-                let outcome = match read.unwrap_or_else(|e| Err(std::io::Error::other(e))) {
-                    Ok(bytes) => pool.reload_bytes(bytes).await,
+                let outcome = match read {
+                    Ok(Ok(bytes)) => pool.reload_bytes(bytes).await,
+                    Ok(Err(e)) => Err(e),
                     Err(e) => Err(Error::Io {
                         path: path.clone(),
-                        source: e,
+                        source: std::io::Error::other(e),
                     }),
                 };
                 if let Err(e) = &outcome {

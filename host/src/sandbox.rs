@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::exports::{ExportFunction, Exports};
 use crate::host_iface::{self, HostInterface};
 use crate::limits::{CallReport, Effective, ResourceLimits};
-use crate::loader::{self, Source};
+use crate::loader::{self, InputLimits, Source};
 use crate::policy::{Compiled, ImportCheck, SecurityPolicy, ViolationAction};
 use crate::profile::{ProfileConfig, ProfileReport, Profiler};
 use crate::proxy::ExportHandle;
@@ -58,6 +58,7 @@ pub struct SandboxBuilder {
     fresh_instance_per_call: bool,
     profile: Option<ProfileConfig>,
     on_violation: Option<ViolationAction>,
+    input_limits: InputLimits,
 }
 
 /// Where compiled components are cached.
@@ -106,6 +107,28 @@ impl SandboxBuilder {
     /// Replaces any earlier `source` or `bytes`.
     pub fn precompiled(mut self, path: impl Into<PathBuf>) -> Self {
         self.source = Some(Source::Precompiled(path.into()));
+        self
+    }
+
+    /// The largest plugin file [`source`](Self::source) reads, in bytes.
+    /// A larger file, and anything that is not a regular file (a directory,
+    /// `/dev/zero`, a FIFO), is refused before it is read, with
+    /// [`Error::InputTooLarge`] or [`Error::NotARegularFile`].
+    ///
+    /// By default 256 MiB.
+    pub fn max_plugin_bytes(mut self, bytes: u64) -> Self {
+        self.input_limits.plugin_bytes = bytes;
+        self
+    }
+
+    /// The largest precompiled artifact [`precompiled`](Self::precompiled)
+    /// reads, and the largest compile cache entry read, in bytes. A larger
+    /// artifact is refused with [`Error::InputTooLarge`] before it is read;
+    /// a larger cache entry is replaced by a fresh compilation.
+    ///
+    /// By default 1 GiB.
+    pub fn max_artifact_bytes(mut self, bytes: u64) -> Self {
+        self.input_limits.artifact_bytes = bytes;
         self
     }
 
@@ -399,6 +422,10 @@ impl SandboxBuilder {
     ///
     /// - [`Error::Config`] if no source was given.
     /// - [`Error::Io`] if the file cannot be read.
+    /// - [`Error::NotARegularFile`] if the path names a directory, device,
+    ///   FIFO or socket, and [`Error::InputTooLarge`] if the file is over
+    ///   [`max_plugin_bytes`](Self::max_plugin_bytes) (or, for an artifact,
+    ///   [`max_artifact_bytes`](Self::max_artifact_bytes)).
     /// - [`Error::InvalidBinary`] for empty, truncated or non-WebAssembly input.
     /// - [`Error::NotAComponent`] for a core WebAssembly module.
     /// - [`Error::Compile`] if wasmtime rejects the component.
@@ -533,7 +560,7 @@ impl SandboxBuilder {
         let (limits, effective) = self.limits();
         let engine = self.resolve_engine(&limits, &effective, 1)?;
         let source = self.source.as_ref().ok_or_else(no_source)?;
-        loader::precompile_source(&engine, source)
+        loader::precompile_source(&engine, source, &self.input_limits)
     }
 
     fn prepare(self, instances_hint: usize) -> Result<Prepared> {
@@ -571,7 +598,8 @@ impl SandboxBuilder {
                 CompileCache::DEFAULT_MAX_BYTES,
             )),
         };
-        let (component, cache_outcome) = loader::compile(&engine, &source, cache.as_ref())?;
+        let (component, cache_outcome) =
+            loader::compile(&engine, &source, cache.as_ref(), &self.input_limits)?;
         let mut linker = Linker::<HostState>::new(engine.wasmtime());
         let link = |e: wasmtime::Error| Error::Config {
             detail: format!("could not link the host's interfaces: {e:#}"),

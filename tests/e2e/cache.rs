@@ -215,3 +215,119 @@ async fn damaged_or_foreign_artifacts_are_named_as_such() {
     );
     assert!(err.to_string().contains("as a source instead"), "{err}");
 }
+
+/// What a case is, what the reason names, and how to put it in place.
+type Case<'a> = (&'static str, &'static str, &'a dyn Fn(&Path));
+
+/// Whatever stands where the cache entry should be — a FIFO, a directory,
+/// a symlink to `/dev/zero`, a truncated file, a file over the size limit —
+/// the next build compiles afresh, replaces it with a healthy entry, and
+/// the build after that hits it. A timeout only detects a hang.
+#[tokio::test]
+async fn anything_in_place_of_an_entry_is_replaced_by_a_healthy_one() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(greeter_cached(dir.path()).await);
+    let entry = entries(dir.path()).pop().unwrap();
+    let healthy = std::fs::read(&entry).unwrap();
+
+    let make_fifo = |path: &Path| {
+        let status = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    let cases: [Case<'_>; 5] = [
+        ("a FIFO", "a FIFO (named pipe)", &make_fifo),
+        ("a directory", "a directory", &|path: &Path| {
+            std::fs::create_dir(path).unwrap();
+            std::fs::write(path.join("inside"), b"x").unwrap();
+        }),
+        (
+            "a symlink to /dev/zero",
+            "a symbolic link",
+            &|path: &Path| {
+                std::os::unix::fs::symlink("/dev/zero", path).unwrap();
+            },
+        ),
+        ("a truncated file", "truncated", &|path: &Path| {
+            std::fs::write(path, &healthy[..40]).unwrap();
+        }),
+        ("a sparse 4 GiB file", "over the limit", &|path: &Path| {
+            std::fs::File::create(path)
+                .unwrap()
+                .set_len(4 << 30)
+                .unwrap();
+        }),
+    ];
+    for (what, reason_says, make) in cases {
+        std::fs::remove_file(&entry).unwrap();
+        make(&entry);
+        let sandbox = tokio::time::timeout(
+            std::time::Duration::from_secs(120),
+            greeter_cached(dir.path()),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{what}: the build hung"));
+        match sandbox.cache_outcome() {
+            Some(CacheOutcome::Replaced { reason }) => {
+                assert!(reason.contains(reason_says), "{what}: {reason}");
+            }
+            other => panic!("{what}: expected Replaced, got {other:?}"),
+        }
+        assert!(greet(&sandbox).await.contains("cache"), "{what}");
+        let metadata = std::fs::symlink_metadata(&entry).unwrap();
+        assert!(metadata.is_file(), "{what}: the entry is not a file again");
+        assert_eq!(
+            greeter_cached(dir.path()).await.cache_outcome(),
+            Some(&CacheOutcome::Hit),
+            "{what}: the replaced entry is not healthy"
+        );
+    }
+}
+
+/// An entry copied under another plugin's name is never loaded as that
+/// plugin: its header names the component it was compiled from, the loader
+/// compares it, and the entry is rewritten.
+#[tokio::test]
+async fn an_entry_copied_under_another_plugins_name_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(greeter_cached(dir.path()).await);
+    let greeter_entry = entries(dir.path()).pop().unwrap();
+    let calculator = || {
+        WasmSandbox::builder()
+            .source(example_plugins::CALCULATOR)
+            .cache_dir(dir.path())
+            .build()
+    };
+    drop(calculator().await.unwrap());
+    let calculator_entry = entries(dir.path())
+        .into_iter()
+        .find(|e| e != &greeter_entry)
+        .unwrap();
+    std::fs::copy(&greeter_entry, &calculator_entry).unwrap();
+
+    let sandbox = calculator().await.unwrap();
+    match sandbox.cache_outcome() {
+        Some(CacheOutcome::Replaced { reason }) => {
+            assert!(
+                reason.contains("compiled from another component"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected a replaced entry, got {other:?}"),
+    }
+    // The calculator's behaviour, not the greeter's.
+    let sum: u32 = sandbox.call("math#add", (2u32, 3u32)).await.unwrap();
+    assert_eq!(sum, 5);
+    assert!(sandbox.export("plugin#greet").is_err());
+    // The entry was rewritten, and is a hit from now on.
+    assert_ne!(
+        std::fs::read(&calculator_entry).unwrap(),
+        std::fs::read(&greeter_entry).unwrap()
+    );
+    assert_eq!(
+        calculator().await.unwrap().cache_outcome(),
+        Some(&CacheOutcome::Hit)
+    );
+}

@@ -108,6 +108,91 @@ async fn a_component_that_fails_validation_is_a_compile_error() {
 }
 
 #[tokio::test]
+async fn a_wat_file_with_a_bom_or_a_non_utf8_byte_says_so() {
+    let chapter = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src/errors.md"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plugin.wat");
+    for (contents, says) in [
+        (&b"\xef\xbb\xbf(component)\n"[..], "byte order mark"),
+        (
+            &b"(component ;; caf\xe9\n)\n"[..],
+            "at offset 17 is not valid UTF-8",
+        ),
+    ] {
+        std::fs::write(&path, contents).unwrap();
+        let err = WasmSandbox::builder()
+            .source(&path)
+            .build()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidBinary { .. }), "{err:?}");
+        let message = err
+            .to_string()
+            .replace(&path.display().to_string(), "plugins/plugin.wat");
+        assert!(message.contains(says), "{message}");
+        assert!(
+            chapter.contains(&message),
+            "book/src/errors.md does not quote this message; update it:\n{message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn mangled_rust_symbols_in_compile_errors_are_demangled() {
+    // A function named with a mangled Rust symbol (the name section is what
+    // wasmtime quotes), whose body does not validate.
+    let err = load_bytes(
+        r#"(component (core module
+            (func $_ZN4core9panicking5panic17h0123456789abcdefE (result i32) f32.const 1)))"#
+            .as_bytes()
+            .to_vec(),
+    )
+    .await
+    .unwrap_err();
+    let Error::Compile { detail, .. } = &err else {
+        panic!("expected Compile, got {err:?}")
+    };
+    assert!(detail.contains("core::panicking::panic"), "{detail}");
+    assert!(!detail.contains("_ZN"), "{detail}");
+    let chapter = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src/errors.md"),
+    )
+    .unwrap();
+    assert!(
+        chapter.contains(&err.to_string()),
+        "book/src/errors.md does not quote this message; update it:\n{err}"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_component_is_called_a_component() {
+    // wasmtime words every parse or validation failure of the component
+    // structure as "failed to parse WebAssembly module".
+    let err = load_bytes(r#"(component (export "f" (func 7)))"#.as_bytes().to_vec())
+        .await
+        .unwrap_err();
+    let Error::Compile { detail, .. } = &err else {
+        panic!("expected Compile, got {err:?}")
+    };
+    assert!(
+        detail.starts_with("the component is invalid at byte offset "),
+        "{detail}"
+    );
+    assert!(!err.to_string().contains("WebAssembly module"), "{err}");
+    let chapter = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src/errors.md"),
+    )
+    .unwrap();
+    assert!(
+        chapter.contains(&err.to_string()),
+        "book/src/errors.md does not quote this message; update it:\n{err}"
+    );
+}
+
+#[tokio::test]
 async fn an_import_the_host_does_not_provide_is_named() {
     let component = r#"
         (component

@@ -13,6 +13,7 @@ mod fs_attacks;
 mod fs_table;
 mod golden;
 mod http;
+mod inputs;
 mod inspect;
 mod limits;
 mod net_attacks;

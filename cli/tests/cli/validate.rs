@@ -143,3 +143,80 @@ fn json_reports_each_check() {
     .json();
     assert_eq!(v["valid"], true);
 }
+
+/// `validate` and `run` on paths that are no plugin file: refused with the
+/// library's typed error (exit 3, "load"), never read, never blocked on.
+/// The timeout only detects a hang (a blocked open, a read of gigabytes).
+mod hostile_inputs {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use crate::{outcome, wasm_sandbox};
+
+    const HANG: Duration = Duration::from_secs(60);
+
+    fn refused(path: &Path, says: &[&str]) {
+        for args in [
+            vec!["validate".as_ref(), path.as_os_str()],
+            vec!["run".as_ref(), path.as_os_str(), "greet".as_ref()],
+            vec![
+                "run".as_ref(),
+                "--allow-precompiled".as_ref(),
+                path.as_os_str(),
+                "greet".as_ref(),
+            ],
+        ] {
+            let out = outcome(wasm_sandbox().args(&args).timeout(HANG)).expect(3);
+            for text in says {
+                assert!(out.stderr.contains(text), "{args:?}: {out:#?}");
+            }
+            assert!(
+                out.stderr.contains(&path.display().to_string()),
+                "{args:?}: {out:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn dev_zero() {
+        refused(
+            Path::new("/dev/zero"),
+            &["is a character device, not a regular file"],
+        );
+    }
+
+    #[test]
+    fn a_fifo() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("plugin.wasm");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        refused(&fifo, &["is a FIFO (named pipe), not a regular file"]);
+    }
+
+    #[test]
+    fn a_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        refused(dir.path(), &["is a directory, not a regular file"]);
+    }
+
+    #[test]
+    fn a_sparse_4_gib_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.wasm");
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(4 << 30)
+            .unwrap();
+        refused(
+            &path,
+            &[
+                "is 4294967296 bytes, more than the limit of 268435456 bytes",
+                "max_plugin_bytes",
+            ],
+        );
+    }
+}
