@@ -406,7 +406,8 @@ impl SandboxBuilder {
     ///   does not provide.
     /// - [`Error::Instantiate`] if starting the plugin fails.
     /// - [`Error::Policy`] if the policy is invalid (a relative or missing
-    ///   path, a malformed host or port).
+    ///   path, a malformed host or port) or a resource limit is out of its
+    ///   range ([`ResourceLimits::validate`]).
     /// - [`Error::UnsatisfiableImport`] if the plugin imports an interface
     ///   the policy can never allow and the policy's import check is
     ///   [`ImportCheck::Deny`].
@@ -442,14 +443,16 @@ impl SandboxBuilder {
         }
     }
 
-    /// The limits in force: the builder's, then the policy's, then defaults.
-    fn limits(&self) -> (ResourceLimits, Effective) {
+    /// The limits in force: the builder's, then the policy's, then defaults,
+    /// each checked against its range.
+    fn limits(&self) -> Result<(ResourceLimits, Effective)> {
         let limits = match self.policy.limits() {
             Some(from_policy) => self.limits.or(from_policy),
             None => self.limits.clone(),
         };
+        limits.validate()?;
         let effective = limits.resolve();
-        (limits, effective)
+        Ok((limits, effective))
     }
 
     /// The engine this builder's sandbox runs on.
@@ -530,14 +533,14 @@ impl SandboxBuilder {
     ///
     /// As [`build`](Self::build) for reading and compiling the plugin.
     pub fn precompile(self) -> Result<Vec<u8>> {
-        let (limits, effective) = self.limits();
+        let (limits, effective) = self.limits()?;
         let engine = self.resolve_engine(&limits, &effective, 1)?;
         let source = self.source.as_ref().ok_or_else(no_source)?;
         loader::precompile_source(&engine, source)
     }
 
     fn prepare(self, instances_hint: usize) -> Result<Prepared> {
-        let (limits, effective) = self.limits();
+        let (limits, effective) = self.limits()?;
         let engine = self.resolve_engine(&limits, &effective, instances_hint)?;
         let source = self.source.clone().ok_or_else(no_source)?;
         if effective.fuel.is_some() && engine.config().get_interruption() != Interruption::Fuel {

@@ -16,6 +16,7 @@ mod http;
 mod inspect;
 mod limits;
 mod net_attacks;
+mod policies;
 mod polyglot;
 mod pool;
 mod profile;

@@ -75,3 +75,71 @@ fn unreadable_policies_are_usage_errors() {
     run_cli(["policy", "diff", &good]).expect(2);
     run_cli(["policy"]).expect(2);
 }
+
+#[test]
+fn diff_refuses_policies_that_run_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(&dir, "good.toml", "");
+    for (name, text, says) in [
+        (
+            "relative.toml",
+            "[[deny]]\nFileRead = \"secrets\"\n",
+            "[[deny]] FileRead",
+        ),
+        (
+            "stack.toml",
+            "[limits]\nmax_stack = 0\n",
+            "limit `max_stack`",
+        ),
+        (
+            "hosts.toml",
+            "[[allow]]\nNetworkAccess = { allowed_hosts = [], allowed_ports = [443] }\n",
+            "allowed_hosts",
+        ),
+        (
+            "missing.toml",
+            "[[allow]]\nFileRead = \"/no/such/dir/at/all\"\n",
+            "FileRead(/no/such/dir/at/all)",
+        ),
+    ] {
+        let bad = write(&dir, name, text);
+        let out = run_cli(["policy", "diff", &good, &bad]).expect(2);
+        assert!(out.stderr.contains(says), "{name}: {}", out.stderr);
+        let out = run_cli(["policy", "diff", &bad, &good]).expect(2);
+        assert!(out.stderr.contains(says), "{name}: {}", out.stderr);
+    }
+}
+
+#[test]
+fn a_zero_stack_in_a_policy_is_a_usage_error_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(&dir, "stack.toml", "[limits]\nmax_stack = 0\n");
+    let out = run_cli([
+        "run",
+        example_plugins::GREETER,
+        "--policy",
+        &policy,
+        "greet",
+        "world",
+    ])
+    .expect(2);
+    assert!(
+        out.stderr
+            .contains("limit `max_stack` = 0 is out of range: it must be from 4096 (4 KiB)"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn policy_file_extensions_are_matched_in_any_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = write(&dir, "old.JSON", r#"{"imports": "deny"}"#);
+    let new = write(&dir, "new.Toml", "imports = \"warn\"\n");
+    let out = run_cli(["policy", "diff", &old, &new]).expect(1);
+    assert!(
+        out.stdout.contains("+ imports: deny -> warn"),
+        "{}",
+        out.stdout
+    );
+}
