@@ -109,7 +109,18 @@ impl Live {
         };
         let out = self.abort_on_refusal(setup, exports.at(position).0, out);
         self.finish(setup, &out, start, report);
-        out
+        self.require_audit(out)
+    }
+
+    /// Under `audit_required(true)`, a call whose audit events could not be
+    /// written fails with [`Error::AuditFailed`], whatever its own outcome.
+    /// One comparison otherwise.
+    #[inline]
+    fn require_audit<R>(&self, out: Result<R>) -> Result<R> {
+        match self.store.data().audit.unwritten() {
+            None => out,
+            Some(error) => Err(error),
+        }
     }
 
     /// Under [`ViolationAction::AbortCall`], a call during which the policy
@@ -180,6 +191,7 @@ impl Live {
         };
         let out = self.abort_on_refusal(setup, export, out);
         self.finish(setup, &out, None, None);
+        let out = self.require_audit(out);
         // An oversized result leaves the instance usable: the plugin did
         // nothing wrong.
         if let Err(Error::ResourceLimitExceeded(Limit::Output { .. })) = &out {

@@ -183,6 +183,23 @@ pub enum Error {
         detail: String,
     },
 
+    /// The audit file could not be opened, or (under
+    /// [`SandboxBuilder::audit_required`](crate::SandboxBuilder::audit_required))
+    /// a call's audit events could not be written to it, so the call's
+    /// result is withheld.
+    #[error(
+        "could not write audit events to `{}`: {source}; free space on its disk or fix \
+         the file's permissions (the audit file, not the plugin), then retry",
+        path.display()
+    )]
+    AuditFailed {
+        /// The audit file.
+        path: PathBuf,
+        /// Why it could not be opened or written.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// The plugin imports an interface the policy can never allow, and the
     /// policy's import check is `ImportCheck::Deny`.
     #[error(

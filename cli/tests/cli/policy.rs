@@ -143,3 +143,26 @@ fn policy_file_extensions_are_matched_in_any_case() {
         out.stdout
     );
 }
+
+#[test]
+fn an_audit_file_that_cannot_be_opened_is_named_as_the_audit_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("no-such-dir/audit.jsonl");
+    let audit = audit.display().to_string();
+    let out = run_cli([
+        "run",
+        example_plugins::GREETER,
+        "greet",
+        "world",
+        "--audit",
+        &audit,
+    ])
+    .expect(7);
+    assert!(
+        out.stderr
+            .contains(&format!("could not write audit events to `{audit}`"))
+            && !out.stderr.contains("could not read plugin"),
+        "{}",
+        out.stderr
+    );
+}

@@ -1,0 +1,168 @@
+//! The audit sink says when it fails: write errors are counted and
+//! reported, `audit_required(true)` fails the call instead, an audit file
+//! that cannot be opened is named as such, and the events of a failed call
+//! come back with its error.
+
+use example_interfaces::{KeyValue, KeyValueHost};
+use wasm_sandbox::{
+    CapabilityKind, Error, ImportCheck, SandboxBuilder, SecurityPolicy, ViolationAction,
+    WasmSandbox,
+};
+
+struct NoStore;
+
+impl KeyValue for NoStore {
+    fn get(&self, _key: String) -> Option<String> {
+        None
+    }
+    fn set(&self, _key: String, _value: String) {}
+    fn keys(&self, _prefix: &str) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// The intruder plugin, nothing granted, loaded despite its imports.
+fn intruder() -> SandboxBuilder {
+    WasmSandbox::builder()
+        .source(example_plugins::INTRUDER)
+        .host_interface(KeyValueHost::new(NoStore))
+        .security_policy(SecurityPolicy::strict().import_check(ImportCheck::Warn))
+}
+
+#[tokio::test]
+async fn write_errors_are_counted_not_ignored() {
+    let sandbox = intruder().audit_file("/dev/full").build().await.unwrap();
+    let log = sandbox.audit_log();
+    let before = log.audit_failures();
+    let r: Result<String, String> = sandbox
+        .call("plugin#read-file", ("/etc/passwd",))
+        .await
+        .unwrap();
+    assert!(r.is_err());
+    // The denial is flushed at once, and /dev/full refuses it.
+    assert!(log.audit_failures() > before, "{}", log.audit_failures());
+    // The in-memory log still has it.
+    assert!(!log.violations().is_empty());
+}
+
+#[tokio::test]
+async fn a_written_audit_file_counts_no_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let sandbox = intruder()
+        .audit_file(&path)
+        .audit_required(true)
+        .build()
+        .await
+        .unwrap();
+    let r: Result<String, String> = sandbox
+        .call("plugin#read-file", ("/etc/passwd",))
+        .await
+        .unwrap();
+    assert!(r.is_err());
+    assert_eq!(sandbox.audit_log().audit_failures(), 0);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("/etc/passwd"), "{text}");
+}
+
+#[tokio::test]
+async fn audit_required_fails_a_call_whose_events_are_lost() {
+    let sandbox = intruder()
+        .audit_file("/dev/full")
+        .audit_required(true)
+        .build()
+        .await
+        .unwrap();
+    let err = sandbox
+        .call::<_, Result<String, String>>("plugin#read-file", ("/etc/passwd",))
+        .await
+        .unwrap_err();
+    match &err {
+        Error::AuditFailed { path, .. } => assert_eq!(path, std::path::Path::new("/dev/full")),
+        other => panic!("expected AuditFailed, got {other}"),
+    }
+    let message = err.to_string();
+    assert!(
+        message.contains("could not write audit events to `/dev/full`")
+            && message.contains("free space"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn audit_required_needs_an_audit_file() {
+    match intruder().audit_required(true).build().await {
+        Err(Error::Config { detail }) => assert!(detail.contains("audit_file"), "{detail}"),
+        Err(other) => panic!("expected a config error, got {other}"),
+        Ok(_) => panic!("audit_required without a file was accepted"),
+    }
+}
+
+#[tokio::test]
+async fn an_audit_file_that_cannot_be_opened_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no-such-dir/audit.jsonl");
+    match intruder().audit_file(&path).build().await {
+        Err(Error::AuditFailed { path: named, .. }) => assert_eq!(named, path),
+        Err(other) => panic!("expected AuditFailed, got {other}"),
+        Ok(_) => panic!("an unopenable audit file was accepted"),
+    }
+}
+
+#[tokio::test]
+async fn a_failed_call_gives_its_events() {
+    let sandbox = intruder()
+        .on_violation(ViolationAction::AbortCall)
+        .build()
+        .await
+        .unwrap();
+    let (result, audit) = sandbox
+        .call_with_audit_outcome::<_, Result<String, String>>("plugin#read-file", ("/etc/passwd",))
+        .await;
+    assert!(
+        matches!(result, Err(Error::SecurityViolation { .. })),
+        "{result:?}"
+    );
+    assert!(
+        audit
+            .violations
+            .iter()
+            .any(|e| e.capability == CapabilityKind::FileRead && e.target == "/etc/passwd"),
+        "{audit:?}"
+    );
+    // An export that does not exist never started: no events.
+    let (result, audit) = sandbox
+        .call_with_audit_outcome::<(), ()>("plugin#no-such-export", ())
+        .await;
+    assert!(matches!(result, Err(Error::ExportNotFound { .. })));
+    assert!(audit.events.is_empty());
+    // The old method gives the error alone.
+    let err = sandbox
+        .call_with_audit::<_, Result<String, String>>("plugin#read-file", ("/etc/passwd",))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::SecurityViolation { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn the_errors_chapter_quotes_the_audit_message() {
+    let chapter = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src/errors.md"),
+    )
+    .unwrap();
+    let sandbox = intruder()
+        .audit_file("/dev/full")
+        .audit_required(true)
+        .build()
+        .await
+        .unwrap();
+    let message = sandbox
+        .call::<_, Result<String, String>>("plugin#read-file", ("/etc/passwd",))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        chapter.contains(&message),
+        "book/src/errors.md does not quote this message; update it:\n{message}"
+    );
+}
