@@ -113,8 +113,6 @@ impl ResourceLimits {
         }
     }
 
-    /// The smallest memory limit: one WebAssembly page, 64 KiB.
-    pub const MIN_MEMORY: usize = 64 * 1024;
     /// The smallest guest stack: 4 KiB.
     pub const MIN_STACK: usize = 4 * 1024;
     /// The largest guest stack: 256 MiB. (Each instance's fiber stack is
@@ -128,7 +126,7 @@ impl ResourceLimits {
     ///
     /// | field | range |
     /// |---|---|
-    /// | `memory` | at least [`MIN_MEMORY`](Self::MIN_MEMORY) (64 KiB) |
+    /// | `memory` | at least 1 (a limit below one 64 KiB page lets no memory grow) |
     /// | `cpu_timeout_ms`, `http_timeout_ms` | 1 to [`MAX_TIMEOUT_MS`](Self::MAX_TIMEOUT_MS) (30 days) |
     /// | `fuel` | at least 1 |
     /// | `max_stack` | [`MIN_STACK`](Self::MIN_STACK) (4 KiB) to [`MAX_STACK`](Self::MAX_STACK) (256 MiB) |
@@ -163,13 +161,7 @@ impl ResourceLimits {
                 _ => Ok(()),
             }
         }
-        check(
-            "memory",
-            self.memory,
-            Self::MIN_MEMORY,
-            None,
-            "at least 65536 (64 KiB, one WebAssembly page)",
-        )?;
+        check("memory", self.memory, 1, None, "at least 1")?;
         check(
             "cpu_timeout_ms",
             self.cpu_timeout_ms,

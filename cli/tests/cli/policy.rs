@@ -166,3 +166,67 @@ fn an_audit_file_that_cannot_be_opened_is_named_as_the_audit_file() {
         out.stderr
     );
 }
+
+/// Command-line messages that the errors chapter quotes: each is checked
+/// against the real output, and the chapter must quote it.
+#[test]
+fn the_errors_chapter_quotes_the_command_line_messages() {
+    use example_plugins::GREETER;
+    let chapter = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src/errors.md"),
+    )
+    .unwrap();
+    let quoted = |line: &str| {
+        assert!(
+            chapter.contains(line),
+            "book/src/errors.md does not quote this line; update it:\n{line}"
+        );
+    };
+    // A fractional size names the whole-number forms.
+    let out = run_cli(["run", GREETER, "greet", "x", "--memory", "1.5G"]).expect(2);
+    let line = out.stderr.lines().next().unwrap();
+    assert!(line.contains("1536M or 1610612736 (bytes)"), "{line}");
+    quoted(line);
+    // A zero stack in a policy file is a usage error naming the key.
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(&dir, "stack.toml", "[limits]\nmax_stack = 0\n");
+    let out = run_cli(["run", GREETER, "greet", "x", "--policy", &policy]).expect(2);
+    let line = out.stderr.lines().next().unwrap();
+    quoted(&line.replace(&format!("{}/", dir.path().display()), ""));
+    // The CLI names its own command, not the library's `list_exports()`.
+    let out = run_cli(["run", GREETER, "nosuch", "x"]).expect(2);
+    assert!(!out.stderr.contains("list_exports"), "{}", out.stderr);
+    for line in out.stderr.lines() {
+        quoted(line);
+    }
+    let out = run_cli(["run", GREETER, "gret", "x"]).expect(2);
+    assert!(
+        !out.stderr.contains("list_exports") && out.stderr.contains("wasm-sandbox inspect PLUGIN"),
+        "{}",
+        out.stderr
+    );
+    // A .cwasm under --fuel: run the .wasm.
+    let artifacts = dir.path().join("out");
+    run_cli([
+        "compile".as_ref(),
+        GREETER.as_ref(),
+        "-o".as_ref(),
+        artifacts.as_os_str(),
+    ])
+    .expect(0);
+    let artifact = artifacts.join("greeter.cwasm");
+    let artifact = artifact.display().to_string();
+    let out = run_cli([
+        "run",
+        &artifact,
+        "greet",
+        "x",
+        "--fuel",
+        "1000",
+        "--allow-precompiled",
+    ])
+    .expect(3);
+    for line in out.stderr.lines() {
+        quoted(&line.replace(&artifact, "greeter.cwasm"));
+    }
+}
