@@ -255,6 +255,20 @@ impl Live {
             }
             Err(_) => {}
         }
+        // Guest stderr past the budget: one audit event per call, like the
+        // logging path's (which records its own when it cuts, and leaves
+        // the budget at zero), never two.
+        if self.stderr.was_cut() && !(state.log_limit > 0 && state.log_budget == 0) {
+            let limit = state.log_limit;
+            state.audit.record(
+                CapabilityKind::Limit,
+                "limit",
+                "log-output".to_string(),
+                &crate::policy::Verdict::deny(format!(
+                    "log_output limit of {limit} bytes per call"
+                )),
+            );
+        }
         state.audit.end_call();
         if let Some(report) = report {
             report.wall_time = start.map(|s| s.elapsed()).unwrap_or_default();

@@ -166,3 +166,53 @@ async fn the_errors_chapter_quotes_the_audit_message() {
         "book/src/errors.md does not quote this message; update it:\n{message}"
     );
 }
+
+/// The `log-output` limit events in `audit`.
+fn log_output_events(audit: &wasm_sandbox::CallAudit) -> usize {
+    audit
+        .events
+        .iter()
+        .filter(|e| e.capability == CapabilityKind::Limit && e.target == "log-output")
+        .count()
+}
+
+#[tokio::test]
+async fn a_log_flood_leaves_exactly_one_log_output_event_per_call() {
+    let sandbox = WasmSandbox::builder()
+        .source(example_plugins::HOG)
+        .log_output_limit(4096)
+        .build()
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let (written, audit) = sandbox
+            .call_with_audit::<_, u64>("plugin#log-flood", (64 * 1024u64,))
+            .await
+            .unwrap();
+        assert_eq!(written, 64 * 1024);
+        assert_eq!(log_output_events(&audit), 1, "{audit:?}");
+    }
+}
+
+#[tokio::test]
+async fn guest_stderr_past_its_budget_leaves_exactly_one_log_output_event() {
+    let sandbox = WasmSandbox::builder()
+        .source(example_plugins::HOG)
+        .log_output_limit(256)
+        .build()
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let (result, audit) = sandbox
+            .call_with_audit_outcome::<_, Vec<String>>("plugin#trap-mid-output", (400u32,))
+            .await;
+        assert!(matches!(result, Err(Error::Trap { .. })), "{result:?}");
+        assert_eq!(log_output_events(&audit), 1, "{audit:?}");
+    }
+    // A call within the budget leaves none.
+    let (result, audit) = sandbox
+        .call_with_audit_outcome::<_, Vec<String>>("plugin#trap-mid-output", (2u32,))
+        .await;
+    assert!(result.is_err());
+    assert_eq!(log_output_events(&audit), 0, "{audit:?}");
+}
