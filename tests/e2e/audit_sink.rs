@@ -216,3 +216,42 @@ async fn guest_stderr_past_its_budget_leaves_exactly_one_log_output_event() {
     assert!(result.is_err());
     assert_eq!(log_output_events(&audit), 0, "{audit:?}");
 }
+
+#[tokio::test]
+async fn a_call_dropped_by_its_caller_leaves_an_audit_event() {
+    let sandbox = WasmSandbox::builder()
+        .source(example_plugins::HOG)
+        .build()
+        .await
+        .unwrap();
+    // The caller's own timeout drops the call future while the plugin sleeps.
+    let dropped = tokio::time::timeout(
+        std::time::Duration::from_millis(100),
+        sandbox.call::<_, u64>("plugin#sleep", (5_000u64,)),
+    )
+    .await;
+    assert!(
+        dropped.is_err(),
+        "the call was expected to outlive its caller"
+    );
+    let events = sandbox.audit_log().events();
+    let cancelled: Vec<_> = events
+        .iter()
+        .filter(|e| e.capability == CapabilityKind::Limit && e.operation == "cancelled")
+        .collect();
+    assert_eq!(cancelled.len(), 1, "{events:?}");
+    assert!(
+        cancelled[0].target.ends_with("#sleep"),
+        "{:?}",
+        cancelled[0]
+    );
+    // A call that ends leaves none, and the sandbox still works.
+    let sum: u32 = sandbox.call("plugin#add-one", (1u32,)).await.unwrap();
+    assert_eq!(sum, 2);
+    let after = sandbox.audit_log().events();
+    assert_eq!(
+        after.iter().filter(|e| e.operation == "cancelled").count(),
+        1,
+        "{after:?}"
+    );
+}
