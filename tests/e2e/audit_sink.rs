@@ -255,3 +255,59 @@ async fn a_call_dropped_by_its_caller_leaves_an_audit_event() {
         "{after:?}"
     );
 }
+
+#[tokio::test]
+async fn a_burst_of_write_errors_is_reported_once() {
+    use std::sync::{Arc, Mutex};
+    use tracing_subscriber::layer::SubscriberExt;
+
+    #[derive(Clone, Default)]
+    struct Errors(Arc<Mutex<Vec<String>>>);
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Errors {
+        fn on_event(
+            &self,
+            event: &tracing::Event<'_>,
+            _: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            if event.metadata().target() == "wasm_sandbox::audit"
+                && *event.metadata().level() == tracing::Level::ERROR
+            {
+                self.0
+                    .lock()
+                    .unwrap()
+                    .push(event.metadata().name().to_string());
+            }
+        }
+    }
+
+    let errors = Errors::default();
+    let _guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(errors.clone()));
+    // Everything the plugin imports is granted, so that loading it records
+    // no warning (the build runs on another thread, outside this subscriber);
+    // the read of /etc/passwd is denied.
+    let policy = SecurityPolicy::permissive()
+        .import_check(ImportCheck::Deny)
+        .allow(wasm_sandbox::Capability::ProcessSpawn(vec!["echo".into()]))
+        .allow(wasm_sandbox::Capability::Custom(
+            "example-interfaces:key-value/key-value".into(),
+        ))
+        .deny(wasm_sandbox::Capability::FileRead("/etc/passwd".into()));
+    let sandbox = intruder()
+        .security_policy(policy)
+        .audit_file("/dev/full")
+        .build()
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let r: Result<String, String> = sandbox
+            .call("plugin#read-file", ("/etc/passwd",))
+            .await
+            .unwrap();
+        assert!(r.is_err());
+    }
+    assert!(sandbox.audit_log().audit_failures() >= 3);
+    let reported = errors.0.lock().unwrap().len();
+    assert_eq!(reported, 1, "one error for the whole burst");
+}
