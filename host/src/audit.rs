@@ -3,7 +3,9 @@
 //!
 //! Events go to `tracing` (target `wasm_sandbox::audit`, `INFO` when
 //! allowed, `WARN` when denied), to an in-memory ring per sandbox, and, when
-//! configured, to a JSON-lines file that is flushed on every denial.
+//! configured, to a JSON-lines file that is flushed on every denial. A
+//! write to that file that fails is counted and reported, never ignored,
+//! and fails the call under `audit_required(true)`.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;

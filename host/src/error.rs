@@ -174,9 +174,10 @@ pub enum Error {
         problems: Vec<String>,
     },
 
-    /// The security policy is invalid: a relative or missing path, a
-    /// malformed host or port, or a policy file that does not parse (with
-    /// its line and column).
+    /// The security policy is invalid: a relative or missing path (in
+    /// `allow` or `deny`), a malformed host or port, a resource limit out of
+    /// its range, or a policy file that does not parse or has an unknown key
+    /// (with its line and column).
     #[error("invalid security policy: {detail}")]
     Policy {
         /// What is wrong, and where.
