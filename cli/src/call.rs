@@ -98,11 +98,9 @@ async fn call(
 /// `wasm-sandbox run`.
 pub(crate) async fn run(args: RunArgs, json: bool) -> Result<Exit, Failure> {
     let policy = crate::grants::policy(&args.grants)?;
-    let mut builder = plugin::limits(
-        plugin::builder(&args.plugin, args.trust.allow_precompiled)?,
-        &args.limits,
-    )
-    .security_policy(policy);
+    let plugin_builder = plugin::builder(&args.plugin, args.trust.allow_precompiled)?;
+    plugin::fuel_needs_wasm(&args.plugin, &args.limits)?;
+    let mut builder = plugin::limits(plugin_builder, &args.limits).security_policy(policy);
     if args.violations.abort_on_violation {
         builder = builder.on_violation(ViolationAction::AbortCall);
     }
@@ -121,11 +119,9 @@ pub(crate) async fn run(args: RunArgs, json: bool) -> Result<Exit, Failure> {
 /// `wasm-sandbox learn`.
 pub(crate) async fn learn(args: LearnArgs, json: bool) -> Result<Exit, Failure> {
     let policy = crate::grants::learn_policy(&args.denials)?;
-    let mut builder = plugin::limits(
-        plugin::builder(&args.plugin, args.trust.allow_precompiled)?,
-        &args.limits,
-    )
-    .security_policy(policy);
+    let plugin_builder = plugin::builder(&args.plugin, args.trust.allow_precompiled)?;
+    plugin::fuel_needs_wasm(&args.plugin, &args.limits)?;
+    let mut builder = plugin::limits(plugin_builder, &args.limits).security_policy(policy);
     if args.violations.abort_on_violation {
         builder = builder.on_violation(ViolationAction::AbortCall);
     }

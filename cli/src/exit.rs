@@ -193,9 +193,32 @@ impl From<Error> for Failure {
             ),
             _ => None,
         };
+        // The host's messages speak to a Rust caller (`list_exports()`);
+        // these are rebuilt from the error's fields for the command line.
+        let message = match &error {
+            Error::ExportNotFound {
+                name,
+                suggestions,
+                available,
+            } => export_not_found(name, suggestions, *available),
+            Error::TypeMismatch {
+                function,
+                expected,
+                given,
+                detail,
+            } => format!(
+                "type mismatch calling `{function}`: the plugin exports `{expected}`, but the \
+                 call used {given}{}; `wasm-sandbox inspect PLUGIN` shows every signature",
+                detail
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+            ),
+            _ => error.to_string(),
+        };
         Failure {
             exit,
-            message: error.to_string(),
+            message,
             hint,
             quotes_plugin: true,
         }
@@ -211,6 +234,19 @@ fn limit_hint(limit: &Limit) -> String {
               instances, max_output)"
             .to_string(),
     }
+}
+
+/// `ExportNotFound` for the command line: the hint names
+/// `wasm-sandbox inspect PLUGIN`, so the message only says what is missing.
+fn export_not_found(name: &str, suggestions: &[String], available: usize) -> String {
+    let mut msg = format!("the plugin exports no function named `{name}`");
+    if !suggestions.is_empty() {
+        let quoted: Vec<String> = suggestions.iter().map(|s| format!("`{s}`")).collect();
+        msg.push_str(&format!("; did you mean {}?", quoted.join(", ")));
+    } else if available == 0 {
+        msg.push_str("; it exports no functions at all");
+    }
+    msg
 }
 
 #[cfg(test)]

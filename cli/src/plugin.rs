@@ -67,6 +67,27 @@ pub(crate) fn artifact_refused(path: &Path) -> Failure {
     )
 }
 
+/// Refuses `--fuel` with a precompiled artifact: an artifact is compiled
+/// for one engine, and the engine that counts fuel is another one, so the
+/// artifact could never load; the `.wasm` it was made from can.
+pub(crate) fn fuel_needs_wasm(path: &Path, limits: &Limits) -> Result<(), Failure> {
+    if limits.fuel.is_some() && is_artifact(path) {
+        return Err(Failure::new(
+            Exit::Load,
+            format!(
+                "cannot load precompiled plugin `{}` under --fuel: it was compiled for an \
+                 engine that does not count fuel, and only that engine can run it",
+                path.display()
+            ),
+        )
+        .hint(
+            "run the .wasm component it was made from with --fuel, \
+             or drop --fuel to run the artifact",
+        ));
+    }
+    Ok(())
+}
+
 /// Applies `--memory`, `--timeout` and `--fuel`.
 pub(crate) fn limits(mut builder: SandboxBuilder, limits: &Limits) -> SandboxBuilder {
     if let Some(bytes) = limits.memory {

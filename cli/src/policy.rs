@@ -5,9 +5,21 @@ use crate::exit::{Exit, Failure};
 use crate::grants::read_policy;
 use crate::plugin::print_json;
 
+/// Reads a policy file and validates it as `run` does.
+fn checked_policy(path: &std::path::Path) -> Result<wasm_sandbox::SecurityPolicy, Failure> {
+    let policy = read_policy(path)?;
+    policy.validate().map_err(|e| {
+        Failure::from(e)
+            .hint("the Security model chapter of the guide describes the policy file format")
+    })?;
+    Ok(policy)
+}
+
 pub(crate) fn diff(args: DiffArgs, json: bool) -> Result<Exit, Failure> {
-    let old = read_policy(&args.old)?;
-    let new = read_policy(&args.new)?;
+    // Both policies are checked as `run` checks its policy, so a diff never
+    // compares a policy that could not run.
+    let old = checked_policy(&args.old)?;
+    let new = checked_policy(&args.new)?;
     let diff = old.diff(&new);
     let exit = if diff.widens() {
         Exit::PluginError

@@ -3,7 +3,9 @@
 //!
 //! Events go to `tracing` (target `wasm_sandbox::audit`, `INFO` when
 //! allowed, `WARN` when denied), to an in-memory ring per sandbox, and, when
-//! configured, to a JSON-lines file that is flushed on every denial.
+//! configured, to a JSON-lines file that is flushed on every denial. A
+//! write to that file that fails is counted and reported, never ignored,
+//! and fails the call under `audit_required(true)`.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
@@ -215,6 +217,14 @@ pub(crate) struct AuditCore {
     capacity: usize,
     ring: Mutex<VecDeque<AuditEvent>>,
     file: Option<Mutex<BufWriter<File>>>,
+    /// The audit file's path, for messages.
+    file_path: Option<PathBuf>,
+    /// `audit_required(true)`: a call whose events cannot be written fails.
+    required: bool,
+    /// Writes and flushes of the audit file that failed.
+    failures: AtomicU64,
+    /// Whether the last write failed (one `tracing::error!` per burst).
+    failing: AtomicBool,
     names: Mutex<Arc<[String]>>,
     /// The denials of the policy the sandbox enforces, which a learned
     /// policy keeps.
@@ -241,6 +251,9 @@ pub(crate) struct AuditSink {
     /// outcome may depend on it, see `ViolationAction::AbortCall`).
     refused_in_call: AtomicBool,
     first_refusal: Mutex<Option<Refusal>>,
+    /// Under `audit_required(true)`: the first audit file error not yet
+    /// reported to a call.
+    write_error: Mutex<Option<std::io::Error>>,
 }
 
 impl fmt::Debug for AuditSink {
@@ -263,6 +276,7 @@ pub(crate) struct AuditConfig {
     pub(crate) enabled: bool,
     pub(crate) capacity: usize,
     pub(crate) file: Option<PathBuf>,
+    pub(crate) required: bool,
 }
 
 impl Default for AuditConfig {
@@ -271,12 +285,20 @@ impl Default for AuditConfig {
             enabled: true,
             capacity: 1024,
             file: None,
+            required: false,
         }
     }
 }
 
 impl AuditSink {
     pub(crate) fn new(plugin: Arc<str>, config: &AuditConfig) -> crate::Result<AuditSink> {
+        if config.required && (config.file.is_none() || !config.enabled) {
+            return Err(crate::Error::Config {
+                detail: "`audit_required(true)` needs somewhere to write: set \
+                         `audit_file(path)` and leave auditing enabled"
+                    .to_string(),
+            });
+        }
         let file = match &config.file {
             Some(path) => Some(Mutex::new(BufWriter::new(open_append(path)?))),
             None => None,
@@ -288,6 +310,10 @@ impl AuditSink {
             capacity: config.capacity.max(1),
             ring: Mutex::new(VecDeque::new()),
             file,
+            file_path: config.file.clone(),
+            required: config.required,
+            failures: AtomicU64::new(0),
+            failing: AtomicBool::new(false),
             names: Mutex::new(Arc::from(Vec::new())),
             denials: Mutex::new(Arc::from(Vec::new())),
         })))
@@ -301,6 +327,7 @@ impl AuditSink {
             captured: Mutex::new(Vec::new()),
             refused_in_call: AtomicBool::new(false),
             first_refusal: Mutex::new(None),
+            write_error: Mutex::new(None),
         }
     }
 
@@ -459,14 +486,15 @@ impl AuditSink {
                 Escaped(&event.target)
             ),
         }
-        if let Some(file) = &self.core.file {
-            let mut w = lock(file);
-            if let Ok(line) = serde_json::to_string(&event) {
-                let _ = writeln!(w, "{line}");
-            }
-            if decision != Decision::Allowed {
-                let _ = w.flush();
-            }
+        if self.core.file.is_some()
+            && let Ok(line) = serde_json::to_string(&event)
+        {
+            // Denials are flushed at once; so is everything when the audit
+            // is required, so that a failure is seen by the call.
+            self.write_file(
+                Some(&line),
+                decision != Decision::Allowed || self.core.required,
+            );
         }
         if self.capturing.load(Ordering::SeqCst) {
             lock(&self.captured).push(event.clone());
@@ -487,9 +515,77 @@ impl AuditSink {
     }
 
     pub(crate) fn flush(&self) {
-        if let Some(file) = &self.core.file {
-            let _ = lock(file).flush();
+        self.write_file(None, true);
+    }
+
+    /// Appends `line` to the audit file (if any) and flushes it if asked;
+    /// a failure is counted, reported, and kept for the call.
+    fn write_file(&self, line: Option<&str>, flush: bool) {
+        let Some(file) = &self.core.file else {
+            return;
+        };
+        let result = {
+            let mut w = lock(file);
+            let mut result = match line {
+                Some(line) => writeln!(w, "{line}"),
+                None => Ok(()),
+            };
+            if result.is_ok() && flush {
+                result = w.flush();
+            }
+            result
+        };
+        match result {
+            // Only a flush shows that the events reached the file.
+            Ok(()) if flush => self.core.failing.store(false, Ordering::SeqCst),
+            Ok(()) => {}
+            Err(error) => self.write_failed(error),
         }
+    }
+
+    #[cold]
+    fn write_failed(&self, error: std::io::Error) {
+        self.core.failures.fetch_add(1, Ordering::SeqCst);
+        let path = self.core.file_path.as_deref().unwrap_or(Path::new(""));
+        if !self.core.failing.swap(true, Ordering::SeqCst) {
+            tracing::error!(
+                target: "wasm_sandbox::audit",
+                sandbox = self.core.sandbox_id,
+                plugin = %self.core.plugin,
+                path = %path.display(),
+                "cannot write the audit file `{}`: {error}; audit events are being lost \
+                 until a write succeeds (counted by `AuditLog::audit_failures`); free space \
+                 or fix the file, or set `audit_required(true)` to fail calls instead",
+                path.display()
+            );
+        }
+        if self.core.required {
+            let mut kept = lock(&self.write_error);
+            if kept.is_none() {
+                *kept = Some(error);
+            }
+        }
+    }
+
+    /// Under `audit_required(true)`, after a call: flushes the audit file,
+    /// and returns the error that kept any event from being written since
+    /// the last call that reported one. `None` at once otherwise.
+    #[inline]
+    pub(crate) fn unwritten(&self) -> Option<crate::Error> {
+        if !self.core.required {
+            return None;
+        }
+        self.flush();
+        let source = lock(&self.write_error).take()?;
+        Some(crate::Error::AuditFailed {
+            path: self.core.file_path.clone().unwrap_or_default(),
+            source,
+        })
+    }
+
+    /// Writes and flushes of the audit file that failed, over all views.
+    pub(crate) fn failures(&self) -> u64 {
+        self.core.failures.load(Ordering::SeqCst)
     }
 }
 
@@ -504,7 +600,7 @@ fn open_append(path: &Path) -> crate::Result<File> {
         .create(true)
         .append(true)
         .open(path)
-        .map_err(|source| crate::Error::Io {
+        .map_err(|source| crate::Error::AuditFailed {
             path: path.to_path_buf(),
             source,
         })
@@ -537,6 +633,16 @@ impl AuditLog {
             .into_iter()
             .filter(AuditEvent::is_violation)
             .collect()
+    }
+
+    /// How many times writing to the audit file failed (an event that could
+    /// not be written, or a flush that could not complete), since the
+    /// sandbox was built. Zero without an audit file. Each burst of failures
+    /// is also reported once as a `tracing::error!` (target
+    /// `wasm_sandbox::audit`); to fail calls instead, set
+    /// [`SandboxBuilder::audit_required`](crate::SandboxBuilder::audit_required).
+    pub fn audit_failures(&self) -> u64 {
+        self.sink.failures()
     }
 
     /// Forgets the recorded events (the JSON-lines file is untouched).
@@ -717,6 +823,7 @@ mod tests {
             enabled: true,
             capacity: 3,
             file: None,
+            required: false,
         };
         let sink = AuditSink::new("p".into(), &config).unwrap();
         sink.set_export_names(vec!["run".to_string()]);

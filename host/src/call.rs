@@ -109,7 +109,18 @@ impl Live {
         };
         let out = self.abort_on_refusal(setup, exports.at(position).0, out);
         self.finish(setup, &out, start, report);
-        out
+        self.require_audit(out)
+    }
+
+    /// Under `audit_required(true)`, a call whose audit events could not be
+    /// written fails with [`Error::AuditFailed`], whatever its own outcome.
+    /// One comparison otherwise.
+    #[inline]
+    fn require_audit<R>(&self, out: Result<R>) -> Result<R> {
+        match self.store.data().audit.unwritten() {
+            None => out,
+            Some(error) => Err(error),
+        }
     }
 
     /// Under [`ViolationAction::AbortCall`], a call during which the policy
@@ -155,6 +166,7 @@ impl Live {
         let limits = &setup.limits;
         let mut results = vec![values::placeholder(); usize::from(export.result().is_some())];
         let start_tick = self.begin(setup, export, false);
+        let cancelled = CancelGuard::new(&setup.audit, export);
         let out = match with_deadline(
             func.call_async(&mut self.store, params, &mut results),
             start_tick,
@@ -180,6 +192,8 @@ impl Live {
         };
         let out = self.abort_on_refusal(setup, export, out);
         self.finish(setup, &out, None, None);
+        cancelled.disarm();
+        let out = self.require_audit(out);
         // An oversized result leaves the instance usable: the plugin did
         // nothing wrong.
         if let Err(Error::ResourceLimitExceeded(Limit::Output { .. })) = &out {
@@ -243,6 +257,20 @@ impl Live {
             }
             Err(_) => {}
         }
+        // Guest stderr past the budget: one audit event per call, like the
+        // logging path's (which records its own when it cuts, and leaves
+        // the budget at zero), never two.
+        if self.stderr.was_cut() && !(state.log_limit > 0 && state.log_budget == 0) {
+            let limit = state.log_limit;
+            state.audit.record(
+                CapabilityKind::Limit,
+                "limit",
+                "log-output".to_string(),
+                &crate::policy::Verdict::deny(format!(
+                    "log_output limit of {limit} bytes per call"
+                )),
+            );
+        }
         state.audit.end_call();
         if let Some(report) = report {
             report.wall_time = start.map(|s| s.elapsed()).unwrap_or_default();
@@ -265,6 +293,50 @@ impl Live {
         err: wasmtime::Error,
     ) -> Error {
         Error::from_call_limited(export.name(), err, self.stderr.take_recent(), &setup.limits)
+    }
+}
+
+/// Records a call whose future was dropped before it ended (the caller's
+/// own timeout, a `select!` that went the other way, a cancelled task):
+/// one audit event, capability `limit`, operation `cancelled`, target the
+/// export. Disarmed once the call's outcome is recorded. Holds references
+/// only, so a call pays nothing for it but a flag.
+pub(crate) struct CancelGuard<'a> {
+    audit: &'a crate::audit::AuditSink,
+    export: &'a ExportFunction,
+    armed: bool,
+}
+
+impl<'a> CancelGuard<'a> {
+    #[inline]
+    pub(crate) fn new(audit: &'a crate::audit::AuditSink, export: &'a ExportFunction) -> Self {
+        CancelGuard {
+            audit,
+            export,
+            armed: true,
+        }
+    }
+
+    /// The call ended and its outcome was recorded.
+    #[inline]
+    pub(crate) fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for CancelGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.audit.record_event(
+                CapabilityKind::Limit,
+                "cancelled",
+                self.export.name().to_string(),
+                crate::audit::Decision::Warning,
+                "the caller dropped the call before it ended (its own timeout or a \
+                 cancellation); the instance is replaced before the next call"
+                    .to_string(),
+            );
+        }
     }
 }
 
@@ -373,6 +445,9 @@ macro_rules! typed_call {
         match live.prepare::<$P, $R>(setup, exports, position, report.is_some()) {
             Err(e) => Err(e),
             Ok((prepared, start_tick)) => {
+                // Audits the call if its future is dropped before it ends.
+                let cancelled =
+                    $crate::call::CancelGuard::new(&setup.audit, exports.at(position).0);
                 let timeout = setup.limits.timeout;
                 let outcome = match prepared {
                     $crate::call::Prepared::Unit(typed) => {
@@ -395,7 +470,9 @@ macro_rules! typed_call {
                         }
                     }
                 };
-                live.conclude::<$R>(setup, exports, position, outcome, start, report)
+                let out = live.conclude::<$R>(setup, exports, position, outcome, start, report);
+                cancelled.disarm();
+                out
             }
         }
     }};

@@ -6,6 +6,9 @@ use std::sync::{Mutex, OnceLock};
 use crate::error::{Error, Result};
 use crate::limits::ResourceLimits;
 
+/// Fiber stack beyond the wasm stack limit, so an overflow is a trap.
+const FIBER_HEADROOM: usize = 1024 * 1024;
+
 /// How a running plugin is made to give control back, so that its call's
 /// deadline can be enforced while it computes.
 ///
@@ -235,7 +238,8 @@ impl EngineConfig {
         config.max_wasm_stack(self.max_wasm_stack);
         // Guests run on fibers; keep their stacks comfortably larger than
         // the wasm stack limit so that an overflow is a trap, never a crash.
-        config.async_stack_size(self.max_wasm_stack + 1024 * 1024);
+        // `Engine::new` refuses a stack limit for which this overflows.
+        config.async_stack_size(self.max_wasm_stack.saturating_add(FIBER_HEADROOM));
         config.cranelift_opt_level(match self.optimization {
             OptimizationLevel::None => wasmtime::OptLevel::None,
             OptimizationLevel::Speed => wasmtime::OptLevel::Speed,
@@ -271,9 +275,22 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::Config`] when wasmtime rejects the combination of
-    /// settings or cannot set up code memory on this machine.
+    /// Returns [`Error::Config`] when the stack limit is zero or so large
+    /// that the fiber stack size overflows, when wasmtime rejects the
+    /// combination of settings, or when it cannot set up code memory on
+    /// this machine.
     pub fn new(config: &EngineConfig) -> Result<Engine> {
+        if config.max_wasm_stack == 0 || config.max_wasm_stack.checked_add(FIBER_HEADROOM).is_none()
+        {
+            return Err(Error::Config {
+                detail: format!(
+                    "max_wasm_stack = {} is out of range; set it between {} and {} bytes",
+                    config.max_wasm_stack,
+                    ResourceLimits::MIN_STACK,
+                    ResourceLimits::MAX_STACK
+                ),
+            });
+        }
         let inner = wasmtime::Engine::new(&config.to_wasmtime()).map_err(|e| Error::Config {
             detail: format!("{e:#}"),
         })?;

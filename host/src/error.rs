@@ -241,13 +241,31 @@ pub enum Error {
         problems: Vec<String>,
     },
 
-    /// The security policy is invalid: a relative or missing path, a
-    /// malformed host or port, or a policy file that does not parse (with
-    /// its line and column).
+    /// The security policy is invalid: a relative or missing path (in
+    /// `allow` or `deny`), a malformed host or port, a resource limit out of
+    /// its range, or a policy file that does not parse or has an unknown key
+    /// (with its line and column).
     #[error("invalid security policy: {detail}")]
     Policy {
         /// What is wrong, and where.
         detail: String,
+    },
+
+    /// The audit file could not be opened, or (under
+    /// [`SandboxBuilder::audit_required`](crate::SandboxBuilder::audit_required))
+    /// a call's audit events could not be written to it, so the call's
+    /// result is withheld.
+    #[error(
+        "could not write audit events to `{}`: {source}; free space on its disk or fix \
+         the file's permissions (the audit file, not the plugin), then retry",
+        path.display()
+    )]
+    AuditFailed {
+        /// The audit file.
+        path: PathBuf,
+        /// Why it could not be opened or written.
+        #[source]
+        source: std::io::Error,
     },
 
     /// The plugin imports an interface the policy can never allow, and the

@@ -113,6 +113,83 @@ impl ResourceLimits {
         }
     }
 
+    /// The smallest guest stack: 4 KiB.
+    pub const MIN_STACK: usize = 4 * 1024;
+    /// The largest guest stack: 256 MiB. (Each instance's fiber stack is
+    /// this plus 1 MiB, reserved up front.)
+    pub const MAX_STACK: usize = 256 * 1024 * 1024;
+    /// The longest time limit, per call or per HTTP request: 30 days, in
+    /// milliseconds.
+    pub const MAX_TIMEOUT_MS: u64 = 30 * 24 * 60 * 60 * 1000;
+
+    /// Checks every field that is set against its documented range:
+    ///
+    /// | field | range |
+    /// |---|---|
+    /// | `memory` | at least 1 (a limit below one 64 KiB page lets no memory grow) |
+    /// | `cpu_timeout_ms`, `http_timeout_ms` | 1 to [`MAX_TIMEOUT_MS`](Self::MAX_TIMEOUT_MS) (30 days) |
+    /// | `fuel` | at least 1 |
+    /// | `max_stack` | [`MIN_STACK`](Self::MIN_STACK) (4 KiB) to [`MAX_STACK`](Self::MAX_STACK) (256 MiB) |
+    /// | `table_elements`, `instances`, `max_output` | at least 1 |
+    /// | `log_output`, `http_request_bytes`, `http_response_bytes` | any (0 allows no bytes) |
+    ///
+    /// [`SecurityPolicy::from_toml`](crate::SecurityPolicy::from_toml) and
+    /// friends check a policy's `[limits]` when they read it, and
+    /// [`SandboxBuilder::build`](crate::SandboxBuilder::build) checks the
+    /// limits it ends up with, so a zero or overflowing value is never
+    /// silently replaced by something else.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Policy`](crate::Error::Policy) naming the first field out of
+    /// range, its value and its range.
+    pub fn validate(&self) -> crate::Result<()> {
+        fn check<T: PartialOrd + fmt::Display + Copy>(
+            key: &str,
+            value: Option<T>,
+            min: T,
+            max: Option<T>,
+            range: &str,
+        ) -> crate::Result<()> {
+            match value {
+                Some(v) if v < min || max.is_some_and(|m| v > m) => Err(crate::Error::Policy {
+                    detail: format!(
+                        "limit `{key}` = {v} is out of range: it must be {range}; \
+                         fix the value, or leave `{key}` out for the default"
+                    ),
+                }),
+                _ => Ok(()),
+            }
+        }
+        check("memory", self.memory, 1, None, "at least 1")?;
+        check(
+            "cpu_timeout_ms",
+            self.cpu_timeout_ms,
+            1,
+            Some(Self::MAX_TIMEOUT_MS),
+            "from 1 to 2592000000 (30 days)",
+        )?;
+        check("fuel", self.fuel, 1, None, "at least 1")?;
+        check(
+            "max_stack",
+            self.max_stack,
+            Self::MIN_STACK,
+            Some(Self::MAX_STACK),
+            "from 4096 (4 KiB) to 268435456 (256 MiB)",
+        )?;
+        check("table_elements", self.table_elements, 1, None, "at least 1")?;
+        check("instances", self.instances, 1, None, "at least 1")?;
+        check("max_output", self.max_output, 1, None, "at least 1")?;
+        check(
+            "http_timeout_ms",
+            self.http_timeout_ms,
+            1,
+            Some(Self::MAX_TIMEOUT_MS),
+            "from 1 to 2592000000 (30 days)",
+        )?;
+        Ok(())
+    }
+
     /// `self`, with every field that is unset taken from `other`.
     pub(crate) fn or(&self, other: &ResourceLimits) -> ResourceLimits {
         ResourceLimits {

@@ -21,6 +21,9 @@ use crate::guard_fs::FileId;
 /// variant name, for example `FileRead = "/srv/data"` or
 /// `NetworkAccess = { allowed_hosts = ["api.example.com"], allowed_ports = [443] }`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+// Refuses unknown keys inside `NetworkAccess = { .. }` in every format (a
+// misspelt `allowed_scheme` must not silently allow every scheme).
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Capability {
     /// Read a file, or everything under a directory. The plugin sees it at
@@ -451,7 +454,7 @@ impl SecurityPolicy {
     ///
     /// [`Error::Policy`] with the line and column of the problem.
     pub fn from_toml(text: &str) -> Result<SecurityPolicy> {
-        toml::from_str(text).map_err(|e| {
+        let policy: SecurityPolicy = toml::from_str(text).map_err(|e| {
             let at = e
                 .span()
                 .map(|span| line_col(text, span.start))
@@ -460,7 +463,9 @@ impl SecurityPolicy {
             Error::Policy {
                 detail: format!("invalid policy TOML: {at}{}", e.message()),
             }
-        })
+        })?;
+        policy.check_shape()?;
+        Ok(policy)
     }
 
     /// Reads a policy from JSON.
@@ -469,16 +474,54 @@ impl SecurityPolicy {
     ///
     /// [`Error::Policy`] with the line and column of the problem.
     pub fn from_json(text: &str) -> Result<SecurityPolicy> {
-        serde_json::from_str(text).map_err(|e| Error::Policy {
+        let policy: SecurityPolicy = serde_json::from_str(text).map_err(|e| Error::Policy {
             detail: format!(
                 "invalid policy JSON: line {}, column {}: {e}",
                 e.line(),
                 e.column()
             ),
-        })
+        })?;
+        policy.check_shape()?;
+        Ok(policy)
     }
 
-    /// Reads a policy file: JSON if the name ends in `.json`, TOML otherwise.
+    /// The checks that need nothing but the policy's text: every path (in
+    /// `allow` and in `deny`) is absolute and plain, and every limit is in
+    /// its range.
+    fn check_shape(&self) -> Result<()> {
+        for (side, list) in [("allow", &self.grants), ("deny", &self.denials)] {
+            for c in list {
+                match c {
+                    Capability::FileRead(p) => check_path(p, side, "FileRead")?,
+                    Capability::FileWrite(p) => check_path(p, side, "FileWrite")?,
+                    _ => {}
+                }
+            }
+        }
+        if let Some(limits) = &self.limits {
+            limits.validate()?;
+        }
+        Ok(())
+    }
+
+    /// Checks the policy exactly as
+    /// [`SandboxBuilder::build`](crate::SandboxBuilder::build) does before it
+    /// runs a plugin under it: paths in `allow` and `deny` are absolute and
+    /// plain (no leading space, no `~`, no NUL byte), granted paths exist
+    /// (or their parent directory does, for a file not created yet), hosts,
+    /// ports and schemes parse, and the `[limits]` are in their ranges
+    /// ([`ResourceLimits::validate`](crate::ResourceLimits::validate)). A
+    /// denied path may legitimately not exist yet.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Policy`] naming the first problem and the key it is under.
+    pub fn validate(&self) -> Result<()> {
+        Compiled::new(self).map(|_| ())
+    }
+
+    /// Reads a policy file: JSON if the name ends in `.json` (in any case:
+    /// `.JSON` too), TOML otherwise.
     ///
     /// # Errors
     ///
@@ -489,7 +532,7 @@ impl SecurityPolicy {
             path: path.to_path_buf(),
             source,
         })?;
-        let parsed = if path.extension().is_some_and(|e| e == "json") {
+        let parsed = if is_json_path(path) {
             SecurityPolicy::from_json(&text)
         } else {
             SecurityPolicy::from_toml(&text)
@@ -543,6 +586,37 @@ impl SecurityPolicy {
                 && newer.imports == ImportCheck::Warn,
         }
     }
+}
+
+/// Whether a policy file is JSON: its extension is `json`, in any case.
+fn is_json_path(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Refuses a path that cannot mean what its writer meant: not absolute, a
+/// leading space, `~` (never expanded), a NUL byte. `side` is `allow` or
+/// `deny`, `kind` the capability: the message names the key.
+fn check_path(path: &Path, side: &str, kind: &str) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let text = path.as_os_str().as_bytes();
+    let problem = if text.contains(&0) {
+        "contains a NUL byte, which no file name can; remove it"
+    } else if text.first().is_some_and(u8::is_ascii_whitespace) {
+        "starts with white space, so it is relative; remove the space"
+    } else if text.first() == Some(&b'~') {
+        "starts with `~`, which a policy never expands; write the absolute path"
+    } else if !path.is_absolute() {
+        "is relative; paths in a policy must be absolute"
+    } else {
+        return Ok(());
+    };
+    Err(Error::Policy {
+        detail: format!(
+            "[[{side}]] {kind} = {:?}: the path {problem}",
+            path.as_os_str()
+        ),
+    })
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -971,6 +1045,7 @@ impl Compiled {
             custom: Vec::new(),
             custom_denials: Vec::new(),
         };
+        policy.check_shape()?;
         for g in &policy.grants {
             match g {
                 Capability::FileRead(p) => c.files.push((canonical(p, "FileRead")?, false)),

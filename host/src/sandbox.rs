@@ -404,6 +404,21 @@ impl SandboxBuilder {
         self
     }
 
+    /// Fail closed on audit: a call whose audit events cannot be written to
+    /// the [`audit_file`](Self::audit_file) (a full disk, a revoked
+    /// permission) fails with [`Error::AuditFailed`] instead of returning
+    /// its result, and every event is flushed as it is recorded. Needs an
+    /// audit file. What the plugin did during such a call (a file it wrote)
+    /// is not undone.
+    ///
+    /// By default a write failure does not fail calls: it is counted by
+    /// [`AuditLog::audit_failures`] and reported once per burst as a
+    /// `tracing::error!`.
+    pub fn audit_required(mut self, required: bool) -> Self {
+        self.audit.required = required;
+        self
+    }
+
     /// How many events the in-memory audit log keeps (the oldest are
     /// dropped first).
     ///
@@ -433,7 +448,8 @@ impl SandboxBuilder {
     ///   does not provide.
     /// - [`Error::Instantiate`] if starting the plugin fails.
     /// - [`Error::Policy`] if the policy is invalid (a relative or missing
-    ///   path, a malformed host or port).
+    ///   path, a malformed host or port) or a resource limit is out of its
+    ///   range ([`ResourceLimits::validate`]).
     /// - [`Error::UnsatisfiableImport`] if the plugin imports an interface
     ///   the policy can never allow and the policy's import check is
     ///   [`ImportCheck::Deny`].
@@ -469,14 +485,16 @@ impl SandboxBuilder {
         }
     }
 
-    /// The limits in force: the builder's, then the policy's, then defaults.
-    fn limits(&self) -> (ResourceLimits, Effective) {
+    /// The limits in force: the builder's, then the policy's, then defaults,
+    /// each checked against its range.
+    fn limits(&self) -> Result<(ResourceLimits, Effective)> {
         let limits = match self.policy.limits() {
             Some(from_policy) => self.limits.or(from_policy),
             None => self.limits.clone(),
         };
+        limits.validate()?;
         let effective = limits.resolve();
-        (limits, effective)
+        Ok((limits, effective))
     }
 
     /// The engine this builder's sandbox runs on.
@@ -557,14 +575,14 @@ impl SandboxBuilder {
     ///
     /// As [`build`](Self::build) for reading and compiling the plugin.
     pub fn precompile(self) -> Result<Vec<u8>> {
-        let (limits, effective) = self.limits();
+        let (limits, effective) = self.limits()?;
         let engine = self.resolve_engine(&limits, &effective, 1)?;
         let source = self.source.as_ref().ok_or_else(no_source)?;
         loader::precompile_source(&engine, source, &self.input_limits)
     }
 
     fn prepare(self, instances_hint: usize) -> Result<Prepared> {
-        let (limits, effective) = self.limits();
+        let (limits, effective) = self.limits()?;
         let engine = self.resolve_engine(&limits, &effective, instances_hint)?;
         let source = self.source.clone().ok_or_else(no_source)?;
         if effective.fuel.is_some() && engine.config().get_interruption() != Interruption::Fuel {
@@ -989,7 +1007,8 @@ impl WasmSandbox {
     /// # Errors
     ///
     /// As [`call`](Self::call). The events of a failed call stay in the
-    /// [`audit_log`](Self::audit_log).
+    /// [`audit_log`](Self::audit_log); to get them with the error, use
+    /// [`call_with_audit_outcome`](Self::call_with_audit_outcome).
     pub async fn call_with_audit<Params, R>(
         &self,
         name: &str,
@@ -999,11 +1018,52 @@ impl WasmSandbox {
         Params: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
-        let position = self.shared.exports.resolve(name)?.0.position();
+        let (result, audit) = self.call_with_audit_outcome(name, params).await;
+        result.map(|r| (r, audit))
+    }
+
+    /// Like [`call_with_audit`](Self::call_with_audit), but returns the
+    /// call's audit events whatever its outcome: the events of a call that
+    /// failed (a denial under `ViolationAction::AbortCall`, a limit, a trap)
+    /// come with its error, so a host that shares one sandbox between
+    /// callers never needs to clear and re-read the shared
+    /// [`audit_log`](Self::audit_log).
+    ///
+    /// ```no_run
+    /// # async fn run(sandbox: wasm_sandbox::WasmSandbox) {
+    /// let (result, audit) = sandbox
+    ///     .call_with_audit_outcome::<_, String>("greet", ("world",))
+    ///     .await;
+    /// if let Err(error) = result {
+    ///     eprintln!("failed: {error}; {} denials", audit.violations.len());
+    /// }
+    /// # }
+    /// ```
+    ///
+    /// The result's errors are those of [`call`](Self::call); a call that
+    /// never started (an unknown export, no instance) has no events.
+    pub async fn call_with_audit_outcome<Params, R>(
+        &self,
+        name: &str,
+        params: Params,
+    ) -> (Result<R>, CallAudit)
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        let position = match self.shared.exports.resolve(name) {
+            Ok((export, _)) => export.position(),
+            Err(e) => return (Err(e), CallAudit::default()),
+        };
         let audit = &self.shared.setup.audit;
         // Calls are serialised by the instance lock; capture inside it.
-        let mut guard = self.live().await?;
-        let live = guard.as_mut().ok_or_else(lost_instance)?;
+        let mut guard = match self.live().await {
+            Ok(guard) => guard,
+            Err(e) => return (Err(e), CallAudit::default()),
+        };
+        let Some(live) = guard.as_mut() else {
+            return (Err(lost_instance()), CallAudit::default());
+        };
         audit.start_capture();
         let result = typed_call!(
             live,
@@ -1017,7 +1077,7 @@ impl WasmSandbox {
         );
         let events = audit.finish_capture();
         self.after_call(&mut guard);
-        result.map(|r| (r, events))
+        (result, events)
     }
 
     /// Calls an export resolved when a typed proxy was loaded.

@@ -78,6 +78,13 @@ impl GuestStderr {
         }
     }
 
+    /// Whether output was dropped during the current call (past its
+    /// budget). A load when the call wrote nothing.
+    #[inline]
+    pub(crate) fn was_cut(&self) -> bool {
+        self.dirty.load(Ordering::Relaxed) && self.lock().cut
+    }
+
     /// Emits any unterminated line and returns the lines written during the
     /// call (at most the last few).
     pub(crate) fn take_recent(&self) -> Vec<String> {

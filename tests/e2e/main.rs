@@ -4,6 +4,7 @@
 //!
 //! One test binary, one module per topic.
 
+mod audit_sink;
 mod blocking;
 mod cache;
 mod calls;
@@ -17,6 +18,7 @@ mod inputs;
 mod inspect;
 mod limits;
 mod net_attacks;
+mod policies;
 mod polyglot;
 mod pool;
 mod profile;

@@ -85,7 +85,12 @@ fn writes_artifacts_that_run_loads() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("hint: make it again"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("hint: run the .wasm component it was made from with --fuel"),
+        "{}",
+        out.stderr
+    );
     let v = run_cli([
         "compile".as_ref(),
         GREETER.as_ref(),
