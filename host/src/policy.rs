@@ -520,17 +520,51 @@ impl SecurityPolicy {
         Compiled::new(self).map(|_| ())
     }
 
+    /// The largest policy file [`from_file`](Self::from_file) reads: 1 MiB.
+    /// Real policies are a few hundred bytes.
+    pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
     /// Reads a policy file: JSON if the name ends in `.json` (in any case:
-    /// `.JSON` too), TOML otherwise.
+    /// `.JSON` too), TOML otherwise. The file must be a regular file of at
+    /// most [`MAX_FILE_BYTES`](Self::MAX_FILE_BYTES); it is opened without
+    /// blocking, so a FIFO or a device is refused at once.
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if it cannot be read, [`Error::Policy`] if it is invalid.
+    /// [`Error::Io`] if it cannot be read, [`Error::Policy`] if it is not a
+    /// regular file, is too large, is not UTF-8 or is invalid.
     pub fn from_file(path: impl AsRef<Path>) -> Result<SecurityPolicy> {
+        use crate::read::{Follow, ReadError, read_bounded};
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
+        let refuse = |why: String| Error::Policy {
+            detail: format!("policy file `{}` {why}", path.display()),
+        };
+        let bytes = match read_bounded(path, Self::MAX_FILE_BYTES, Follow::Symlinks) {
+            Ok(bytes) => bytes,
+            Err(ReadError::Io(source)) => {
+                return Err(Error::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+            Err(ReadError::NotRegular(kind)) => {
+                return Err(refuse(format!(
+                    "is {kind}, not a regular file, so it was not read; give the path of a .toml or .json file"
+                )));
+            }
+            Err(ReadError::TooLarge { size }) => {
+                return Err(refuse(format!(
+                    "is {size} bytes, more than the {} bytes a policy file may have; \
+                     a policy lists grants and denials and is a few hundred bytes",
+                    Self::MAX_FILE_BYTES
+                )));
+            }
+        };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            refuse(format!(
+                "is not UTF-8 text (byte {} is not valid UTF-8); save it as UTF-8",
+                e.utf8_error().valid_up_to()
+            ))
         })?;
         let parsed = if is_json_path(path) {
             SecurityPolicy::from_json(&text)

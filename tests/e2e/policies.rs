@@ -175,3 +175,46 @@ fn the_errors_chapter_quotes_these_messages() {
         );
     }
 }
+
+#[test]
+fn policy_files_are_read_bounded_and_only_when_regular() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A device that never ends, a directory, a FIFO (refused without
+    // blocking: opening it would otherwise wait for a writer).
+    let fifo = tmp.path().join("policy.toml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for (path, kind) in [
+        (std::path::PathBuf::from("/dev/zero"), "character device"),
+        (tmp.path().to_path_buf(), "directory"),
+        (fifo, "FIFO"),
+    ] {
+        let detail = policy_error(SecurityPolicy::from_file(&path));
+        assert!(detail.contains(kind), "{detail}");
+        assert!(detail.contains("not a regular file"), "{detail}");
+    }
+    // A sparse file that announces 4 GiB is refused by its size.
+    let sparse = tmp.path().join("big.toml");
+    std::fs::File::create(&sparse)
+        .unwrap()
+        .set_len(4 << 30)
+        .unwrap();
+    let detail = policy_error(SecurityPolicy::from_file(&sparse));
+    assert!(detail.contains("4294967296 bytes"), "{detail}");
+    assert!(
+        detail.contains(&SecurityPolicy::MAX_FILE_BYTES.to_string()),
+        "{detail}"
+    );
+    // Bytes that are not UTF-8.
+    let latin1 = tmp.path().join("latin1.toml");
+    std::fs::write(&latin1, b"imports = \"deny\" # caf\xe9\n").unwrap();
+    let detail = policy_error(SecurityPolicy::from_file(&latin1));
+    assert!(detail.contains("not UTF-8"), "{detail}");
+    // A good file still reads.
+    let good = tmp.path().join("good.toml");
+    std::fs::write(&good, "imports = \"warn\"\n").unwrap();
+    assert!(SecurityPolicy::from_file(&good).is_ok());
+}
