@@ -732,6 +732,45 @@ macro_rules! delegate {
     }};
 }
 
+/// Registers a `*-at` function of `wasi:filesystem/types` that takes a
+/// descriptor and a path (`flags`: and path flags before the path, which
+/// say whether the last name is followed; otherwise it never is), as
+/// [`path_op`] with `perform` on what the path reached.
+macro_rules! at_path {
+    ($types:ident, $name:literal, flags, $need:expr, $op:literal, $perform:expr) => {
+        $types.func_wrap_async(
+            $name,
+            |mut cx: StoreContextMut<'_, HostState>,
+             (fd, path_flags, path): (Resource<Descriptor>, PathFlags, String)| {
+                Box::new(async move {
+                    let r = path_op(
+                        &mut cx,
+                        fd.rep(),
+                        path,
+                        last(path_flags),
+                        $need,
+                        $op,
+                        $perform,
+                    )
+                    .await?;
+                    Ok((r,))
+                })
+            },
+        )?;
+    };
+    ($types:ident, $name:literal, $last:expr, $need:expr, $op:literal, $perform:expr) => {
+        $types.func_wrap_async(
+            $name,
+            |mut cx: StoreContextMut<'_, HostState>, (fd, path): (Resource<Descriptor>, String)| {
+                Box::new(async move {
+                    let r = path_op(&mut cx, fd.rep(), path, $last, $need, $op, $perform).await?;
+                    Ok((r,))
+                })
+            },
+        )?;
+    };
+}
+
 /// Replaces the functions of `wasi:filesystem` with checked, audited
 /// versions.
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
@@ -1114,146 +1153,70 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         },
     )?;
 
-    types.func_wrap_async(
+    // The `*-at` functions that take a descriptor and a path (and path
+    // flags): resolve, decide, audit, then perform on what was reached.
+    at_path!(
+        types,
         "[method]descriptor.stat-at",
-        |mut cx: StoreContextMut<'_, HostState>,
-         (fd, path_flags, path): (Resource<Descriptor>, PathFlags, String)| {
-            Box::new(async move {
-                let r = path_op(
-                    &mut cx,
-                    fd.rep(),
-                    path,
-                    last(path_flags),
-                    READ,
-                    "stat",
-                    |reached| metadata_of(reached).map(|m| descriptor_stat(&m)),
-                )
-                .await?;
-                Ok((r,))
-            })
-        },
-    )?;
-
-    types.func_wrap_async(
+        flags,
+        READ,
+        "stat",
+        |reached| { metadata_of(reached).map(|m| descriptor_stat(&m)) }
+    );
+    at_path!(
+        types,
         "[method]descriptor.metadata-hash-at",
-        |mut cx: StoreContextMut<'_, HostState>,
-         (fd, path_flags, path): (Resource<Descriptor>, PathFlags, String)| {
-            Box::new(async move {
-                let r = path_op(
-                    &mut cx,
-                    fd.rep(),
-                    path,
-                    last(path_flags),
-                    READ,
-                    "stat",
-                    |reached| metadata_of(reached).map(|m| metadata_hash(&m)),
-                )
-                .await?;
-                Ok((r,))
-            })
-        },
-    )?;
-
-    types.func_wrap_async(
+        flags,
+        READ,
+        "stat",
+        |reached| { metadata_of(reached).map(|m| metadata_hash(&m)) }
+    );
+    at_path!(
+        types,
         "[method]descriptor.readlink-at",
-        |mut cx: StoreContextMut<'_, HostState>, (fd, path): (Resource<Descriptor>, String)| {
-            Box::new(async move {
-                let r = path_op(
-                    &mut cx,
-                    fd.rep(),
-                    path,
-                    Last::NoFollow,
-                    READ,
-                    "readlink",
-                    |reached| {
-                        let target = rustix::fs::readlinkat(
-                            reached.parent.fd.as_fd(),
-                            &reached.name,
-                            Vec::new(),
-                        )?;
-                        String::from_utf8(target.into_bytes()).map_err(|_| Errno::ILSEQ)
-                    },
-                )
-                .await?;
-                Ok((r,))
-            })
-        },
-    )?;
-
-    types.func_wrap_async(
+        Last::NoFollow,
+        READ,
+        "readlink",
+        |reached| {
+            let target =
+                rustix::fs::readlinkat(reached.parent.fd.as_fd(), &reached.name, Vec::new())?;
+            String::from_utf8(target.into_bytes()).map_err(|_| Errno::ILSEQ)
+        }
+    );
+    at_path!(
+        types,
         "[method]descriptor.create-directory-at",
-        |mut cx: StoreContextMut<'_, HostState>, (fd, path): (Resource<Descriptor>, String)| {
-            Box::new(async move {
-                let r = path_op(
-                    &mut cx,
-                    fd.rep(),
-                    path,
-                    Last::NoFollow,
-                    WRITE,
-                    "mkdir",
-                    |reached| {
-                        rustix::fs::mkdirat(
-                            reached.parent.fd.as_fd(),
-                            &reached.name,
-                            Mode::from_raw_mode(0o777),
-                        )
-                    },
-                )
-                .await?;
-                Ok((r,))
-            })
-        },
-    )?;
-
-    types.func_wrap_async(
+        Last::NoFollow,
+        WRITE,
+        "mkdir",
+        |reached| {
+            rustix::fs::mkdirat(
+                reached.parent.fd.as_fd(),
+                &reached.name,
+                Mode::from_raw_mode(0o777),
+            )
+        }
+    );
+    at_path!(
+        types,
         "[method]descriptor.remove-directory-at",
-        |mut cx: StoreContextMut<'_, HostState>, (fd, path): (Resource<Descriptor>, String)| {
-            Box::new(async move {
-                let r = path_op(
-                    &mut cx,
-                    fd.rep(),
-                    path,
-                    Last::NoFollow,
-                    STRUCTURAL,
-                    "remove",
-                    |reached| {
-                        rustix::fs::unlinkat(
-                            reached.parent.fd.as_fd(),
-                            &reached.name,
-                            AtFlags::REMOVEDIR,
-                        )
-                    },
-                )
-                .await?;
-                Ok((r,))
-            })
-        },
-    )?;
-
-    types.func_wrap_async(
+        Last::NoFollow,
+        STRUCTURAL,
+        "remove",
+        |reached| {
+            rustix::fs::unlinkat(reached.parent.fd.as_fd(), &reached.name, AtFlags::REMOVEDIR)
+        }
+    );
+    at_path!(
+        types,
         "[method]descriptor.unlink-file-at",
-        |mut cx: StoreContextMut<'_, HostState>, (fd, path): (Resource<Descriptor>, String)| {
-            Box::new(async move {
-                let r = path_op(
-                    &mut cx,
-                    fd.rep(),
-                    path,
-                    Last::NoFollow,
-                    STRUCTURAL,
-                    "remove",
-                    |reached| {
-                        rustix::fs::unlinkat(
-                            reached.parent.fd.as_fd(),
-                            &reached.name,
-                            AtFlags::empty(),
-                        )
-                    },
-                )
-                .await?;
-                Ok((r,))
-            })
-        },
-    )?;
+        Last::NoFollow,
+        STRUCTURAL,
+        "remove",
+        |reached| {
+            rustix::fs::unlinkat(reached.parent.fd.as_fd(), &reached.name, AtFlags::empty())
+        }
+    );
 
     types.func_wrap_async(
         "[method]descriptor.set-times-at",
