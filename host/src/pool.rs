@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::exports::{ExportFunction, Exports};
 use crate::host_iface::HostInterface;
 use crate::limits::{CallReport, ResourceLimits};
-use crate::policy::SecurityPolicy;
+use crate::policy::{SecurityPolicy, ViolationAction};
 use crate::profile::{ProfileConfig, ProfileReport};
 use crate::proxy::{ExportHandle, ExportsRef, PluginHost};
 use crate::sandbox::{SandboxBuilder, check_handle};
@@ -126,6 +126,11 @@ impl PoolBuilder {
         fn audit_file(path: impl Into<PathBuf>);
         /// See [`SandboxBuilder::audit_capacity`].
         fn audit_capacity(events: usize);
+        /// See [`SandboxBuilder::audit_required`].
+        fn audit_required(required: bool);
+        /// See [`SandboxBuilder::on_violation`]; every instance of the pool
+        /// acts the same way.
+        fn on_violation(action: ViolationAction);
         /// See [`SandboxBuilder::profiler`]; one profile covers all
         /// instances.
         fn profiler(config: ProfileConfig);

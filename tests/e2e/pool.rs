@@ -352,3 +352,36 @@ async fn many_tasks_with_cancellations_leave_the_pool_consistent() {
         2
     );
 }
+
+#[tokio::test]
+async fn abort_on_violation_applies_to_every_instance_of_a_pool() {
+    use wasm_sandbox::{Capability, SecurityPolicy, ViolationAction};
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    std::fs::write(root.join("ok.txt"), "fine").unwrap();
+    let pool = SandboxPool::builder()
+        .source(example_plugins::FILE_READER)
+        .security_policy(SecurityPolicy::strict().allow(Capability::FileRead(root.clone())))
+        .on_violation(ViolationAction::AbortCall)
+        .max_instances(2)
+        .build()
+        .await
+        .unwrap();
+    let err = pool
+        .call::<(String,), Result<String, String>>("plugin#read-file", ("/etc/passwd".into(),))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::SecurityViolation { target, .. } if target == "/etc/passwd"),
+        "{err}"
+    );
+    // The pool goes on serving granted calls.
+    let ok = pool
+        .call::<(String,), Result<String, String>>(
+            "plugin#read-file",
+            (root.join("ok.txt").to_string_lossy().into_owned(),),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ok.as_deref(), Ok("fine"));
+}
