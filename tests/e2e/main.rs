@@ -12,6 +12,7 @@ mod errors;
 mod exports;
 mod fs_attacks;
 mod fs_table;
+mod fuzz_corpus;
 mod golden;
 mod http;
 mod inputs;

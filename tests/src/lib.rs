@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests: Rust mirrors of the example
 //! plugins' WIT types.
 
+pub mod fuzzing;
+
 use wasm_sandbox::component::{ComponentType, Lift, Lower};
 use wasm_sandbox::wasmtime;
 
