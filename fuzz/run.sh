@@ -26,6 +26,16 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
+# The call and wave targets load the `type-probe` example plugin, built
+# here with the project's pinned stable toolchain (the nightly one has no
+# wasm32-wasip2 standard library).
+cargo build -p example-plugins
+probe=$(find target/debug/build -path '*wasm32-wasip2/release/type_probe.wasm' -newer Cargo.toml | head -n 1)
+if [ -z "$probe" ]; then
+    probe=$(find target/debug/build -path '*wasm32-wasip2/release/type_probe.wasm' | head -n 1)
+fi
+export WASM_SANDBOX_TYPE_PROBE="$PWD/$probe"
+
 for target in "${targets[@]}"; do
     echo "==> fuzz target $target for ${seconds}s"
     # -rss_limit_mb: a target that grows past 4 GiB is a finding, not a

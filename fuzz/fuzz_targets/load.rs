@@ -1,4 +1,4 @@
-//! Fuzz target `load`: see `wasm_sandbox_tests::fuzzing::load`.
+//! Fuzz target `load`: see `wasm_sandbox_fuzz::fuzzing::load` (`tests/src/fuzzing.rs`).
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| wasm_sandbox_tests::fuzzing::load(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wasm_sandbox_fuzz::fuzzing::load(data));

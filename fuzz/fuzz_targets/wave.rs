@@ -1,4 +1,4 @@
-//! Fuzz target `wave`: see `wasm_sandbox_tests::fuzzing::wave`.
+//! Fuzz target `wave`: see `wasm_sandbox_fuzz::fuzzing::wave` (`tests/src/fuzzing.rs`).
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| wasm_sandbox_tests::fuzzing::wave(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wasm_sandbox_fuzz::fuzzing::wave(data));

@@ -2,6 +2,12 @@
 //! in `tests/e2e/fuzz_corpus.rs`, so that every input the fuzzer ever kept
 //! (and every reproducer checked in) runs again in a stable `cargo test`.
 //!
+//! The `fuzz/` crate includes this file as a module of its own (with
+//! `#[path]`), so that its nightly build does not build the example
+//! plugins: both crates define `type_probe_path()` at their root, this one
+//! from `example_plugins`, the fuzz crate from `WASM_SANDBOX_TYPE_PROBE`
+//! (set by `fuzz/run.sh`).
+//!
 //! Each function takes arbitrary bytes and must return: a typed error is
 //! fine, a panic, a hang or unbounded memory is a finding. Where an input
 //! is accepted, the function also checks what must then hold.
@@ -54,7 +60,7 @@ fn probe() -> &'static BlockingSandbox {
     static PROBE: std::sync::OnceLock<BlockingSandbox> = std::sync::OnceLock::new();
     PROBE.get_or_init(|| {
         WasmSandbox::builder()
-            .source(example_plugins::TYPE_PROBE)
+            .source(crate::type_probe_path())
             .build_blocking()
             .expect("the type-probe plugin loads")
     })

@@ -3,6 +3,11 @@
 
 pub mod fuzzing;
 
+/// The `type-probe` plugin the fuzz harness calls.
+fn type_probe_path() -> String {
+    example_plugins::TYPE_PROBE.to_string()
+}
+
 use wasm_sandbox::component::{ComponentType, Lift, Lower};
 use wasm_sandbox::wasmtime;
 
