@@ -7,6 +7,7 @@ pub mod fuzzing;
 /// The `type-probe` plugin, built by `fuzz/run.sh` with the stable
 /// toolchain and named in `WASM_SANDBOX_TYPE_PROBE`.
 fn type_probe_path() -> String {
-    std::env::var("WASM_SANDBOX_TYPE_PROBE")
-        .expect("WASM_SANDBOX_TYPE_PROBE names the type-probe plugin; run the targets with fuzz/run.sh")
+    std::env::var("WASM_SANDBOX_TYPE_PROBE").expect(
+        "WASM_SANDBOX_TYPE_PROBE names the type-probe plugin; run the targets with fuzz/run.sh",
+    )
 }
