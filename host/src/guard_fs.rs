@@ -42,7 +42,6 @@ use wasmtime_wasi::p2::bindings::filesystem::types::{
     PathFlags,
 };
 use wasmtime_wasi::{FsPerms, OpenMode, WasiCtxBuilder};
-use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream};
 
 use crate::audit::CapabilityKind;
 use crate::policy::{Compiled, Verdict};
@@ -732,6 +731,30 @@ macro_rules! delegate {
     }};
 }
 
+/// Registers a stream function of a descriptor (`read-via-stream`,
+/// `write-via-stream`, `append-via-stream`): the descriptor's object is
+/// checked (`write` or read; refusals audited as `operation`), then
+/// wasmtime-wasi's implementation `call` runs.
+macro_rules! stream_fn {
+    ($types:ident, $name:literal, $write:expr, $op:literal, ($($arg:ident: $ty:ty)?), |$view:ident, $fd:ident| $call:expr) => {
+        $types.func_wrap(
+            $name,
+            |mut cx: StoreContextMut<'_, HostState>, ($fd, $($arg,)?): (Resource<Descriptor>, $($ty,)?)| {
+                if let Err(code) = cx.data_mut().check_descriptor($fd.rep(), $write, $op, false)? {
+                    return Ok((Err(code),));
+                }
+                let mut view = cx.data_mut().filesystem();
+                let $view = &mut view;
+                let r = match $call {
+                    Ok(v) => Ok(v),
+                    Err(e) => Err(fs::Host::convert_error_code(&mut view, e)?),
+                };
+                Ok((r,))
+            },
+        )?;
+    };
+}
+
 /// Registers a `*-at` function of `wasi:filesystem/types` that takes a
 /// descriptor and a path (`flags`: and path flags before the path, which
 /// say whether the last name is followed; otherwise it never is), as
@@ -837,70 +860,22 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 
     let mut types = linker.instance("wasi:filesystem/types@0.2.12")?;
 
-    types.func_wrap(
-        "[method]descriptor.read-via-stream",
-        |mut cx: StoreContextMut<'_, HostState>, (fd, offset): (Resource<Descriptor>, u64)| {
-            if let Err(code) = cx
-                .data_mut()
-                .check_descriptor(fd.rep(), false, "read", false)?
-            {
-                return Ok((Err(code),));
-            }
-            let mut view = cx.data_mut().filesystem();
-            let r: Result<Resource<DynInputStream>, ErrorCode> =
-                match HostDescriptor::read_via_stream(&mut view, fd, offset) {
-                    Ok(v) => Ok(v),
-                    Err(e) => Err(fs::Host::convert_error_code(&mut view, e)?),
-                };
-            Ok((r,))
-        },
-    )?;
-
-    for (name, append) in [
-        ("[method]descriptor.write-via-stream", false),
-        ("[method]descriptor.append-via-stream", true),
-    ] {
-        if append {
-            types.func_wrap(
-                name,
-                |mut cx: StoreContextMut<'_, HostState>, (fd,): (Resource<Descriptor>,)| {
-                    if let Err(code) =
-                        cx.data_mut()
-                            .check_descriptor(fd.rep(), true, "write", false)?
-                    {
-                        return Ok((Err(code),));
-                    }
-                    let mut view = cx.data_mut().filesystem();
-                    let r: Result<Resource<DynOutputStream>, ErrorCode> =
-                        match HostDescriptor::append_via_stream(&mut view, fd) {
-                            Ok(v) => Ok(v),
-                            Err(e) => Err(fs::Host::convert_error_code(&mut view, e)?),
-                        };
-                    Ok((r,))
-                },
-            )?;
-        } else {
-            types.func_wrap(
-                name,
-                |mut cx: StoreContextMut<'_, HostState>,
-                 (fd, offset): (Resource<Descriptor>, u64)| {
-                    if let Err(code) =
-                        cx.data_mut()
-                            .check_descriptor(fd.rep(), true, "write", false)?
-                    {
-                        return Ok((Err(code),));
-                    }
-                    let mut view = cx.data_mut().filesystem();
-                    let r: Result<Resource<DynOutputStream>, ErrorCode> =
-                        match HostDescriptor::write_via_stream(&mut view, fd, offset) {
-                            Ok(v) => Ok(v),
-                            Err(e) => Err(fs::Host::convert_error_code(&mut view, e)?),
-                        };
-                    Ok((r,))
-                },
-            )?;
-        }
-    }
+    // The stream functions: checked against the descriptor's object, then
+    // wasmtime-wasi's own (they are synchronous).
+    stream_fn!(types, "[method]descriptor.read-via-stream", false, "read", (offset: u64), |view, fd| {
+        HostDescriptor::read_via_stream(view, fd, offset)
+    });
+    stream_fn!(types, "[method]descriptor.write-via-stream", true, "write", (offset: u64), |view, fd| {
+        HostDescriptor::write_via_stream(view, fd, offset)
+    });
+    stream_fn!(
+        types,
+        "[method]descriptor.append-via-stream",
+        true,
+        "write",
+        (),
+        |view, fd| { HostDescriptor::append_via_stream(view, fd) }
+    );
 
     types.func_wrap_async(
         "[method]descriptor.set-size",
