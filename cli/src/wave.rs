@@ -3,10 +3,13 @@
 //! types.
 
 use std::fmt::Write as _;
+use std::ops::Range;
 
 use wasm_sandbox::ExportFunction;
 use wasm_sandbox::component::{Type, Val};
+use wasmtime::component::wasm_wave::ast::{Node, NodeType};
 use wasmtime::component::wasm_wave::parser::ParserError;
+use wasmtime::component::wasm_wave::untyped::UntypedValue;
 
 use crate::exit::Failure;
 
@@ -44,26 +47,19 @@ pub(crate) fn parse_args(
         let wit = types.get(i).map_or("?", String::as_str);
         values.push(parse_one(ty, arg).map_err(|why| {
             let mut message = format!(
-                "argument {} of `{}` (`{name}: {wit}`): `{arg}` is not a valid `{wit}` ({why})",
+                "argument {} of `{}` (`{name}: {wit}`): `{}` is not a valid `{wit}` ({why})",
                 i + 1,
-                export.short_name()
+                export.short_name(),
+                shorten(arg),
             );
-            if let Some(err) = &why.parser {
-                let span = err.span();
-                if arg.len() > 1 && span.start < arg.len() {
-                    let width = span.end.clamp(span.start + 1, arg.len()) - span.start;
-                    let _ = write!(
-                        message,
-                        "\n    {arg}\n    {}{}",
-                        " ".repeat(arg[..span.start].chars().count()),
-                        "^".repeat(width)
-                    );
-                }
+            if let Some(span) = why.span.clone().filter(|s| arg.len() > 1 && s.start < arg.len()) {
+                let _ = write!(message, "\n{}", caret(arg, span));
             }
             let hint = match example(ty) {
                 Some(example) => {
                     let mut hint = format!("write `{wit}` in WAVE, for example: {example}");
-                    if let Some(cases) = cases(ty) {
+                    let listed = why.text.contains("the cases are");
+                    if let Some(cases) = cases(ty).filter(|_| !listed) {
                         let _ = write!(hint, " (the cases are: {cases})");
                     }
                     hint
@@ -78,10 +74,66 @@ pub(crate) fn parse_args(
     Ok(values)
 }
 
-/// Why an argument did not parse.
+/// The longest argument repeated whole in an error message.
+const SHOWN_CHARS: usize = 60;
+
+/// `arg` as an error message repeats it: at most [`SHOWN_CHARS`]
+/// characters, so that a huge argument does not flood the terminal.
+fn shorten(arg: &str) -> String {
+    let count = arg.chars().count();
+    if count <= SHOWN_CHARS {
+        return arg.to_string();
+    }
+    let head: String = arg.chars().take(SHOWN_CHARS - 20).collect();
+    format!("{head}… ({count} characters)")
+}
+
+/// Two lines: (a window of) `arg`, and carets under the bytes of `span`.
+fn caret(arg: &str, span: Range<usize>) -> String {
+    let chars: Vec<(usize, char)> = arg.char_indices().collect();
+    let at = chars.iter().take_while(|(i, _)| *i < span.start).count();
+    let upto = chars.iter().take_while(|(i, _)| *i < span.end).count();
+    let first = at.saturating_sub(SHOWN_CHARS / 3);
+    let last = (first + SHOWN_CHARS).min(chars.len());
+    let window: String = chars[first..last].iter().map(|(_, c)| c).collect();
+    let (lead, trail) = (
+        if first > 0 { "…" } else { "" },
+        if last < chars.len() { "…" } else { "" },
+    );
+    let width = upto.clamp(at + 1, last.max(at + 1)) - at;
+    format!(
+        "    {lead}{window}{trail}\n    {}{}",
+        " ".repeat(at - first + lead.chars().count()),
+        "^".repeat(width)
+    )
+}
+
+/// Why an argument did not parse, and where in it.
 struct ParseProblem {
     text: String,
-    parser: Option<ParserError>,
+    span: Option<Range<usize>>,
+}
+
+impl ParseProblem {
+    fn at(span: Range<usize>, text: String) -> Self {
+        ParseProblem {
+            text,
+            span: Some(span),
+        }
+    }
+
+    /// WAVE's own error: its kind, its detail and its cause (for example
+    /// the number that does not fit).
+    fn from_parser(e: &ParserError) -> Self {
+        let mut text = e.kind().to_string();
+        if let Some(detail) = e.detail() {
+            let _ = write!(text, ": {detail}");
+        }
+        if let Some(source) = std::error::Error::source(e) {
+            let _ = write!(text, ": {source}");
+        }
+        ParseProblem::at(e.span(), text)
+    }
 }
 
 impl std::fmt::Display for ParseProblem {
@@ -104,19 +156,217 @@ fn parse_one(ty: &Type, arg: &str) -> Result<Val, ParseProblem> {
     if example(ty).is_none() {
         return Err(ParseProblem {
             text: "the command line has no way to write this type".to_string(),
-            parser: None,
+            span: None,
         });
     }
-    wasmtime::component::wasm_wave::from_str::<Val>(ty, arg).map_err(|e| {
-        let mut text = e.kind().to_string();
-        if let Some(detail) = e.detail() {
-            let _ = write!(text, ": {detail}");
+    let value = UntypedValue::parse(arg).map_err(|e| ParseProblem::from_parser(&e))?;
+    // WAVE's typed conversion says only "error converting Wasm value" for
+    // a missing field or an unknown case, and drops unknown and repeated
+    // record fields without a word: check the shape first, naming what is
+    // wrong.
+    if let Some(problem) = check_shape(value.node(), ty, arg) {
+        return Err(problem);
+    }
+    value
+        .to_wasm_value::<Val>(ty)
+        .map_err(|e| ParseProblem::from_parser(&e))
+}
+
+/// Checks the names in `node` (record fields, variant and enum cases,
+/// flags, payloads, tuple lengths) against `ty`, down to every nested
+/// value. Values themselves (numbers, strings) are left to WAVE.
+fn check_shape(node: &Node, ty: &Type, src: &str) -> Option<ParseProblem> {
+    match (ty, node.ty()) {
+        (Type::Record(record), NodeType::Record) => {
+            let given: Vec<(&str, &Node)> = node.as_record(src).ok()?.collect();
+            let names = || {
+                record
+                    .fields()
+                    .map(|f| label(f.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            for (i, (name, value)) in given.iter().enumerate() {
+                if given[..i].iter().any(|(earlier, _)| earlier == name) {
+                    return Some(ParseProblem::at(
+                        value.span(),
+                        format!("field `{name}` is given twice"),
+                    ));
+                }
+                let Some(field) = record.fields().find(|f| f.name == *name) else {
+                    return Some(ParseProblem::at(
+                        value.span(),
+                        format!("it has no field `{name}`; the fields are: {}", names()),
+                    ));
+                };
+                if let Some(problem) = check_shape(value, &field.ty, src) {
+                    return Some(problem);
+                }
+            }
+            for field in record.fields() {
+                let optional = matches!(field.ty, Type::Option(_));
+                if !optional && !given.iter().any(|(name, _)| *name == field.name) {
+                    let mut text = format!("field `{}` is missing", field.name);
+                    if let Some(example) = example(&field.ty) {
+                        let _ = write!(text, "; for example `{}: {example}`", label(field.name));
+                    }
+                    return Some(ParseProblem::at(node.span(), text));
+                }
+            }
+            None
         }
-        ParseProblem {
-            text,
-            parser: Some(e),
+        (Type::Variant(variant), NodeType::Label | NodeType::VariantWithPayload) => {
+            let (name, payload) = node.as_variant(src).ok()?;
+            let Some(case) = variant.cases().find(|c| c.name == name) else {
+                return Some(ParseProblem::at(
+                    node.span(),
+                    format!(
+                        "there is no case `{name}`; the cases are: {}",
+                        cases(ty).unwrap_or_default()
+                    ),
+                ));
+            };
+            check_payload(node, name, case.ty.as_ref(), payload, src)
         }
-    })
+        (Type::Enum(e), NodeType::Label) => {
+            let name = node.as_enum(src).ok()?;
+            if e.names().any(|n| n == name) {
+                return None;
+            }
+            Some(ParseProblem::at(
+                node.span(),
+                format!(
+                    "there is no case `{name}`; the cases are: {}",
+                    cases(ty).unwrap_or_default()
+                ),
+            ))
+        }
+        (Type::Flags(flags), NodeType::Flags) => {
+            for name in node.as_flags(src).ok()? {
+                if !flags.names().any(|n| n == name) {
+                    return Some(ParseProblem::at(
+                        node.span(),
+                        format!(
+                            "there is no flag `{name}`; the flags are: {}",
+                            cases(ty).unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
+            None
+        }
+        (Type::List(list), NodeType::List) => {
+            let element = list.ty();
+            node.as_list()
+                .ok()?
+                .find_map(|item| check_shape(item, &element, src))
+        }
+        (Type::FixedLengthList(list), NodeType::List) => {
+            let element = list.ty();
+            let items = node.as_list().ok()?;
+            let want = usize::try_from(list.len()).unwrap_or(usize::MAX);
+            if items.len() != want {
+                return Some(ParseProblem::at(
+                    node.span(),
+                    format!("it takes exactly {want} elements, not {}", items.len()),
+                ));
+            }
+            node.as_list()
+                .ok()?
+                .find_map(|item| check_shape(item, &element, src))
+        }
+        (Type::Tuple(tuple), NodeType::Tuple) => {
+            let items = node.as_tuple().ok()?;
+            if items.len() != tuple.types().len() {
+                return Some(ParseProblem::at(
+                    node.span(),
+                    format!(
+                        "the tuple takes {} values, not {}",
+                        tuple.types().len(),
+                        items.len()
+                    ),
+                ));
+            }
+            node.as_tuple()
+                .ok()?
+                .zip(tuple.types())
+                .find_map(|(item, ty)| check_shape(item, &ty, src))
+        }
+        (Type::Option(option), NodeType::OptionSome) => {
+            check_shape(node.as_option().ok()??, &option.ty(), src)
+        }
+        (Type::Option(_), NodeType::OptionNone) => None,
+        // `some` may be left out around a value that is not itself an
+        // option or a result.
+        (Type::Option(option), _) => {
+            let inner = option.ty();
+            if matches!(inner, Type::Option(_) | Type::Result(_)) {
+                return None;
+            }
+            check_shape(node, &inner, src)
+        }
+        (Type::Result(result), NodeType::ResultOk) => {
+            let payload = node.as_result().ok()?.ok()?;
+            check_payload(node, "ok", result.ok().as_ref(), payload, src)
+        }
+        (Type::Result(result), NodeType::ResultErr) => {
+            let payload = node.as_result().ok()?.err()?;
+            check_payload(node, "err", result.err().as_ref(), payload, src)
+        }
+        (Type::Result(result), _) => match result.ok() {
+            Some(ok) if !matches!(ok, Type::Option(_) | Type::Result(_)) => {
+                check_shape(node, &ok, src)
+            }
+            _ => None,
+        },
+        (Type::U8 | Type::U16 | Type::U32 | Type::U64, NodeType::Number)
+        | (Type::S8 | Type::S16 | Type::S32 | Type::S64, NodeType::Number) => {
+            let (min, max): (i128, i128) = match ty {
+                Type::U8 => (0, u8::MAX.into()),
+                Type::U16 => (0, u16::MAX.into()),
+                Type::U32 => (0, u32::MAX.into()),
+                Type::U64 => (0, u64::MAX.into()),
+                Type::S8 => (i8::MIN.into(), i8::MAX.into()),
+                Type::S16 => (i16::MIN.into(), i16::MAX.into()),
+                Type::S32 => (i32::MIN.into(), i32::MAX.into()),
+                _ => (i64::MIN.into(), i64::MAX.into()),
+            };
+            // Not an integer at all (`1.5`, `1e3`): WAVE says so.
+            let n: i128 = node.as_number(src).ok()?;
+            (n < min || n > max).then(|| {
+                ParseProblem::at(
+                    node.span(),
+                    format!("{n} is out of range; it must be from {min} to {max}"),
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Checks that case `name` has a payload exactly when its type has one.
+fn check_payload(
+    node: &Node,
+    name: &str,
+    ty: Option<&Type>,
+    payload: Option<&Node>,
+    src: &str,
+) -> Option<ParseProblem> {
+    match (ty, payload) {
+        (Some(ty), Some(payload)) => check_shape(payload, ty, src),
+        (None, None) => None,
+        (Some(ty), None) => {
+            let mut text = format!("case `{name}` needs a value");
+            if let Some(example) = example(ty) {
+                let _ = write!(text, ", for example `{}({example})`", label(name));
+            }
+            Some(ParseProblem::at(node.span(), text))
+        }
+        (None, Some(_)) => Some(ParseProblem::at(
+            node.span(),
+            format!("case `{name}` takes no value; write `{}`", label(name)),
+        )),
+    }
 }
 
 /// The cases of an enum, variant or flags type, for a hint.

@@ -205,6 +205,14 @@ fn the_errors_chapter_quotes_the_command_line_messages() {
         "{}",
         out.stderr
     );
+    // A record argument with a field left out names the field.
+    let calc = example_plugins::CALCULATOR;
+    let out = run_cli(["run", calc, "summarize", r#"{name: "x"}"#]).expect(2);
+    quoted(out.stderr.lines().next().unwrap());
+    // A variant case that does not exist lists the cases.
+    let probe = example_plugins::TYPE_PROBE;
+    let out = run_cli(["run", probe, "echo-variant", "triangle(3)"]).expect(2);
+    quoted(out.stderr.lines().next().unwrap());
     // A .cwasm under --fuel: run the .wasm.
     let artifacts = dir.path().join("out");
     run_cli([

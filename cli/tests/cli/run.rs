@@ -100,7 +100,141 @@ fn an_enum_argument_lists_its_cases() {
     let out = run_cli(["run", CALCULATOR, "math#apply", "div", "1", "2"]).expect(2);
     assert!(
         out.stderr
-            .contains("(the cases are: add, subtract, multiply, divide)"),
+            .contains("(there is no case `div`; the cases are: add, subtract, multiply, divide)"),
+        "{}",
+        out.stderr
+    );
+    // Once, not again in the hint.
+    assert_eq!(
+        out.stderr.matches("the cases are").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    // An argument of the right shape but the wrong kind (a keyword where a
+    // case goes) still lists the cases, in the hint.
+    let out = run_cli(["run", CALCULATOR, "math#apply", "ok", "1", "2"]).expect(2);
+    assert!(
+        out.stderr
+            .contains("hint: write `op` in WAVE, for example: add (the cases are: add, subtract, multiply, divide)"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Each mistake in a structured argument is named, however deep it sits,
+/// and WAVE's silent leniency (unknown or repeated record fields) is an
+/// error rather than a dropped value.
+#[test]
+fn structured_arguments_name_what_is_wrong() {
+    use example_plugins::TYPE_PROBE;
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            CALCULATOR,
+            "summarize",
+            r#"{name: "x"}"#,
+            "field `values` is missing; for example `values: [1.5]`",
+        ),
+        (
+            CALCULATOR,
+            "summarize",
+            r#"{name: "x", values: [1.0], valuse: [2.0]}"#,
+            "it has no field `valuse`; the fields are: name, values",
+        ),
+        (
+            CALCULATOR,
+            "summarize",
+            r#"{name: "x", name: "y", values: []}"#,
+            "duplicate field",
+        ),
+        (
+            TYPE_PROBE,
+            "echo-nested",
+            "[some([ok(triangle)])]",
+            "there is no case `triangle`; the cases are: point, circle(..), rect(..), labeled(..)",
+        ),
+        (
+            TYPE_PROBE,
+            "echo-variant",
+            "circle",
+            "case `circle` needs a value, for example `circle(1.5)`",
+        ),
+        (
+            TYPE_PROBE,
+            "echo-variant",
+            "point(1)",
+            "case `point` takes no value; write `point`",
+        ),
+        (
+            TYPE_PROBE,
+            "echo-unit-result",
+            "err(bogus)",
+            "there is no case `bogus`; the cases are: missing(..), out-of-range(..)",
+        ),
+        (
+            TYPE_PROBE,
+            "echo-tuple",
+            r#"(1, "a")"#,
+            "the tuple takes 3 values, not 2",
+        ),
+        (
+            TYPE_PROBE,
+            "echo-u8",
+            "256",
+            "256 is out of range; it must be from 0 to 255",
+        ),
+        (
+            TYPE_PROBE,
+            "echo-s64",
+            "9223372036854775808",
+            "it must be from -9223372036854775808",
+        ),
+        (
+            TYPE_PROBE,
+            "echo-enum",
+            "purple",
+            "there is no case `purple`; the cases are:",
+        ),
+    ];
+    for (plugin, function, arg, says) in cases {
+        let out = run_cli(["run", plugin, function, arg]).expect(2);
+        assert_eq!(out.stdout, "", "{function} {arg}");
+        assert!(
+            out.stderr.contains(says),
+            "{function} {arg}: {}",
+            out.stderr
+        );
+        // The function never ran: there is no result, and no trap.
+        assert!(!out.stderr.contains("trap"), "{}", out.stderr);
+    }
+}
+
+/// A huge argument is not echoed whole, twice, into the terminal.
+#[test]
+fn a_huge_bad_argument_is_shown_in_part() {
+    let arg = format!("[{}]", "1, ".repeat(20_000) + "x");
+    let out = run_cli(["run", CALCULATOR, "min-max", &arg]).expect(2);
+    assert!(out.stderr.len() < 2_000, "{} bytes", out.stderr.len());
+    assert!(
+        out.stderr.contains("… (60003 characters)"),
+        "{}",
+        out.stderr
+    );
+    // The caret still points at the bad element, at the end of the window.
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let caret = lines.iter().position(|l| l.trim() == "^").unwrap();
+    let col = lines[caret].find('^').unwrap();
+    assert_eq!(
+        lines[caret - 1].chars().nth(col),
+        Some('x'),
+        "{}",
+        out.stderr
+    );
+    // Nesting deeper than WAVE parses is an error, not a crash.
+    let deep = "[".repeat(100_000);
+    let out = run_cli(["run", CALCULATOR, "min-max", &deep]).expect(2);
+    assert!(
+        out.stderr.contains("value nesting too deep"),
         "{}",
         out.stderr
     );
