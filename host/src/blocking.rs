@@ -2,6 +2,7 @@
 
 use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower, Val};
 
+use crate::audit::CallAudit;
 use crate::error::{Error, Result};
 use crate::exports::ExportFunction;
 use crate::sandbox::{SandboxBuilder, WasmSandbox};
@@ -92,6 +93,41 @@ impl BlockingSandbox {
         ensure_not_async()?;
         self.runtime
             .block_on(self.sandbox.call_dynamic(name, params))
+    }
+
+    /// Blocking form of [`WasmSandbox::call_with_audit`].
+    ///
+    /// # Errors
+    ///
+    /// As [`WasmSandbox::call_with_audit`], and [`Error::BlockingInAsyncContext`].
+    pub fn call_with_audit<Params, R>(&self, name: &str, params: Params) -> Result<(R, CallAudit)>
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        ensure_not_async()?;
+        self.runtime
+            .block_on(self.sandbox.call_with_audit(name, params))
+    }
+
+    /// Blocking form of [`WasmSandbox::call_with_audit_outcome`]: the
+    /// call's audit events whatever its outcome. Called from inside an
+    /// async runtime it returns [`Error::BlockingInAsyncContext`] and no
+    /// events (the call never started).
+    pub fn call_with_audit_outcome<Params, R>(
+        &self,
+        name: &str,
+        params: Params,
+    ) -> (Result<R>, CallAudit)
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        if let Err(e) = ensure_not_async() {
+            return (Err(e), CallAudit::default());
+        }
+        self.runtime
+            .block_on(self.sandbox.call_with_audit_outcome(name, params))
     }
 
     /// Blocking form of [`WasmSandbox::reset`].

@@ -649,7 +649,8 @@ impl SandboxPool {
     ///
     /// # Errors
     ///
-    /// As [`call`](Self::call).
+    /// As [`call`](Self::call). To get the events of a failed call too,
+    /// use [`call_with_audit_outcome`](Self::call_with_audit_outcome).
     pub async fn call_with_audit<Params, R>(
         &self,
         name: &str,
@@ -659,9 +660,33 @@ impl SandboxPool {
         Params: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
+        let (result, audit) = self.call_with_audit_outcome(name, params).await;
+        result.map(|r| (r, audit))
+    }
+
+    /// Like [`call_with_audit`](Self::call_with_audit), but returns this
+    /// call's audit events whatever its outcome; see
+    /// [`WasmSandbox::call_with_audit_outcome`](crate::WasmSandbox::call_with_audit_outcome).
+    /// Each instance of the pool captures only the events of the call it
+    /// runs, so concurrent calls never see each other's events.
+    pub async fn call_with_audit_outcome<Params, R>(
+        &self,
+        name: &str,
+        params: Params,
+    ) -> (Result<R>, CallAudit)
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
         let inner = &*self.inner;
-        let position = inner.exports.resolve(name)?.0.position();
-        let mut slot = inner.checkout().await?;
+        let position = match inner.exports.resolve(name) {
+            Ok((export, _)) => export.position(),
+            Err(e) => return (Err(e), CallAudit::default()),
+        };
+        let mut slot = match inner.checkout().await {
+            Ok(slot) => slot,
+            Err(e) => return (Err(e), CallAudit::default()),
+        };
         let audit = slot.live().store.data().audit.clone();
         audit.start_capture();
         let result = typed_call!(
@@ -675,7 +700,7 @@ impl SandboxPool {
             None
         );
         let events = audit.finish_capture();
-        result.map(|r| (r, events))
+        (result, events)
     }
 
     /// Like [`call`](Self::call), and also returns what the call consumed;

@@ -26,6 +26,7 @@ use std::time::Duration;
 use wasmtime::component::types::{ComponentItem, Type};
 use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower, Val};
 
+use crate::audit::CallAudit;
 use crate::error::{Error, Result};
 use crate::exports::ExportFunction;
 use crate::policy::{Compiled, SecurityPolicy};
@@ -280,6 +281,21 @@ impl ReloadablePool {
         R: ComponentType + Lift + Send + Sync + 'static,
     {
         self.current().call(name, params).await
+    }
+
+    /// Calls `name` on the current version and returns the call's audit
+    /// events whatever its outcome; see
+    /// [`SandboxPool::call_with_audit_outcome`].
+    pub async fn call_with_audit_outcome<Params, R>(
+        &self,
+        name: &str,
+        params: Params,
+    ) -> (Result<R>, CallAudit)
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        self.current().call_with_audit_outcome(name, params).await
     }
 
     /// Calls `name` with dynamically typed values on the current version;

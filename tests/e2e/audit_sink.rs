@@ -311,3 +311,83 @@ async fn a_burst_of_write_errors_is_reported_once() {
     let reported = errors.0.lock().unwrap().len();
     assert_eq!(reported, 1, "one error for the whole burst");
 }
+
+/// A pool gives each call exactly its own events, whatever the outcome,
+/// even when calls on several instances overlap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_gives_each_concurrent_call_its_own_events() {
+    let pool = wasm_sandbox::SandboxPool::builder()
+        .source(example_plugins::INTRUDER)
+        .host_interface(KeyValueHost::new(NoStore))
+        .security_policy(SecurityPolicy::strict().import_check(ImportCheck::Warn))
+        .max_instances(4)
+        .on_violation(ViolationAction::AbortCall)
+        .build()
+        .await
+        .unwrap();
+    let calls = (0..16).map(|i| {
+        let pool = pool.clone();
+        async move {
+            let path = format!("/etc/secret-{i}");
+            let (result, audit) = pool
+                .call_with_audit_outcome::<_, Result<String, String>>(
+                    "plugin#read-file",
+                    (path.as_str(),),
+                )
+                .await;
+            (path, result, audit)
+        }
+    });
+    let mut tasks = tokio::task::JoinSet::new();
+    for call in calls {
+        tasks.spawn(call);
+    }
+    while let Some(done) = tasks.join_next().await {
+        let (path, result, audit) = done.unwrap();
+        assert!(
+            matches!(result, Err(Error::SecurityViolation { .. })),
+            "{path}: {result:?}"
+        );
+        let denied: Vec<&str> = audit.violations.iter().map(|e| e.target.as_str()).collect();
+        assert_eq!(denied, [path.as_str()], "{audit:?}");
+        assert!(
+            audit
+                .events
+                .iter()
+                .all(|e| !e.target.starts_with("/etc/secret-") || e.target == path),
+            "another call's event: {audit:?}"
+        );
+    }
+    // An unknown export never started: its error, no events.
+    let (result, audit) = pool.call_with_audit_outcome::<(), ()>("nope", ()).await;
+    assert!(
+        matches!(result, Err(Error::ExportNotFound { .. })),
+        "{result:?}"
+    );
+    assert!(audit.events.is_empty());
+}
+
+/// The blocking sandbox gives the events of a failed call too.
+#[test]
+fn a_blocking_sandbox_gives_the_events_of_a_failed_call() {
+    let sandbox = intruder()
+        .on_violation(ViolationAction::AbortCall)
+        .build_blocking()
+        .unwrap();
+    let (result, audit) = sandbox
+        .call_with_audit_outcome::<_, Result<String, String>>("plugin#read-file", ("/etc/shadow",));
+    assert!(
+        matches!(result, Err(Error::SecurityViolation { .. })),
+        "{result:?}"
+    );
+    assert_eq!(audit.violations.len(), 1, "{audit:?}");
+    assert_eq!(audit.violations[0].target, "/etc/shadow");
+    // The instance was replaced; the next call works and has its own events.
+    let (result, audit) = sandbox.call_with_audit_outcome::<_, Result<String, String>>(
+        "plugin#read-file",
+        ("/etc/hostname",),
+    );
+    assert!(matches!(result, Err(Error::SecurityViolation { .. })));
+    assert_eq!(audit.violations[0].target, "/etc/hostname", "{audit:?}");
+    assert_eq!(audit.violations.len(), 1, "{audit:?}");
+}
