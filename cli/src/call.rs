@@ -100,7 +100,8 @@ pub(crate) async fn run(args: RunArgs, json: bool) -> Result<Exit, Failure> {
     let policy = crate::grants::policy(&args.grants)?;
     let plugin_builder = plugin::builder(&args.plugin, args.trust.allow_precompiled)?;
     plugin::fuel_needs_wasm(&args.plugin, &args.limits)?;
-    let mut builder = plugin::limits(plugin_builder, &args.limits).security_policy(policy);
+    let mut builder =
+        plugin::limits(plugin_builder, &args.limits, &args.plugin).security_policy(policy);
     if args.violations.abort_on_violation {
         builder = builder.on_violation(ViolationAction::AbortCall);
     }
@@ -121,7 +122,8 @@ pub(crate) async fn learn(args: LearnArgs, json: bool) -> Result<Exit, Failure> 
     let policy = crate::grants::learn_policy(&args.denials)?;
     let plugin_builder = plugin::builder(&args.plugin, args.trust.allow_precompiled)?;
     plugin::fuel_needs_wasm(&args.plugin, &args.limits)?;
-    let mut builder = plugin::limits(plugin_builder, &args.limits).security_policy(policy);
+    let mut builder =
+        plugin::limits(plugin_builder, &args.limits, &args.plugin).security_policy(policy);
     if args.violations.abort_on_violation {
         builder = builder.on_violation(ViolationAction::AbortCall);
     }

@@ -399,6 +399,11 @@ pub(crate) struct Limits {
     /// per wasm instruction) [default: none]
     #[arg(long, value_name = "UNITS")]
     pub(crate) fuel: Option<u64>,
+    /// The largest plugin file read, in the same units as --memory; a
+    /// larger file is refused before it is read (exit status 3)
+    /// [default: 256MiB for a component, 1GiB for an artifact]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub(crate) max_plugin_size: Option<usize>,
 }
 
 #[cfg(test)]

@@ -214,6 +214,19 @@ impl From<Error> for Failure {
                     .map(|d| format!(" ({d})"))
                     .unwrap_or_default()
             ),
+            // The setting that raises the limit is a flag here.
+            Error::InputTooLarge {
+                what,
+                path,
+                size,
+                limit,
+                ..
+            } => format!(
+                "{what} `{}` is {size} bytes, more than the limit of {limit} bytes, so it was not \
+                 loaded; if the file is genuine, raise the limit with --max-plugin-size, \
+                 otherwise check the path",
+                path.display()
+            ),
             _ => error.to_string(),
         };
         Failure {

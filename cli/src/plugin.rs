@@ -88,8 +88,21 @@ pub(crate) fn fuel_needs_wasm(path: &Path, limits: &Limits) -> Result<(), Failur
     Ok(())
 }
 
-/// Applies `--memory`, `--timeout` and `--fuel`.
-pub(crate) fn limits(mut builder: SandboxBuilder, limits: &Limits) -> SandboxBuilder {
+/// Applies `--memory`, `--timeout`, `--fuel` and `--max-plugin-size` (to
+/// a component, or to an artifact: whichever `plugin` is).
+pub(crate) fn limits(
+    mut builder: SandboxBuilder,
+    limits: &Limits,
+    plugin: &Path,
+) -> SandboxBuilder {
+    if let Some(bytes) = limits.max_plugin_size {
+        let bytes = bytes as u64;
+        builder = if is_artifact(plugin) {
+            builder.max_artifact_bytes(bytes)
+        } else {
+            builder.max_plugin_bytes(bytes)
+        };
+    }
     if let Some(bytes) = limits.memory {
         builder = builder.memory_limit(bytes);
     }

@@ -31,7 +31,7 @@ pub(crate) async fn validate(args: ValidateArgs, json: bool) -> Result<Exit, Fai
     // An artifact without --allow-precompiled fails the first stage
     // without being loaded.
     let built = match plugin::builder(&args.plugin, args.trust.allow_precompiled) {
-        Ok(builder) => plugin::limits(builder, &args.limits)
+        Ok(builder) => plugin::limits(builder, &args.limits, &args.plugin)
             .security_policy(policy.import_check(ImportCheck::Warn))
             .audit_enabled(true)
             .build()

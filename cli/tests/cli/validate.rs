@@ -151,7 +151,7 @@ mod hostile_inputs {
     use std::path::Path;
     use std::time::Duration;
 
-    use crate::{outcome, wasm_sandbox};
+    use crate::{outcome, run_cli, wasm_sandbox};
 
     const HANG: Duration = Duration::from_secs(60);
 
@@ -215,8 +215,48 @@ mod hostile_inputs {
             &path,
             &[
                 "is 4294967296 bytes, more than the limit of 268435456 bytes",
-                "max_plugin_bytes",
+                "raise the limit with --max-plugin-size",
             ],
         );
+    }
+
+    /// `--max-plugin-size` lowers (or raises) the cap, for a component and
+    /// for an artifact, and the refusal names the flag.
+    #[test]
+    fn max_plugin_size_sets_the_cap() {
+        use super::GREETER;
+        let size = std::fs::metadata(GREETER).unwrap().len();
+        let out = run_cli(["validate", GREETER, "--max-plugin-size", "1K"]).expect(3);
+        assert!(
+            out.stderr.contains(&format!(
+                "is {size} bytes, more than the limit of 1024 bytes, so it was not loaded; if the \
+                 file is genuine, raise the limit with --max-plugin-size"
+            )),
+            "{out:#?}"
+        );
+        run_cli(["run", GREETER, "greet", "x", "--max-plugin-size", "64MiB"]).expect(0);
+        // An artifact has its own cap, which the flag sets when the file is one.
+        let dir = tempfile::tempdir().unwrap();
+        let out_dir = dir.path().display().to_string();
+        run_cli(["compile", GREETER, "-o", &out_dir]).expect(0);
+        let artifact = dir.path().join("greeter.cwasm").display().to_string();
+        let out = run_cli([
+            "run",
+            "--allow-precompiled",
+            &artifact,
+            "greet",
+            "x",
+            "--max-plugin-size",
+            "4K",
+        ])
+        .expect(3);
+        assert!(
+            out.stderr.contains("precompiled artifact")
+                && out.stderr.contains("limit of 4096 bytes"),
+            "{out:#?}"
+        );
+        run_cli(["run", "--allow-precompiled", &artifact, "greet", "x"]).expect(0);
+        // A fraction or a unit the parser does not know is a usage error.
+        run_cli(["validate", GREETER, "--max-plugin-size", "1.5M"]).expect(2);
     }
 }
