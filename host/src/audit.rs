@@ -170,7 +170,7 @@ fn needs_escape(c: char) -> bool {
         )
 }
 
-/// The events of one call, from [`WasmSandbox::call_with_audit`](crate::WasmSandbox::call_with_audit).
+/// The events of one call, from [`WasmSandbox::call_with_audit`](crate::Plugin::call_with_audit).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CallAudit {
@@ -606,7 +606,7 @@ fn open_append(path: &Path) -> crate::Result<File> {
         })
 }
 
-/// A sandbox's audit log, from [`WasmSandbox::audit_log`](crate::WasmSandbox::audit_log).
+/// A sandbox's audit log, from [`WasmSandbox::audit_log`](crate::Plugin::audit_log).
 ///
 /// It holds the last events (1024 by default, see
 /// [`SandboxBuilder::audit_capacity`](crate::SandboxBuilder::audit_capacity)),

@@ -3,9 +3,10 @@
 use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower, Val};
 
 use crate::audit::CallAudit;
+use crate::builder::SandboxBuilder;
 use crate::error::{Error, Result};
 use crate::exports::ExportFunction;
-use crate::sandbox::{SandboxBuilder, WasmSandbox};
+use crate::sandbox::WasmSandbox;
 
 /// A [`WasmSandbox`] whose methods block the calling thread; created with
 /// [`SandboxBuilder::build_blocking`].
@@ -56,8 +57,22 @@ impl Drop for Runtime {
     }
 }
 
+impl SandboxBuilder {
+    /// Like [`build`](Self::build), for programs without an async runtime:
+    /// returns a [`BlockingSandbox`] whose methods block the calling thread.
+    ///
+    /// # Errors
+    ///
+    /// The same as [`build`](Self::build), and
+    /// [`Error::BlockingInAsyncContext`] when called from inside an async
+    /// runtime.
+    pub fn build_blocking(self) -> Result<BlockingSandbox> {
+        BlockingSandbox::build(self)
+    }
+}
+
 impl BlockingSandbox {
-    pub(crate) fn build(builder: SandboxBuilder) -> Result<BlockingSandbox> {
+    fn build(builder: SandboxBuilder) -> Result<BlockingSandbox> {
         ensure_not_async()?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -70,11 +85,11 @@ impl BlockingSandbox {
         Ok(BlockingSandbox { sandbox, runtime })
     }
 
-    /// Blocking form of [`WasmSandbox::call`].
+    /// Blocking form of [`WasmSandbox::call`](crate::Plugin::call).
     ///
     /// # Errors
     ///
-    /// As [`WasmSandbox::call`], and [`Error::BlockingInAsyncContext`].
+    /// As [`WasmSandbox::call`](crate::Plugin::call), and [`Error::BlockingInAsyncContext`].
     pub fn call<Params, R>(&self, name: &str, params: Params) -> Result<R>
     where
         Params: ComponentNamedList + Lower + Send + Sync,
@@ -84,22 +99,22 @@ impl BlockingSandbox {
         self.runtime.block_on(self.sandbox.call(name, params))
     }
 
-    /// Blocking form of [`WasmSandbox::call_dynamic`].
+    /// Blocking form of [`WasmSandbox::call_dynamic`](crate::Plugin::call_dynamic).
     ///
     /// # Errors
     ///
-    /// As [`WasmSandbox::call_dynamic`], and [`Error::BlockingInAsyncContext`].
+    /// As [`WasmSandbox::call_dynamic`](crate::Plugin::call_dynamic), and [`Error::BlockingInAsyncContext`].
     pub fn call_dynamic(&self, name: &str, params: &[Val]) -> Result<Vec<Val>> {
         ensure_not_async()?;
         self.runtime
             .block_on(self.sandbox.call_dynamic(name, params))
     }
 
-    /// Blocking form of [`WasmSandbox::call_with_audit`].
+    /// Blocking form of [`WasmSandbox::call_with_audit`](crate::Plugin::call_with_audit).
     ///
     /// # Errors
     ///
-    /// As [`WasmSandbox::call_with_audit`], and [`Error::BlockingInAsyncContext`].
+    /// As [`WasmSandbox::call_with_audit`](crate::Plugin::call_with_audit), and [`Error::BlockingInAsyncContext`].
     pub fn call_with_audit<Params, R>(&self, name: &str, params: Params) -> Result<(R, CallAudit)>
     where
         Params: ComponentNamedList + Lower + Send + Sync,
@@ -110,7 +125,7 @@ impl BlockingSandbox {
             .block_on(self.sandbox.call_with_audit(name, params))
     }
 
-    /// Blocking form of [`WasmSandbox::call_with_audit_outcome`]: the
+    /// Blocking form of [`WasmSandbox::call_with_audit_outcome`](crate::Plugin::call_with_audit_outcome): the
     /// call's audit events whatever its outcome. Called from inside an
     /// async runtime it returns [`Error::BlockingInAsyncContext`] and no
     /// events (the call never started).
@@ -155,12 +170,12 @@ impl BlockingSandbox {
             .block_on(self.sandbox.call_handle(handle, params))
     }
 
-    /// See [`WasmSandbox::list_exports`].
+    /// See [`WasmSandbox::list_exports`](crate::Plugin::list_exports).
     pub fn list_exports(&self) -> &[ExportFunction] {
         self.sandbox.list_exports()
     }
 
-    /// See [`WasmSandbox::instances_created`].
+    /// See [`WasmSandbox::instances_created`](crate::Plugin::instances_created).
     pub fn instances_created(&self) -> u64 {
         self.sandbox.instances_created()
     }

@@ -63,7 +63,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
-use crate::loader::InputLimits;
+use crate::read::InputLimits;
 use crate::read::{Follow, ReadError, read_bounded};
 
 /// The first bytes of every artifact.

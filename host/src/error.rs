@@ -1,6 +1,8 @@
 //! The one error type of the crate.
 
+use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// A trap code reported by wasmtime (for example `IntegerDivisionByZero` or
 /// `UnreachableCodeReached`).
@@ -286,7 +288,7 @@ pub enum Error {
     /// instance count or output size. The instance is discarded; the next
     /// call on the same sandbox runs on a fresh one.
     #[error("resource limit exceeded: {0}")]
-    ResourceLimitExceeded(crate::limits::Limit),
+    ResourceLimitExceeded(Limit),
 
     /// The policy refused an operation and the call was ended for it: a
     /// call to a host interface the policy does not grant (host interface
@@ -438,77 +440,10 @@ impl Error {
     }
 
     /// The limit, if this error is a resource limit.
-    pub fn limit(&self) -> Option<&crate::limits::Limit> {
+    pub fn limit(&self) -> Option<&Limit> {
         match self {
             Error::ResourceLimitExceeded(limit) => Some(limit),
             _ => None,
-        }
-    }
-
-    /// Classifies an error that wasmtime returned while running `function`,
-    /// naming the limit when one was hit.
-    pub(crate) fn from_call_limited(
-        function: &str,
-        err: wasmtime::Error,
-        stderr: Vec<String>,
-        limits: &crate::limits::Effective,
-    ) -> Error {
-        use crate::limits::{Limit, LimitHit};
-        if let Some(hit) = err.downcast_ref::<LimitHit>() {
-            return Error::ResourceLimitExceeded(hit.0.clone());
-        }
-        match err.downcast_ref::<TrapCode>() {
-            Some(TrapCode::OutOfFuel) if limits.fuel.is_some() => {
-                return Error::ResourceLimitExceeded(Limit::Fuel {
-                    budget: limits.fuel.unwrap_or_default(),
-                });
-            }
-            Some(TrapCode::StackOverflow) => {
-                return Error::ResourceLimitExceeded(Limit::Stack { max: limits.stack });
-            }
-            _ => {}
-        }
-        Error::from_call(function, err, stderr)
-    }
-
-    /// Classifies an error that wasmtime returned while running `function`.
-    pub(crate) fn from_call(function: &str, err: wasmtime::Error, stderr: Vec<String>) -> Error {
-        if let Some(denied) = err.downcast_ref::<crate::host_iface::Denied>() {
-            return Error::SecurityViolation {
-                function: function.to_string(),
-                target: denied.target.clone(),
-                rule: denied.rule.clone(),
-                capability: denied.capability.clone(),
-            };
-        }
-        let code = err.downcast_ref::<TrapCode>().copied();
-        // The backtrace's display starts with a header line; keep the frames.
-        let backtrace = err.downcast_ref::<wasmtime::WasmBacktrace>().map(|bt| {
-            let text = bt.to_string();
-            match text.split_once('\n') {
-                Some((first, frames)) if first.ends_with("backtrace:") => frames.to_string(),
-                _ => text,
-            }
-        });
-        let message = match code {
-            // The top-level message of a trap is the backtrace context; the
-            // trap itself describes the failure better.
-            Some(code) => code.to_string(),
-            // A host function failed: keep its chain of causes, without the
-            // backtrace (which has a field of its own).
-            None => err
-                .chain()
-                .map(|e| e.to_string())
-                .filter(|m| !m.starts_with("error while executing at wasm backtrace"))
-                .collect::<Vec<_>>()
-                .join(": "),
-        };
-        Error::Trap {
-            function: function.to_string(),
-            code,
-            message,
-            backtrace,
-            guest_stderr: stderr,
         }
     }
 
@@ -617,6 +552,147 @@ pub(crate) fn short_type_name(full: &str) -> String {
     flush(&mut ident, &mut out);
     out
 }
+
+/// Which limit a plugin hit, in [`Error::ResourceLimitExceeded`](crate::Error::ResourceLimitExceeded).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Limit {
+    /// Linear memory would have grown past the limit.
+    Memory {
+        /// Total bytes the plugin asked for.
+        requested: usize,
+        /// The limit.
+        allowed: usize,
+    },
+    /// The call ran past its wall-clock deadline (in wasm, or waiting in a
+    /// host call such as a WASI sleep).
+    Time {
+        /// The deadline.
+        deadline: Duration,
+    },
+    /// The call used up its fuel budget.
+    Fuel {
+        /// The budget.
+        budget: u64,
+    },
+    /// The guest's stack overflowed (for example, unbounded recursion).
+    Stack {
+        /// The stack limit in bytes.
+        max: usize,
+    },
+    /// A table would have grown past the limit.
+    Table {
+        /// Elements the plugin asked for.
+        requested: usize,
+        /// The limit.
+        allowed: usize,
+    },
+    /// Instantiation needed more core instances, memories or tables than allowed.
+    Instances {
+        /// The limit on each count.
+        allowed: usize,
+    },
+    /// A result was larger than the output bound.
+    Output {
+        /// Its size in bytes.
+        size: usize,
+        /// The bound.
+        allowed: usize,
+    },
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Limit::Memory { requested, allowed } => write!(
+                f,
+                "memory: the plugin asked for {} but the limit is {}; raise it with `memory_limit(..)` if the plugin needs more",
+                bytes(*requested),
+                bytes(*allowed)
+            ),
+            Limit::Time { deadline } => write!(
+                f,
+                "time: the call ran past its deadline of {deadline:?}; raise it with `cpu_timeout(..)` if the work is legitimate"
+            ),
+            Limit::Fuel { budget } => write!(
+                f,
+                "fuel: the call used up its budget of {budget} units; raise it with `fuel(..)`"
+            ),
+            Limit::Stack { max } => write!(
+                f,
+                "stack: the guest overflowed its {} stack (deep or unbounded recursion); raise it with `max_stack(..)`",
+                bytes(*max)
+            ),
+            Limit::Table { requested, allowed } => write!(
+                f,
+                "table: the plugin asked for {requested} elements but the limit is {allowed}; raise it with `table_elements(..)`"
+            ),
+            Limit::Instances { allowed } => write!(
+                f,
+                "instances: the plugin needs more than {allowed} core instances, memories or tables; raise it with `max_core_instances(..)`"
+            ),
+            Limit::Output { size, allowed } => write!(
+                f,
+                "output: the result is {} but the bound is {}; raise it with `max_output(..)`",
+                bytes(*size),
+                bytes(*allowed)
+            ),
+        }
+    }
+}
+
+impl Limit {
+    /// A short name: `memory`, `time`, `fuel`, `stack`, `table`,
+    /// `instances`, `output`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Limit::Memory { .. } => "memory",
+            Limit::Time { .. } => "time",
+            Limit::Fuel { .. } => "fuel",
+            Limit::Stack { .. } => "stack",
+            Limit::Table { .. } => "table",
+            Limit::Instances { .. } => "instances",
+            Limit::Output { .. } => "output",
+        }
+    }
+}
+
+/// `1.5 MiB`
+pub(crate) fn bytes(n: usize) -> String {
+    const KIB: f64 = 1024.0;
+    let f = n as f64;
+    if f >= KIB * KIB * KIB {
+        format!("{:.1} GiB", f / (KIB * KIB * KIB))
+    } else if f >= KIB * KIB {
+        format!("{:.1} MiB", f / (KIB * KIB))
+    } else if f >= KIB {
+        format!("{:.1} KiB", f / KIB)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// A host function call the policy refused. The plugin traps (a host
+/// interface function has no error channel of its own), and the call that
+/// was running fails with [`Error::SecurityViolation`](crate::Error::SecurityViolation).
+#[derive(Debug)]
+pub(crate) struct Denied {
+    pub(crate) capability: String,
+    pub(crate) target: String,
+    pub(crate) rule: String,
+}
+
+impl std::fmt::Display for Denied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "denied: {} ({}); grant {}",
+            self.target, self.rule, self.capability
+        )
+    }
+}
+
+impl std::error::Error for Denied {}
 
 #[cfg(test)]
 mod tests {

@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 
 /// One function exported by a plugin, with its WIT signature.
 ///
-/// Returned by [`WasmSandbox::list_exports`](crate::WasmSandbox::list_exports).
+/// Returned by [`WasmSandbox::list_exports`](crate::Plugin::list_exports).
 /// Its [`Display`](fmt::Display) form is the WIT declaration, for example
 /// `add: func(a: u32, b: u32) -> u32`.
 #[derive(Clone, Debug)]

@@ -63,20 +63,13 @@ use wasmtime_wasi_http::{
 
 use crate::audit::{AuditSink, CapabilityKind, Decision};
 use crate::guard_net::refused_ipv6;
+use crate::limits::HttpLimits;
 use crate::policy::{Compiled, Verdict};
 use crate::store::HostState;
 
 /// The capability a refused request would need, as `HostState::refused`
 /// names it.
 const CAPABILITY: &str = "Capability::NetworkAccess";
-
-/// The HTTP limits in force for an instance.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct HttpLimits {
-    pub(crate) request_bytes: u64,
-    pub(crate) response_bytes: u64,
-    pub(crate) timeout: Duration,
-}
 
 /// A name lookup in progress: the addresses of a name.
 type Lookup = Pin<Box<dyn Future<Output = std::io::Result<Vec<IpAddr>>> + Send>>;

@@ -11,6 +11,7 @@ use wasmtime::StoreContextMut;
 use wasmtime::component::{ComponentType, Lift, Linker, Lower};
 
 use crate::audit::CapabilityKind;
+use crate::error::Denied;
 use crate::store::HostState;
 
 /// A set of host functions that plugins may import, made by the
@@ -69,28 +70,6 @@ impl HostInterface {
 pub(crate) fn unversioned(import: &str) -> &str {
     import.split('@').next().unwrap_or(import)
 }
-
-/// A host function call the policy refused. The plugin traps (a host
-/// interface function has no error channel of its own), and the call that
-/// was running fails with [`Error::SecurityViolation`](crate::Error::SecurityViolation).
-#[derive(Debug)]
-pub(crate) struct Denied {
-    pub(crate) capability: String,
-    pub(crate) target: String,
-    pub(crate) rule: String,
-}
-
-impl std::fmt::Display for Denied {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "denied: {} ({}); grant {}",
-            self.target, self.rule, self.capability
-        )
-    }
-}
-
-impl std::error::Error for Denied {}
 
 /// Runs a host function's implementation for a plugin, if the policy grants
 /// the interface (`Capability::Custom`), and audits the call. A panic in the

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use wasmtime::component::types::ComponentItem;
 
+use crate::builder::needed_capability;
 use crate::cache::{CacheOutcome, CompileCache};
 use crate::engine::Engine;
 use crate::error::Result;
@@ -13,7 +14,6 @@ use crate::exports::{ExportFunction, Exports};
 use crate::host_iface::unversioned;
 use crate::loader::{self, Source};
 use crate::policy::{Compiled, SecurityPolicy};
-use crate::sandbox::needed_capability;
 
 /// A plugin's imports and exports, read from the component without linking
 /// or instantiating it: what `wasm-sandbox inspect` shows.
@@ -102,7 +102,7 @@ impl ComponentInfo {
             &engine,
             source,
             Some(&cache),
-            &loader::InputLimits::default(),
+            &crate::read::InputLimits::default(),
         )?;
         let wasmtime_engine = engine.wasmtime();
         let ty = component.component_type();
@@ -180,7 +180,7 @@ impl ComponentInfo {
     }
 
     /// Every function the plugin exports, with its WIT signature, as
-    /// [`WasmSandbox::list_exports`](crate::WasmSandbox::list_exports) lists
+    /// [`WasmSandbox::list_exports`](crate::Plugin::list_exports) lists
     /// them.
     pub fn exports(&self) -> &[ExportFunction] {
         &self.exports

@@ -41,8 +41,8 @@
 
 mod audit;
 mod blocking;
+mod builder;
 mod cache;
-mod call;
 mod deadline;
 mod engine;
 mod error;
@@ -54,6 +54,7 @@ mod host_iface;
 mod inspect;
 mod limits;
 mod loader;
+mod plugin;
 mod policy;
 mod pool;
 mod profile;
@@ -67,14 +68,17 @@ mod values;
 
 pub use crate::audit::{AuditEvent, AuditLog, CallAudit, CapabilityKind, Decision, learn_policy};
 pub use crate::blocking::BlockingSandbox;
+pub use crate::builder::SandboxBuilder;
 pub use crate::cache::CacheOutcome;
 pub use crate::engine::{Engine, EngineConfig, Interruption, OptimizationLevel, PoolingConfig};
+pub use crate::error::Limit;
 pub use crate::error::{BoxError, Error, Result, TrapCode};
 pub use crate::exports::ExportFunction;
 pub use crate::host_iface::HostInterface;
 pub use crate::inspect::{ComponentImport, ComponentInfo};
-pub use crate::limits::{CallReport, Limit, ResourceLimits};
+pub use crate::limits::{CallReport, ResourceLimits};
 pub use crate::loader::{MAX_NESTED_ITEMS, MAX_NESTING_DEPTH};
+pub use crate::plugin::Plugin;
 pub use crate::policy::{
     Capability, ImportCheck, PolicyDiff, PortRange, SecurityPolicy, ViolationAction,
 };
@@ -82,7 +86,7 @@ pub use crate::pool::{PoolBuilder, PoolMetrics, SandboxPool};
 pub use crate::profile::{ExportCalls, ProfileConfig, ProfileReport};
 pub use crate::proxy::{PluginHost, PluginType};
 pub use crate::reload::{ReloadReport, ReloadWatcher, ReloadablePool};
-pub use crate::sandbox::{SandboxBuilder, WasmSandbox};
+pub use crate::sandbox::WasmSandbox;
 
 /// Compiles a component (binary or text format) for `engine` and returns a
 /// precompiled artifact that [`SandboxBuilder::precompiled`] loads without
@@ -98,7 +102,7 @@ pub fn precompile(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> {
     loader::precompile_source(
         engine,
         &loader::Source::Bytes(std::sync::Arc::from(wasm)),
-        &loader::InputLimits::default(),
+        &crate::read::InputLimits::default(),
     )
 }
 

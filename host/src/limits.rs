@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::error::Limit;
+
 use serde::{Deserialize, Serialize};
 
 /// The resource limits of a sandbox. Every field has a default that is safe
@@ -219,7 +221,7 @@ impl ResourceLimits {
             instances: self.instances.unwrap_or(Self::DEFAULT_INSTANCES),
             log_output: self.log_output.unwrap_or(Self::DEFAULT_LOG_OUTPUT),
             max_output: self.max_output.unwrap_or(Self::DEFAULT_MAX_OUTPUT),
-            http: crate::guard_http::HttpLimits {
+            http: HttpLimits {
                 request_bytes: self
                     .http_request_bytes
                     .unwrap_or(Self::DEFAULT_HTTP_REQUEST_BYTES),
@@ -234,6 +236,14 @@ impl ResourceLimits {
     }
 }
 
+/// The HTTP limits in force for an instance.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HttpLimits {
+    pub(crate) request_bytes: u64,
+    pub(crate) response_bytes: u64,
+    pub(crate) timeout: Duration,
+}
+
 /// The limits in force, defaults filled in.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Effective {
@@ -245,130 +255,11 @@ pub(crate) struct Effective {
     pub(crate) instances: usize,
     pub(crate) log_output: usize,
     pub(crate) max_output: usize,
-    pub(crate) http: crate::guard_http::HttpLimits,
-}
-
-/// Which limit a plugin hit, in [`Error::ResourceLimitExceeded`](crate::Error::ResourceLimitExceeded).
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Limit {
-    /// Linear memory would have grown past the limit.
-    Memory {
-        /// Total bytes the plugin asked for.
-        requested: usize,
-        /// The limit.
-        allowed: usize,
-    },
-    /// The call ran past its wall-clock deadline (in wasm, or waiting in a
-    /// host call such as a WASI sleep).
-    Time {
-        /// The deadline.
-        deadline: Duration,
-    },
-    /// The call used up its fuel budget.
-    Fuel {
-        /// The budget.
-        budget: u64,
-    },
-    /// The guest's stack overflowed (for example, unbounded recursion).
-    Stack {
-        /// The stack limit in bytes.
-        max: usize,
-    },
-    /// A table would have grown past the limit.
-    Table {
-        /// Elements the plugin asked for.
-        requested: usize,
-        /// The limit.
-        allowed: usize,
-    },
-    /// Instantiation needed more core instances, memories or tables than allowed.
-    Instances {
-        /// The limit on each count.
-        allowed: usize,
-    },
-    /// A result was larger than the output bound.
-    Output {
-        /// Its size in bytes.
-        size: usize,
-        /// The bound.
-        allowed: usize,
-    },
-}
-
-impl fmt::Display for Limit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Limit::Memory { requested, allowed } => write!(
-                f,
-                "memory: the plugin asked for {} but the limit is {}; raise it with `memory_limit(..)` if the plugin needs more",
-                bytes(*requested),
-                bytes(*allowed)
-            ),
-            Limit::Time { deadline } => write!(
-                f,
-                "time: the call ran past its deadline of {deadline:?}; raise it with `cpu_timeout(..)` if the work is legitimate"
-            ),
-            Limit::Fuel { budget } => write!(
-                f,
-                "fuel: the call used up its budget of {budget} units; raise it with `fuel(..)`"
-            ),
-            Limit::Stack { max } => write!(
-                f,
-                "stack: the guest overflowed its {} stack (deep or unbounded recursion); raise it with `max_stack(..)`",
-                bytes(*max)
-            ),
-            Limit::Table { requested, allowed } => write!(
-                f,
-                "table: the plugin asked for {requested} elements but the limit is {allowed}; raise it with `table_elements(..)`"
-            ),
-            Limit::Instances { allowed } => write!(
-                f,
-                "instances: the plugin needs more than {allowed} core instances, memories or tables; raise it with `max_core_instances(..)`"
-            ),
-            Limit::Output { size, allowed } => write!(
-                f,
-                "output: the result is {} but the bound is {}; raise it with `max_output(..)`",
-                bytes(*size),
-                bytes(*allowed)
-            ),
-        }
-    }
-}
-
-impl Limit {
-    /// A short name: `memory`, `time`, `fuel`, `stack`, `table`,
-    /// `instances`, `output`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Limit::Memory { .. } => "memory",
-            Limit::Time { .. } => "time",
-            Limit::Fuel { .. } => "fuel",
-            Limit::Stack { .. } => "stack",
-            Limit::Table { .. } => "table",
-            Limit::Instances { .. } => "instances",
-            Limit::Output { .. } => "output",
-        }
-    }
-}
-
-/// `1.5 MiB`
-pub(crate) fn bytes(n: usize) -> String {
-    const KIB: f64 = 1024.0;
-    let f = n as f64;
-    if f >= KIB * KIB * KIB {
-        format!("{:.1} GiB", f / (KIB * KIB * KIB))
-    } else if f >= KIB * KIB {
-        format!("{:.1} MiB", f / (KIB * KIB))
-    } else if f >= KIB {
-        format!("{:.1} KiB", f / KIB)
-    } else {
-        format!("{n} bytes")
-    }
+    pub(crate) http: HttpLimits,
 }
 
 /// What one call consumed, from
-/// [`WasmSandbox::call_with_report`](crate::WasmSandbox::call_with_report).
+/// [`WasmSandbox::call_with_report`](crate::Plugin::call_with_report).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CallReport {
@@ -474,6 +365,7 @@ impl wasmtime::ResourceLimiter for Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::bytes;
     use wasmtime::ResourceLimiter as _;
 
     #[test]

@@ -13,7 +13,7 @@ use wasmtime::component::Component;
 use crate::cache::{CacheOutcome, CompileCache, load_artifact, precompile};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::read::{Follow, ReadError, read_bounded};
+use crate::read::{Follow, InputLimits, ReadError, read_bounded};
 
 /// Where a plugin comes from.
 #[derive(Clone, Debug)]
@@ -99,31 +99,6 @@ fn read_file(path: &Path, what: &str, limit: u64, setting: &str) -> Result<Vec<u
             setting: setting.to_string(),
         },
     })
-}
-
-/// How many bytes the loader reads from files.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct InputLimits {
-    /// The largest plugin file (`.wasm` or `.wat`) read.
-    pub(crate) plugin_bytes: u64,
-    /// The largest precompiled artifact or cache entry read.
-    pub(crate) artifact_bytes: u64,
-}
-
-impl InputLimits {
-    /// The default limit for plugin files: 256 MiB.
-    pub(crate) const DEFAULT_PLUGIN_BYTES: u64 = 256 * 1024 * 1024;
-    /// The default limit for precompiled artifacts and cache entries: 1 GiB.
-    pub(crate) const DEFAULT_ARTIFACT_BYTES: u64 = 1024 * 1024 * 1024;
-}
-
-impl Default for InputLimits {
-    fn default() -> Self {
-        InputLimits {
-            plugin_bytes: Self::DEFAULT_PLUGIN_BYTES,
-            artifact_bytes: Self::DEFAULT_ARTIFACT_BYTES,
-        }
-    }
 }
 
 const MAGIC: &[u8; 4] = b"\0asm";

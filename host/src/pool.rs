@@ -1,28 +1,19 @@
 //! [`SandboxPool`]: many instances of one plugin, for concurrent calls.
 
-use std::future::Future;
+use std::ops::Deref;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::sync::Notify;
-use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower, Val};
-
-use crate::audit::{AuditLog, CallAudit};
-use crate::cache::CacheOutcome;
-use crate::call::typed_call;
-use crate::deadline::{ticks, with_deadline};
+use crate::builder::SandboxBuilder;
 use crate::engine::{Engine, EngineConfig, OptimizationLevel};
-use crate::error::{Error, Result};
-use crate::exports::{ExportFunction, Exports};
+use crate::error::Result;
 use crate::host_iface::HostInterface;
-use crate::limits::{CallReport, ResourceLimits};
+use crate::limits::ResourceLimits;
+use crate::plugin::Plugin;
+use crate::plugin::instances::{Instances, PoolSettings};
 use crate::policy::{SecurityPolicy, ViolationAction};
-use crate::profile::{ProfileConfig, ProfileReport};
-use crate::proxy::{ExportHandle, ExportsRef, PluginHost};
-use crate::sandbox::{SandboxBuilder, check_handle};
-use crate::store::{InstanceSetup, Live};
+use crate::profile::ProfileConfig;
 
 /// Builds a [`SandboxPool`]; created by [`SandboxPool::builder`].
 ///
@@ -158,7 +149,7 @@ impl PoolBuilder {
     }
 
     /// How long a call waits for a free instance before it fails with
-    /// [`Error::PoolTimeout`]. The call's own
+    /// [`Error::PoolTimeout`](crate::Error::PoolTimeout). The call's own
     /// [`cpu_timeout`](Self::cpu_timeout) starts once it has an instance.
     ///
     /// By default 10 s.
@@ -187,33 +178,16 @@ impl PoolBuilder {
     ///
     /// As [`SandboxBuilder::build`].
     pub async fn build(self) -> Result<SandboxPool> {
-        let prepared = self.sandbox.prepare_async(self.max_instances).await?;
-        let max = self.max_instances;
-        let inner = Arc::new(PoolInner {
-            setup: prepared.setup,
-            exports: prepared.exports,
-            cache_outcome: prepared.cache_outcome,
-            idle: Mutex::new(Vec::with_capacity(max)),
-            count: AtomicUsize::new(0),
-            waiters: AtomicUsize::new(0),
-            freed: Notify::new(),
-            max_instances: max,
+        let linked = self.sandbox.link_async(self.max_instances).await?;
+        let fresh = self.fresh_instance_per_call || linked.fresh_instance_per_call;
+        let settings = PoolSettings {
+            max_instances: self.max_instances,
             checkout_timeout: self.checkout_timeout,
-            fresh_instance_per_call: self.fresh_instance_per_call
-                || prepared.fresh_instance_per_call,
-            created: AtomicU64::new(0),
-            discarded: AtomicU64::new(0),
-            checkouts: AtomicU64::new(0),
-            waits: AtomicU64::new(0),
-            wait_nanos: AtomicU64::new(0),
-            timeouts: AtomicU64::new(0),
-        });
-        for _ in 0..self.preload.min(max) {
-            let live = inner.instantiate().await?;
-            inner.count.fetch_add(1, Ordering::SeqCst);
-            inner.idle().push(live);
-        }
-        Ok(SandboxPool { inner })
+        };
+        let plugin = Plugin::start(linked, Instances::pool(&settings, fresh), self.preload).await?;
+        Ok(SandboxPool {
+            plugin: Arc::new(plugin),
+        })
     }
 }
 
@@ -262,253 +236,34 @@ impl PoolBuilder {
 /// ```
 #[derive(Clone)]
 pub struct SandboxPool {
-    inner: Arc<PoolInner>,
+    plugin: Arc<Plugin>,
 }
 
-struct PoolInner {
-    setup: InstanceSetup,
-    exports: Exports,
-    cache_outcome: Option<CacheOutcome>,
-    idle: Mutex<Vec<Live>>,
-    /// Instances that exist or are being created; never above
-    /// `max_instances`.
-    count: AtomicUsize,
-    /// Calls waiting for an instance; returning one wakes a waiter only
-    /// when there is one, so the fast path touches no wait queue.
-    waiters: AtomicUsize,
-    freed: Notify,
-    max_instances: usize,
-    checkout_timeout: Duration,
-    fresh_instance_per_call: bool,
-    created: AtomicU64,
-    discarded: AtomicU64,
-    checkouts: AtomicU64,
-    waits: AtomicU64,
-    wait_nanos: AtomicU64,
-    timeouts: AtomicU64,
-}
-
-/// A snapshot of a pool's counters, from [`SandboxPool::metrics`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct PoolMetrics {
-    /// Instances running a call now.
-    pub in_use: usize,
-    /// Instances waiting for a call.
-    pub idle: usize,
-    /// Instances created since the pool was built (preloaded ones included).
-    pub created: u64,
-    /// Instances thrown away: after a trap, a limit hit or a cancelled call,
-    /// and after every call with a fresh instance per call.
-    pub discarded: u64,
-    /// Calls that got an instance.
-    pub checkouts: u64,
-    /// Calls that found every instance busy and had to wait.
-    pub waits: u64,
-    /// The time calls spent waiting for an instance, summed.
-    pub total_wait: Duration,
-    /// Calls that gave up waiting ([`Error::PoolTimeout`]).
-    pub timeouts: u64,
-}
+pub use crate::plugin::instances::PoolMetrics;
 
 impl std::fmt::Debug for SandboxPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SandboxPool")
-            .field("name", &self.inner.setup.plugin)
-            .field("max_instances", &self.inner.max_instances)
+            .field("name", &self.plugin.name())
+            .field("max_instances", &self.max_instances())
             .field("metrics", &self.metrics())
             .finish_non_exhaustive()
     }
 }
 
-/// An instance checked out of the pool; goes back to the idle list (or is
-/// discarded) when dropped, and wakes a waiting call if there is one.
-struct Slot<'a> {
-    pool: &'a PoolInner,
-    live: Option<Live>,
-}
+/// A pool is its plugin with N instances: every method of [`Plugin`]
+/// (`call`, `call_dynamic`, `list_exports`, `audit_log`, ...) is a method
+/// of the pool.
+impl Deref for SandboxPool {
+    type Target = Plugin;
 
-impl Slot<'_> {
     #[inline]
-    fn live(&mut self) -> &mut Live {
-        self.live
-            .as_mut()
-            .expect("a slot holds its instance until dropped")
-    }
-}
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        let Some(live) = self.live.take() else {
-            return;
-        };
-        // `poisoned` is still set when the call failed or its future was
-        // dropped mid-call: that instance must not run again.
-        if live.poisoned || self.pool.fresh_instance_per_call {
-            self.pool.discarded.fetch_add(1, Ordering::Relaxed);
-            drop(live);
-            self.pool.count.fetch_sub(1, Ordering::SeqCst);
-        } else {
-            self.pool.idle().push(live);
-        }
-        self.pool.wake_one();
-    }
-}
-
-/// What a checkout got: an idle instance, or the right to create one.
-enum Got {
-    Idle(Live),
-    Create,
-}
-
-/// The right to create one instance, given back if creating fails or is
-/// cancelled.
-struct Reservation<'a> {
-    pool: &'a PoolInner,
-    armed: bool,
-}
-
-impl Drop for Reservation<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            self.pool.count.fetch_sub(1, Ordering::SeqCst);
-            self.pool.wake_one();
-        }
-    }
-}
-
-/// Counts a waiting call for as long as it waits.
-struct Waiting<'a>(&'a AtomicUsize);
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-impl PoolInner {
-    fn idle(&self) -> MutexGuard<'_, Vec<Live>> {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Wakes one waiting call, if any (an instance or room for one was
-    /// freed).
-    #[inline]
-    fn wake_one(&self) {
-        if self.waiters.load(Ordering::SeqCst) > 0 {
-            self.freed.notify_one();
-        }
-    }
-
-    async fn instantiate(&self) -> Result<Live> {
-        // Each instance has its own view of the shared audit log, so that
-        // concurrent calls keep their events apart.
-        let audit = Arc::new(self.setup.audit.sibling());
-        let live = Box::pin(Live::new(&self.setup, audit)).await?;
-        self.created.fetch_add(1, Ordering::Relaxed);
-        Ok(live)
-    }
-
-    /// An idle instance, or room to create one, without waiting.
-    #[inline]
-    fn try_take(&self) -> Option<Got> {
-        if let Some(live) = self.idle().pop() {
-            return Some(Got::Idle(live));
-        }
-        let mut count = self.count.load(Ordering::SeqCst);
-        while count < self.max_instances {
-            match self.count.compare_exchange_weak(
-                count,
-                count + 1,
-                Ordering::SeqCst,
-                Ordering::SeqCst,
-            ) {
-                Ok(_) => return Some(Got::Create),
-                Err(now) => count = now,
-            }
-        }
-        None
-    }
-
-    /// Waits until an instance is returned or room is freed, up to the
-    /// checkout timeout.
-    #[cold]
-    async fn wait(&self) -> Result<Got> {
-        let start = Instant::now();
-        let start_tick = ticks();
-        self.waits.fetch_add(1, Ordering::Relaxed);
-        self.waiters.fetch_add(1, Ordering::SeqCst);
-        let waiting = Waiting(&self.waiters);
-        let take = async {
-            loop {
-                let notified = self.freed.notified();
-                let mut notified = std::pin::pin!(notified);
-                // Registered before looking, so a return between the look
-                // and the wait still wakes this call.
-                notified.as_mut().enable();
-                if let Some(got) = self.try_take() {
-                    return got;
-                }
-                notified.await;
-            }
-        };
-        let outcome = with_deadline(std::pin::pin!(take), start_tick, self.checkout_timeout).await;
-        drop(waiting);
-        let waited = start.elapsed();
-        self.wait_nanos.fetch_add(
-            u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
-        match outcome {
-            Ok(got) => Ok(got),
-            Err(_) => {
-                // A wake-up this call may have taken goes to the next waiter.
-                self.wake_one();
-                self.timeouts.fetch_add(1, Ordering::Relaxed);
-                Err(Error::PoolTimeout {
-                    waited,
-                    max_instances: self.max_instances,
-                })
-            }
-        }
-    }
-
-    /// Takes an idle instance or creates one, waiting when all are busy.
-    async fn checkout(&self) -> Result<Slot<'_>> {
-        let got = match self.try_take() {
-            Some(got) => got,
-            None => self.wait().await?,
-        };
-        self.checkouts.fetch_add(1, Ordering::Relaxed);
-        let live = match got {
-            Got::Idle(live) => live,
-            Got::Create => {
-                let mut reservation = Reservation {
-                    pool: self,
-                    armed: true,
-                };
-                let live = self.instantiate().await?;
-                reservation.armed = false;
-                live
-            }
-        };
-        Ok(Slot {
-            pool: self,
-            live: Some(live),
-        })
+    fn deref(&self) -> &Plugin {
+        &self.plugin
     }
 }
 
 impl SandboxPool {
-    pub(crate) fn exports_ref(&self) -> &Exports {
-        &self.inner.exports
-    }
-
-    /// The compiled component behind the pool's instances.
-    pub(crate) fn component(&self) -> &wasmtime::component::Component {
-        self.inner.setup.pre.component()
-    }
-
     /// By default a pool holds at most this many instances.
     pub const DEFAULT_MAX_INSTANCES: usize = 16;
 
@@ -520,269 +275,27 @@ impl SandboxPool {
         PoolBuilder::default()
     }
 
-    /// The plugin's name, as used in logs.
-    pub fn name(&self) -> &str {
-        &self.inner.setup.plugin
+    /// The plugin, shared, for a typed proxy of a reloadable pool.
+    pub(crate) fn shared(&self) -> Arc<Plugin> {
+        self.plugin.clone()
     }
 
     /// The pool's counters now.
     pub fn metrics(&self) -> PoolMetrics {
-        let inner = &self.inner;
-        let idle = inner.idle().len();
-        PoolMetrics {
-            in_use: inner.count.load(Ordering::SeqCst).saturating_sub(idle),
-            idle,
-            created: inner.created.load(Ordering::Relaxed),
-            discarded: inner.discarded.load(Ordering::Relaxed),
-            checkouts: inner.checkouts.load(Ordering::Relaxed),
-            waits: inner.waits.load(Ordering::Relaxed),
-            total_wait: Duration::from_nanos(inner.wait_nanos.load(Ordering::Relaxed)),
-            timeouts: inner.timeouts.load(Ordering::Relaxed),
-        }
+        self.plugin
+            .metrics()
+            .expect("a pool's plugin keeps a pool of instances")
     }
 
     /// The most instances the pool holds (see
     /// [`PoolBuilder::max_instances`]).
     pub fn max_instances(&self) -> usize {
-        self.inner.max_instances
-    }
-
-    /// What the compile cache did when the pool was built (see
-    /// [`WasmSandbox::cache_outcome`](crate::WasmSandbox::cache_outcome)).
-    pub fn cache_outcome(&self) -> Option<&CacheOutcome> {
-        self.inner.cache_outcome.as_ref()
-    }
-
-    /// What the profiler counted so far, over all instances; see
-    /// [`WasmSandbox::profile_report`](crate::WasmSandbox::profile_report).
-    pub fn profile_report(&self) -> Option<ProfileReport> {
-        self.inner.setup.profile.as_ref().map(|p| p.report())
-    }
-
-    /// Writes the stack samples taken since the last write; see
-    /// [`WasmSandbox::write_profile`](crate::WasmSandbox::write_profile).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Config`] if the file cannot be written.
-    pub fn write_profile(&self) -> Result<Option<PathBuf>> {
-        match &self.inner.setup.profile {
-            Some(profile) => profile.write(),
-            None => Ok(None),
-        }
-    }
-
-    /// The audit log shared by all instances of the pool.
-    pub fn audit_log(&self) -> AuditLog {
-        AuditLog {
-            sink: self.inner.setup.audit.clone(),
-        }
-    }
-
-    /// The policy every instance runs under.
-    pub fn security_policy(&self) -> &SecurityPolicy {
-        &self.inner.setup.policy.source
-    }
-
-    /// Every function the plugin exports, with its WIT signature.
-    pub fn list_exports(&self) -> &[ExportFunction] {
-        self.inner.exports.list()
-    }
-
-    /// Looks up one exported function by any of its names.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::ExportNotFound`], with the nearest names as suggestions.
-    pub fn export(&self, name: &str) -> Result<&ExportFunction> {
-        self.inner.exports.resolve(name).map(|(f, _)| f)
-    }
-
-    /// Calls the exported function `name` on a free instance, with typed
-    /// arguments; as [`WasmSandbox::call`](crate::WasmSandbox::call).
-    ///
-    /// # Errors
-    ///
-    /// As [`WasmSandbox::call`](crate::WasmSandbox::call), and
-    /// [`Error::PoolTimeout`] when no instance became free in time.
-    pub async fn call<Params, R>(&self, name: &str, params: Params) -> Result<R>
-    where
-        Params: ComponentNamedList + Lower + Send + Sync,
-        R: ComponentType + Lift + Send + Sync + 'static,
-    {
-        let position = self.inner.exports.resolve(name)?.0.position();
-        self.call_at(position, params).await
-    }
-
-    /// Calls an export resolved when a typed proxy was loaded.
-    async fn call_handle<Params, R>(&self, handle: &ExportHandle, params: Params) -> Result<R>
-    where
-        Params: ComponentNamedList + Lower + Send + Sync,
-        R: ComponentType + Lift + Send + Sync + 'static,
-    {
-        check_handle(&self.inner.exports, handle)?;
-        self.call_at(handle.position, params).await
-    }
-
-    #[inline]
-    async fn call_at<Params, R>(&self, position: usize, params: Params) -> Result<R>
-    where
-        Params: ComponentNamedList + Lower + Send + Sync,
-        R: ComponentType + Lift + Send + Sync + 'static,
-    {
-        let inner = &*self.inner;
-        let mut slot = inner.checkout().await?;
-        typed_call!(
-            slot.live(),
-            &inner.setup,
-            &inner.exports,
-            position,
-            params,
-            Params,
-            R,
-            None
-        )
-    }
-
-    /// Like [`call`](Self::call), and also returns the audit events of this
-    /// call; see [`WasmSandbox::call_with_audit`](crate::WasmSandbox::call_with_audit).
-    ///
-    /// # Errors
-    ///
-    /// As [`call`](Self::call). To get the events of a failed call too,
-    /// use [`call_with_audit_outcome`](Self::call_with_audit_outcome).
-    pub async fn call_with_audit<Params, R>(
-        &self,
-        name: &str,
-        params: Params,
-    ) -> Result<(R, CallAudit)>
-    where
-        Params: ComponentNamedList + Lower + Send + Sync,
-        R: ComponentType + Lift + Send + Sync + 'static,
-    {
-        let (result, audit) = self.call_with_audit_outcome(name, params).await;
-        result.map(|r| (r, audit))
-    }
-
-    /// Like [`call_with_audit`](Self::call_with_audit), but returns this
-    /// call's audit events whatever its outcome; see
-    /// [`WasmSandbox::call_with_audit_outcome`](crate::WasmSandbox::call_with_audit_outcome).
-    /// Each instance of the pool captures only the events of the call it
-    /// runs, so concurrent calls never see each other's events.
-    pub async fn call_with_audit_outcome<Params, R>(
-        &self,
-        name: &str,
-        params: Params,
-    ) -> (Result<R>, CallAudit)
-    where
-        Params: ComponentNamedList + Lower + Send + Sync,
-        R: ComponentType + Lift + Send + Sync + 'static,
-    {
-        let inner = &*self.inner;
-        let position = match inner.exports.resolve(name) {
-            Ok((export, _)) => export.position(),
-            Err(e) => return (Err(e), CallAudit::default()),
-        };
-        let mut slot = match inner.checkout().await {
-            Ok(slot) => slot,
-            Err(e) => return (Err(e), CallAudit::default()),
-        };
-        let audit = slot.live().store.data().audit.clone();
-        audit.start_capture();
-        let result = typed_call!(
-            slot.live(),
-            &inner.setup,
-            &inner.exports,
-            position,
-            params,
-            Params,
-            R,
-            None
-        );
-        let events = audit.finish_capture();
-        (result, events)
-    }
-
-    /// Like [`call`](Self::call), and also returns what the call consumed;
-    /// see [`WasmSandbox::call_with_report`](crate::WasmSandbox::call_with_report).
-    /// The wall time includes the wait for an instance.
-    ///
-    /// # Errors
-    ///
-    /// As [`call`](Self::call).
-    pub async fn call_with_report<Params, R>(
-        &self,
-        name: &str,
-        params: Params,
-    ) -> Result<(R, CallReport)>
-    where
-        Params: ComponentNamedList + Lower + Send + Sync,
-        R: ComponentType + Lift + Send + Sync + 'static,
-    {
-        let inner = &*self.inner;
-        let position = inner.exports.resolve(name)?.0.position();
-        let start = Instant::now();
-        let mut slot = inner.checkout().await?;
-        let mut report = CallReport::default();
-        let r = typed_call!(
-            slot.live(),
-            &inner.setup,
-            &inner.exports,
-            position,
-            params,
-            Params,
-            R,
-            Some(&mut report)
-        )?;
-        report.wall_time = start.elapsed();
-        Ok((r, report))
-    }
-
-    /// Calls the exported function `name` with values whose types are only
-    /// known at run time; see
-    /// [`WasmSandbox::call_dynamic`](crate::WasmSandbox::call_dynamic).
-    ///
-    /// # Errors
-    ///
-    /// As [`WasmSandbox::call_dynamic`](crate::WasmSandbox::call_dynamic),
-    /// and [`Error::PoolTimeout`].
-    pub async fn call_dynamic(&self, name: &str, params: &[Val]) -> Result<Vec<Val>> {
-        let inner = &*self.inner;
-        let export = inner.exports.resolve(name)?.0;
-        crate::call::check_dynamic(export, params)?;
-        let mut slot = inner.checkout().await?;
-        slot.live()
-            .call_dynamic(&inner.setup, &inner.exports, export.position(), params)
-            .await
+        self.plugin.max_instances()
     }
 
     /// Drops every idle instance; the next calls create new ones. Instances
     /// running a call are not affected.
     pub fn clear_idle(&self) {
-        let dropped = std::mem::take(&mut *self.inner.idle());
-        self.inner
-            .discarded
-            .fetch_add(dropped.len() as u64, Ordering::Relaxed);
-        self.inner.count.fetch_sub(dropped.len(), Ordering::SeqCst);
-        drop(dropped);
-        self.inner.wake_one();
-    }
-}
-
-impl PluginHost for SandboxPool {
-    fn __exports(&self) -> ExportsRef<'_> {
-        ExportsRef::Borrowed(&self.inner.exports)
-    }
-
-    fn __call<P, R>(
-        &self,
-        export: &ExportHandle,
-        params: P,
-    ) -> impl Future<Output = Result<R>> + Send
-    where
-        P: ComponentNamedList + Lower + Send + Sync,
-        R: ComponentType + Lift + Send + Sync + 'static,
-    {
-        self.call_handle(export, params)
+        self.plugin.clear_idle();
     }
 }

@@ -39,7 +39,7 @@ impl ProfileConfig {
     }
 
     /// Samples guest stacks and writes them to `path` (see
-    /// [`WasmSandbox::write_profile`](crate::WasmSandbox::write_profile)).
+    /// [`WasmSandbox::write_profile`](crate::Plugin::write_profile)).
     pub fn output(mut self, path: impl Into<PathBuf>) -> Self {
         self.output = Some(path.into());
         self
@@ -47,7 +47,7 @@ impl ProfileConfig {
 }
 
 /// Where a profiled sandbox's time went, since it was built; from
-/// [`WasmSandbox::profile_report`](crate::WasmSandbox::profile_report).
+/// [`WasmSandbox::profile_report`](crate::Plugin::profile_report).
 ///
 /// Its `Display` is a small table:
 ///

@@ -5,15 +5,18 @@ use std::sync::Arc;
 
 use wasmtime::component::{ComponentExportIndex, ComponentNamedList, ComponentType, Lift, Lower};
 
-use crate::error::{Error, Result, short_type_name};
+use crate::error::{Error, Result};
 use crate::exports::Exports;
+use crate::plugin::Plugin;
+use crate::pool::SandboxPool;
+use crate::reload::ReloadablePool;
 use crate::sandbox::WasmSandbox;
 
 /// Marks a type declared with `#[derive(PluginType)]`: it crosses the
 /// plugin boundary as a WIT record, enum or variant.
 ///
 /// The derive also implements wasmtime's `ComponentType`, `Lift` and `Lower`,
-/// so a `PluginType` can be passed to [`WasmSandbox::call`] directly.
+/// so a `PluginType` can be passed to [`WasmSandbox::call`](crate::Plugin::call) directly.
 pub trait PluginType: ComponentType + Lift + Lower {}
 
 /// Something a typed plugin proxy can call: a [`WasmSandbox`] (owned, by
@@ -37,9 +40,35 @@ pub trait PluginHost: Send + Sync {
         R: ComponentType + Lift + Send + Sync + 'static;
 }
 
-impl PluginHost for WasmSandbox {
+/// Implements [`PluginHost`] for an owner of a plugin that dereferences to
+/// it: the typed call goes straight to the plugin's call path.
+macro_rules! plugin_host_by_deref {
+    ($($owner:ty),*) => {$(
+        impl PluginHost for $owner {
+            fn __exports(&self) -> ExportsRef<'_> {
+                ExportsRef::Borrowed(self.exports())
+            }
+
+            fn __call<P, R>(
+                &self,
+                export: &ExportHandle,
+                params: P,
+            ) -> impl Future<Output = Result<R>> + Send
+            where
+                P: ComponentNamedList + Lower + Send + Sync,
+                R: ComponentType + Lift + Send + Sync + 'static,
+            {
+                self.call_handle(export, params)
+            }
+        }
+    )*};
+}
+
+plugin_host_by_deref!(WasmSandbox, SandboxPool);
+
+impl PluginHost for ReloadablePool {
     fn __exports(&self) -> ExportsRef<'_> {
-        ExportsRef::Borrowed(self.__exports())
+        ExportsRef::Shared(self.current().shared())
     }
 
     fn __call<P, R>(
@@ -51,7 +80,37 @@ impl PluginHost for WasmSandbox {
         P: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
-        self.call_handle(export, params)
+        // Resolved by name on each call: positions may differ between
+        // versions, and the types are checked against the version that runs.
+        let pool = self.current();
+        let name = export.name.as_str();
+        async move { pool.call(name, params).await }
+    }
+}
+
+impl Plugin {
+    /// Calls an export resolved (and type-checked) when a typed proxy was
+    /// loaded: no name lookup.
+    #[inline]
+    pub(crate) async fn call_handle<P, R>(&self, handle: &ExportHandle, params: P) -> Result<R>
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        check_handle(self.exports(), handle)?;
+        self.call_at(handle.position, params, None).await
+    }
+}
+
+/// Checks that a proxy's handle belongs to these exports.
+fn check_handle(exports: &Exports, handle: &ExportHandle) -> Result<()> {
+    if handle.position < exports.len() && handle.index == Some(exports.at(handle.position).1) {
+        Ok(())
+    } else {
+        Err(Error::Config {
+            detail: "this proxy was loaded from a different sandbox; load it from this one"
+                .to_string(),
+        })
     }
 }
 
@@ -98,7 +157,7 @@ impl<T: PluginHost> PluginHost for Arc<T> {
 #[derive(Debug)]
 pub enum ExportsRef<'a> {
     Borrowed(&'a Exports),
-    Pool(crate::pool::SandboxPool),
+    Shared(Arc<Plugin>),
 }
 
 impl std::ops::Deref for ExportsRef<'_> {
@@ -107,7 +166,7 @@ impl std::ops::Deref for ExportsRef<'_> {
     fn deref(&self) -> &Exports {
         match self {
             ExportsRef::Borrowed(exports) => exports,
-            ExportsRef::Pool(pool) => pool.exports_ref(),
+            ExportsRef::Shared(plugin) => plugin.exports(),
         }
     }
 }
@@ -190,13 +249,4 @@ impl<'a> InterfaceCheck<'a> {
             })
         }
     }
-}
-
-/// The type names of a typed call, for messages.
-pub(crate) fn type_names<P, R>() -> String {
-    format!(
-        "parameters `{}` and result `{}`",
-        short_type_name(std::any::type_name::<P>()),
-        short_type_name(std::any::type_name::<R>())
-    )
 }

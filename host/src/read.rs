@@ -146,6 +146,31 @@ fn kind(metadata: &Metadata) -> &'static str {
     "not a regular file"
 }
 
+/// How many bytes the loader reads from files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct InputLimits {
+    /// The largest plugin file (`.wasm` or `.wat`) read.
+    pub(crate) plugin_bytes: u64,
+    /// The largest precompiled artifact or cache entry read.
+    pub(crate) artifact_bytes: u64,
+}
+
+impl InputLimits {
+    /// The default limit for plugin files: 256 MiB.
+    pub(crate) const DEFAULT_PLUGIN_BYTES: u64 = 256 * 1024 * 1024;
+    /// The default limit for precompiled artifacts and cache entries: 1 GiB.
+    pub(crate) const DEFAULT_ARTIFACT_BYTES: u64 = 1024 * 1024 * 1024;
+}
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        InputLimits {
+            plugin_bytes: Self::DEFAULT_PLUGIN_BYTES,
+            artifact_bytes: Self::DEFAULT_ARTIFACT_BYTES,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,7 +31,6 @@ use crate::error::{Error, Result};
 use crate::exports::ExportFunction;
 use crate::policy::{Compiled, SecurityPolicy};
 use crate::pool::{PoolBuilder, PoolMetrics, SandboxPool};
-use crate::proxy::{ExportHandle, ExportsRef, PluginHost};
 
 /// A [`SandboxPool`] whose plugin can be replaced while it runs, by
 /// [`reload`](Self::reload) or by [`watch`](Self::watch)ing its file.
@@ -107,8 +106,8 @@ impl ReloadablePool {
 
     /// The version serving new calls now (a cheap clone: it shares the
     /// instances). Use it for [`metrics`](SandboxPool::metrics),
-    /// [`list_exports`](SandboxPool::list_exports) and the
-    /// [`audit_log`](SandboxPool::audit_log).
+    /// [`list_exports`](crate::Plugin::list_exports) and the
+    /// [`audit_log`](crate::Plugin::audit_log).
     pub fn current(&self) -> SandboxPool {
         self.inner
             .current
@@ -270,11 +269,11 @@ impl ReloadablePool {
         })
     }
 
-    /// Calls `name` on the current version; see [`SandboxPool::call`].
+    /// Calls `name` on the current version; see [`SandboxPool::call`](crate::Plugin::call).
     ///
     /// # Errors
     ///
-    /// As [`SandboxPool::call`].
+    /// As [`SandboxPool::call`](crate::Plugin::call).
     pub async fn call<Params, R>(&self, name: &str, params: Params) -> Result<R>
     where
         Params: ComponentNamedList + Lower + Send + Sync,
@@ -285,7 +284,7 @@ impl ReloadablePool {
 
     /// Calls `name` on the current version and returns the call's audit
     /// events whatever its outcome; see
-    /// [`SandboxPool::call_with_audit_outcome`].
+    /// [`SandboxPool::call_with_audit_outcome`](crate::Plugin::call_with_audit_outcome).
     pub async fn call_with_audit_outcome<Params, R>(
         &self,
         name: &str,
@@ -299,35 +298,13 @@ impl ReloadablePool {
     }
 
     /// Calls `name` with dynamically typed values on the current version;
-    /// see [`SandboxPool::call_dynamic`].
+    /// see [`SandboxPool::call_dynamic`](crate::Plugin::call_dynamic).
     ///
     /// # Errors
     ///
-    /// As [`SandboxPool::call_dynamic`].
+    /// As [`SandboxPool::call_dynamic`](crate::Plugin::call_dynamic).
     pub async fn call_dynamic(&self, name: &str, params: &[Val]) -> Result<Vec<Val>> {
         self.current().call_dynamic(name, params).await
-    }
-}
-
-impl PluginHost for ReloadablePool {
-    fn __exports(&self) -> ExportsRef<'_> {
-        ExportsRef::Pool(self.current())
-    }
-
-    fn __call<P, R>(
-        &self,
-        export: &ExportHandle,
-        params: P,
-    ) -> impl Future<Output = Result<R>> + Send
-    where
-        P: ComponentNamedList + Lower + Send + Sync,
-        R: ComponentType + Lift + Send + Sync + 'static,
-    {
-        // Resolved by name on each call: positions may differ between
-        // versions, and the types are checked against the version that runs.
-        let pool = self.current();
-        let name = export.name.as_str();
-        async move { pool.call(name, params).await }
     }
 }
 
@@ -386,7 +363,7 @@ fn compatible(old: &SandboxPool, new: &SandboxPool) -> Result<Vec<String>> {
             .imports(component.engine())
             .filter(|(_, item)| !type_only(&item.ty, component.engine()))
             .filter_map(|(name, _)| {
-                crate::sandbox::needed_capability(name, &nothing).map(|c| (name.to_string(), c))
+                crate::builder::needed_capability(name, &nothing).map(|c| (name.to_string(), c))
             })
             .collect()
     };

@@ -1,6 +1,7 @@
-//! One call on a live instance: under its deadline, fuel budget and limits,
-//! with audit context, and with its outcome classified. Shared by
-//! [`WasmSandbox`](crate::WasmSandbox) and [`SandboxPool`](crate::SandboxPool).
+//! The call path: one call on a live instance, under its deadline, fuel
+//! budget and limits, with audit context, and with its outcome classified.
+//! Every call of every owner of a plugin (sandbox, pool, reloadable pool,
+//! proxies) goes through [`Live::call_typed`] or [`Live::call_dynamic`].
 //!
 //! This is the hot path. A typed call whose types were checked before does
 //! no type check, no name lookup (proxies) and no clock read; everything it
@@ -15,12 +16,11 @@ use wasmtime::component::{
 
 use crate::audit::CapabilityKind;
 use crate::deadline::{Elapsed, ticks, with_deadline};
-use crate::error::{Error, Result};
+use crate::error::{Denied, Error, Limit, Result, short_type_name};
 use crate::exports::{ExportFunction, Exports};
-use crate::limits::{CallReport, Limit};
+use crate::limits::{CallReport, Effective, LimitHit};
+use crate::plugin::instance::{InstanceSetup, Live};
 use crate::policy::ViolationAction;
-use crate::proxy::type_names;
-use crate::store::{InstanceSetup, Live};
 use crate::values;
 
 impl Live {
@@ -52,17 +52,15 @@ impl Live {
 
     /// Everything a typed call does before it runs: the type check (cached),
     /// the function handle (cached), the per-call state. Returns the typed
-    /// function and the coarse start time; the call itself is run by the
-    /// [`typed_call!`] macro in the caller's own future, which keeps wasmtime's
-    /// large call future from being copied through one more layer.
+    /// function and the coarse start time.
     #[inline]
-    pub(crate) fn prepare<P, R>(
+    fn typed_export<P, R>(
         &mut self,
         setup: &InstanceSetup,
         exports: &Exports,
         position: usize,
         measuring: bool,
-    ) -> Result<(Prepared<P, R>, u64)>
+    ) -> Result<(TypedExport<P, R>, u64)>
     where
         P: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
@@ -79,19 +77,67 @@ impl Live {
             // accepted with `R = ()`), and `func` is that export of an
             // instance of the same component.
             #[allow(unsafe_code)]
-            Prepared::Unit(unsafe { TypedFunc::new_unchecked(func) })
+            TypedExport::Unit(unsafe { TypedFunc::new_unchecked(func) })
         } else {
             // SAFETY: as above, for `(P, (R,))`.
             #[allow(unsafe_code)]
-            Prepared::Value(unsafe { TypedFunc::new_unchecked(func) })
+            TypedExport::Value(unsafe { TypedFunc::new_unchecked(func) })
         };
         let start_tick = self.begin(setup, export, measuring);
         Ok((prepared, start_tick))
     }
 
+    /// Runs one typed call of the export at `position`: type check (once per
+    /// types), the call under its deadline, the outcome classified and
+    /// recorded. With `report`, also measures what the call consumed.
+    pub(crate) async fn call_typed<P, R>(
+        &mut self,
+        setup: &InstanceSetup,
+        exports: &Exports,
+        position: usize,
+        params: P,
+        report: Option<&mut CallReport>,
+    ) -> Result<R>
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        let start = report.is_some().then(Instant::now);
+        let (typed, start_tick) =
+            self.typed_export::<P, R>(setup, exports, position, report.is_some())?;
+        // Audits the call if its future is dropped before it ends.
+        let cancelled = CancelGuard::new(&setup.audit, exports.at(position).0);
+        let timeout = setup.limits.timeout;
+        let outcome = match typed {
+            TypedExport::Unit(func) => {
+                // Pinned in place, so the deadline wrapper holds a reference
+                // instead of a copy of wasmtime's future.
+                let call = std::pin::pin!(func.call_async(&mut self.store, params));
+                match with_deadline(call, start_tick, timeout).await {
+                    Ok(Ok(())) => Ok(Ok(
+                        unit::<R>().expect("checked: a function without a result has `R = ()`")
+                    )),
+                    Ok(Err(e)) => Ok(Err(e)),
+                    Err(e) => Err(e),
+                }
+            }
+            TypedExport::Value(func) => {
+                let call = std::pin::pin!(func.call_async(&mut self.store, params));
+                match with_deadline(call, start_tick, timeout).await {
+                    Ok(Ok((r,))) => Ok(Ok(r)),
+                    Ok(Err(e)) => Ok(Err(e)),
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        let out = self.conclude::<R>(setup, exports, position, outcome, start, report);
+        cancelled.disarm();
+        out
+    }
+
     /// Turns the outcome of a typed call into its result, and records it.
     #[inline]
-    pub(crate) fn conclude<R>(
+    fn conclude<R>(
         &mut self,
         setup: &InstanceSetup,
         exports: &Exports,
@@ -292,7 +338,73 @@ impl Live {
         export: &ExportFunction,
         err: wasmtime::Error,
     ) -> Error {
-        Error::from_call_limited(export.name(), err, self.stderr.take_recent(), &setup.limits)
+        classify(export.name(), err, self.stderr.take_recent(), &setup.limits)
+    }
+}
+
+/// Classifies an error that wasmtime returned while running `function`,
+/// naming the limit when one was hit.
+pub(crate) fn classify(
+    function: &str,
+    err: wasmtime::Error,
+    stderr: Vec<String>,
+    limits: &Effective,
+) -> Error {
+    if let Some(hit) = err.downcast_ref::<LimitHit>() {
+        return Error::ResourceLimitExceeded(hit.0.clone());
+    }
+    match err.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::OutOfFuel) if limits.fuel.is_some() => {
+            return Error::ResourceLimitExceeded(Limit::Fuel {
+                budget: limits.fuel.unwrap_or_default(),
+            });
+        }
+        Some(wasmtime::Trap::StackOverflow) => {
+            return Error::ResourceLimitExceeded(Limit::Stack { max: limits.stack });
+        }
+        _ => {}
+    }
+    classify_failure(function, err, stderr)
+}
+
+/// Classifies an error that wasmtime returned while running `function`.
+fn classify_failure(function: &str, err: wasmtime::Error, stderr: Vec<String>) -> Error {
+    if let Some(denied) = err.downcast_ref::<Denied>() {
+        return Error::SecurityViolation {
+            function: function.to_string(),
+            target: denied.target.clone(),
+            rule: denied.rule.clone(),
+            capability: denied.capability.clone(),
+        };
+    }
+    let code = err.downcast_ref::<wasmtime::Trap>().copied();
+    // The backtrace's display starts with a header line; keep the frames.
+    let backtrace = err.downcast_ref::<wasmtime::WasmBacktrace>().map(|bt| {
+        let text = bt.to_string();
+        match text.split_once('\n') {
+            Some((first, frames)) if first.ends_with("backtrace:") => frames.to_string(),
+            _ => text,
+        }
+    });
+    let message = match code {
+        // The top-level message of a trap is the backtrace context; the
+        // trap itself describes the failure better.
+        Some(code) => code.to_string(),
+        // A host function failed: keep its chain of causes, without the
+        // backtrace (which has a field of its own).
+        None => err
+            .chain()
+            .map(|e| e.to_string())
+            .filter(|m| !m.starts_with("error while executing at wasm backtrace"))
+            .collect::<Vec<_>>()
+            .join(": "),
+    };
+    Error::Trap {
+        function: function.to_string(),
+        code,
+        message,
+        backtrace,
+        guest_stderr: stderr,
     }
 }
 
@@ -301,7 +413,7 @@ impl Live {
 /// one audit event, capability `limit`, operation `cancelled`, target the
 /// export. Disarmed once the call's outcome is recorded. Holds references
 /// only, so a call pays nothing for it but a flag.
-pub(crate) struct CancelGuard<'a> {
+struct CancelGuard<'a> {
     audit: &'a crate::audit::AuditSink,
     export: &'a ExportFunction,
     armed: bool,
@@ -309,7 +421,7 @@ pub(crate) struct CancelGuard<'a> {
 
 impl<'a> CancelGuard<'a> {
     #[inline]
-    pub(crate) fn new(audit: &'a crate::audit::AuditSink, export: &'a ExportFunction) -> Self {
+    fn new(audit: &'a crate::audit::AuditSink, export: &'a ExportFunction) -> Self {
         CancelGuard {
             audit,
             export,
@@ -319,7 +431,7 @@ impl<'a> CancelGuard<'a> {
 
     /// The call ended and its outcome was recorded.
     #[inline]
-    pub(crate) fn disarm(mut self) {
+    fn disarm(mut self) {
         self.armed = false;
     }
 }
@@ -407,6 +519,15 @@ pub(crate) fn explain_typecheck(err: &wasmtime::Error) -> String {
     rephrased.unwrap_or(text)
 }
 
+/// The type names of a typed call, for messages.
+pub(crate) fn type_names<P, R>() -> String {
+    format!(
+        "parameters `{}` and result `{}`",
+        short_type_name(std::any::type_name::<P>()),
+        short_type_name(std::any::type_name::<R>())
+    )
+}
+
 /// A type mismatch of a typed call.
 #[cold]
 pub(crate) fn mismatch<P, R>(export: &ExportFunction, detail: Option<String>) -> Error {
@@ -419,62 +540,14 @@ pub(crate) fn mismatch<P, R>(export: &ExportFunction, detail: Option<String>) ->
 }
 
 /// A typed function ready to call: without a result (`R = ()`) or with one.
-pub(crate) enum Prepared<P, R> {
+enum TypedExport<P, R> {
     Unit(TypedFunc<P, ()>),
     Value(TypedFunc<P, (R,)>),
 }
 
 /// `R` from `()`, for a function without a result (checked to have `R = ()`).
 #[inline]
-pub(crate) fn unit<R: 'static>() -> Option<R> {
+fn unit<R: 'static>() -> Option<R> {
     let unit: Box<dyn Any> = Box::new(());
     unit.downcast::<R>().ok().map(|r| *r)
 }
-
-/// Runs one typed call on `$live` (a `&mut Live`) inside the calling async
-/// function: prepare, run under the deadline, conclude. Evaluates to
-/// `Result<R>`.
-macro_rules! typed_call {
-    ($live:expr, $setup:expr, $exports:expr, $position:expr, $params:expr, $P:ty, $R:ty, $report:expr) => {{
-        let live: &mut $crate::store::Live = $live;
-        let setup: &$crate::store::InstanceSetup = $setup;
-        let exports: &$crate::exports::Exports = $exports;
-        let position: usize = $position;
-        let report: Option<&mut $crate::limits::CallReport> = $report;
-        let start = report.is_some().then(std::time::Instant::now);
-        match live.prepare::<$P, $R>(setup, exports, position, report.is_some()) {
-            Err(e) => Err(e),
-            Ok((prepared, start_tick)) => {
-                // Audits the call if its future is dropped before it ends.
-                let cancelled =
-                    $crate::call::CancelGuard::new(&setup.audit, exports.at(position).0);
-                let timeout = setup.limits.timeout;
-                let outcome = match prepared {
-                    $crate::call::Prepared::Unit(typed) => {
-                        // Pinned in place, so the deadline wrapper holds a
-                        // reference instead of a copy of wasmtime's future.
-                        let call = std::pin::pin!(typed.call_async(&mut live.store, $params));
-                        match $crate::deadline::with_deadline(call, start_tick, timeout).await {
-                            Ok(Ok(())) => Ok(Ok($crate::call::unit::<$R>()
-                                .expect("checked: a function without a result has `R = ()`"))),
-                            Ok(Err(e)) => Ok(Err(e)),
-                            Err(e) => Err(e),
-                        }
-                    }
-                    $crate::call::Prepared::Value(typed) => {
-                        let call = std::pin::pin!(typed.call_async(&mut live.store, $params));
-                        match $crate::deadline::with_deadline(call, start_tick, timeout).await {
-                            Ok(Ok((r,))) => Ok(Ok(r)),
-                            Ok(Err(e)) => Ok(Err(e)),
-                            Err(e) => Err(e),
-                        }
-                    }
-                };
-                let out = live.conclude::<$R>(setup, exports, position, outcome, start, report);
-                cancelled.disarm();
-                out
-            }
-        }
-    }};
-}
-pub(crate) use typed_call;

@@ -1,0 +1,146 @@
+//! One live instance of a plugin: its wasmtime `Store`, created from the
+//! pre-linked component, and what every instance is made from.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use wasmtime::Store;
+use wasmtime::component::{Instance, InstancePre};
+use wasmtime_wasi::WasiCtx;
+
+use crate::audit::AuditSink;
+use crate::engine::{Engine, Interruption};
+use crate::error::{Error, Limit, Result};
+use crate::guard_fs::FsState;
+use crate::guard_http::HttpState;
+use crate::guard_net::NetState;
+use crate::limits::{Effective, LimitHit};
+use crate::policy::Compiled;
+use crate::profile::Profiler;
+use crate::stdio::GuestStderr;
+use crate::store::{HostParts, HostState};
+
+/// An instantiation failure, with limit hits named as such.
+fn instantiate_error(err: wasmtime::Error, limits: &Effective) -> Error {
+    if let Some(hit) = err.downcast_ref::<LimitHit>() {
+        return Error::ResourceLimitExceeded(hit.0.clone());
+    }
+    let text = format!("{err:#}");
+    if text.contains("resource limit exceeded") && text.contains("count too high") {
+        return Error::ResourceLimitExceeded(Limit::Instances {
+            allowed: limits.instances,
+        });
+    }
+    Error::instantiate(err)
+}
+
+/// What every instance of a sandbox is made from.
+#[derive(Clone)]
+pub(crate) struct InstanceSetup {
+    pub(crate) engine: Engine,
+    pub(crate) pre: InstancePre<HostState>,
+    pub(crate) plugin: Arc<str>,
+    pub(crate) config: Arc<BTreeMap<String, String>>,
+    pub(crate) policy: Arc<Compiled>,
+    pub(crate) audit: Arc<AuditSink>,
+    pub(crate) limits: Effective,
+    pub(crate) profile: Option<Arc<Profiler>>,
+    /// Whether the plugin imports `wasi:filesystem/preopens`; without it,
+    /// preopened directories could never be reached, so none are opened.
+    pub(crate) uses_preopens: bool,
+}
+
+/// A live instance of the plugin.
+pub(crate) struct Live {
+    pub(crate) store: Store<HostState>,
+    pub(crate) instance: Instance,
+    /// The instance's exported functions, by export position, looked up on
+    /// first use.
+    pub(crate) funcs: Vec<Option<wasmtime::component::Func>>,
+    pub(crate) stderr: GuestStderr,
+    /// Set while a call runs and left set when it fails or is cancelled: the
+    /// instance must not be entered again.
+    pub(crate) poisoned: bool,
+    /// When the current call started, if it is being profiled.
+    pub(crate) call_started: Option<std::time::Instant>,
+}
+
+impl Live {
+    /// Creates a fresh instance from the pre-linked component, recording its
+    /// privileged operations in `audit` (the sandbox's sink, or one sharing
+    /// its log for an instance of a pool).
+    pub(crate) async fn new(setup: &InstanceSetup, audit: Arc<AuditSink>) -> Result<Live> {
+        let stderr = GuestStderr::new(setup.plugin.clone(), setup.limits.log_output);
+        let mut builder = WasiCtx::builder();
+        builder.stderr(stderr.clone());
+        let fs = if setup.uses_preopens {
+            FsState::setup(&setup.policy, &mut builder)
+        } else {
+            FsState::default()
+        };
+        let net = NetState::setup(&setup.policy, &audit, &mut builder);
+        // Learn mode keeps the WASI environment empty, as it will be under
+        // the learned policy (see `SecurityPolicy::observe`).
+        let environment = if setup.policy.source.is_observing() || !setup.policy.can_read_env() {
+            Vec::new()
+        } else {
+            setup.policy.environment(std::env::vars())
+        };
+        builder.envs(&environment);
+        let wasi = builder.build();
+        let http = HttpState::new(setup.policy.clone(), audit.clone(), setup.limits.http);
+        let mut store = Store::new(
+            setup.engine.wasmtime(),
+            HostState::new(HostParts {
+                wasi,
+                plugin: setup.plugin.clone(),
+                config: setup.config.clone(),
+                policy: setup.policy.clone(),
+                audit,
+                fs,
+                net,
+                http,
+                environment,
+                limits: &setup.limits,
+                profile: setup.profile.clone(),
+            }),
+        );
+        store.limiter(|state| &mut state.limiter);
+        match setup.engine.config().get_interruption() {
+            Interruption::Fuel => {
+                // Fuel drives the pauses that let the deadline fire; a
+                // budget, if any, is set per call.
+                let _ = store.set_fuel(u64::MAX);
+                let _ = store
+                    .fuel_async_yield_interval(Some(setup.engine.config().get_yield_interval()));
+            }
+            Interruption::Epoch => {
+                store.set_epoch_deadline(1);
+                if setup.profile.as_ref().is_some_and(|p| p.samples()) {
+                    // Each tick: one stack sample, then the usual pause.
+                    store.epoch_deadline_callback(|cx| {
+                        if let Some(profile) = cx.data().profile.clone() {
+                            profile.sample(&cx);
+                        }
+                        Ok(wasmtime::UpdateDeadline::Yield(1))
+                    });
+                } else {
+                    store.epoch_deadline_callback(|_| Ok(wasmtime::UpdateDeadline::Yield(1)));
+                }
+            }
+        }
+        let instance = setup
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| instantiate_error(e, &setup.limits))?;
+        Ok(Live {
+            store,
+            instance,
+            funcs: Vec::new(),
+            stderr,
+            poisoned: false,
+            call_started: None,
+        })
+    }
+}

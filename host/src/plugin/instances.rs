@@ -1,0 +1,431 @@
+//! The instances a plugin runs on — one (a [`WasmSandbox`](crate::WasmSandbox))
+//! or a pool of them (a [`SandboxPool`](crate::SandboxPool)) — and the
+//! [`Lease`] through which a call uses one.
+//!
+//! This is where an instance's life is decided, in one place: a lease
+//! hands out a live instance (making one when there is none, or when the
+//! last call left it poisoned), and when the lease ends the instance is
+//! kept for the next call, or dropped if the call failed, was cancelled, or
+//! the plugin runs a fresh instance per call.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use crate::deadline::{ticks, with_deadline};
+use crate::error::{Error, Result};
+use crate::plugin::instance::{InstanceSetup, Live};
+
+/// How a plugin keeps its instances.
+pub(crate) struct Instances {
+    kind: Kind,
+    /// Drop each instance after the call it ran.
+    fresh_instance_per_call: bool,
+    /// Instances made so far.
+    created: AtomicU64,
+}
+
+enum Kind {
+    /// One instance, which calls take turns on.
+    One(futures_util::lock::Mutex<Option<Live>>),
+    /// Up to `max_instances`, one per concurrent call.
+    Pool(Pool),
+}
+
+/// The state of a pool of instances.
+struct Pool {
+    idle: Mutex<Vec<Live>>,
+    /// Instances that exist (idle or in use) or are being made.
+    count: AtomicUsize,
+    /// Calls waiting for an instance.
+    waiters: AtomicUsize,
+    freed: Notify,
+    max_instances: usize,
+    checkout_timeout: Duration,
+    discarded: AtomicU64,
+    checkouts: AtomicU64,
+    waits: AtomicU64,
+    wait_nanos: AtomicU64,
+    timeouts: AtomicU64,
+}
+
+/// A snapshot of a pool's counters, from [`SandboxPool::metrics`](crate::SandboxPool::metrics).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolMetrics {
+    /// Instances running a call now.
+    pub in_use: usize,
+    /// Instances waiting for a call.
+    pub idle: usize,
+    /// Instances created since the pool was built (preloaded ones included).
+    pub created: u64,
+    /// Instances thrown away: after a trap, a limit hit or a cancelled call,
+    /// and after every call with a fresh instance per call.
+    pub discarded: u64,
+    /// Calls that got an instance.
+    pub checkouts: u64,
+    /// Calls that found every instance busy and had to wait.
+    pub waits: u64,
+    /// The time calls spent waiting for an instance, summed.
+    pub total_wait: Duration,
+    /// Calls that gave up waiting ([`Error::PoolTimeout`](crate::Error::PoolTimeout)).
+    pub timeouts: u64,
+}
+
+/// The settings of a pool of instances.
+pub(crate) struct PoolSettings {
+    pub(crate) max_instances: usize,
+    pub(crate) checkout_timeout: Duration,
+}
+
+impl Instances {
+    /// One instance.
+    pub(crate) fn one(fresh_instance_per_call: bool) -> Instances {
+        Instances {
+            kind: Kind::One(futures_util::lock::Mutex::new(None)),
+            fresh_instance_per_call,
+            created: AtomicU64::new(0),
+        }
+    }
+
+    /// A pool of up to `settings.max_instances`.
+    pub(crate) fn pool(settings: &PoolSettings, fresh_instance_per_call: bool) -> Instances {
+        let max = settings.max_instances.max(1);
+        Instances {
+            kind: Kind::Pool(Pool {
+                idle: Mutex::new(Vec::with_capacity(max)),
+                count: AtomicUsize::new(0),
+                waiters: AtomicUsize::new(0),
+                freed: Notify::new(),
+                max_instances: max,
+                checkout_timeout: settings.checkout_timeout,
+                discarded: AtomicU64::new(0),
+                checkouts: AtomicU64::new(0),
+                waits: AtomicU64::new(0),
+                wait_nanos: AtomicU64::new(0),
+                timeouts: AtomicU64::new(0),
+            }),
+            fresh_instance_per_call,
+            created: AtomicU64::new(0),
+        }
+    }
+
+    /// Makes up to `count` instances ahead of the first calls (a single
+    /// instance is always made at once, so that a plugin that cannot start
+    /// fails when it is built).
+    pub(crate) async fn preload(&self, setup: &InstanceSetup, count: usize) -> Result<()> {
+        match &self.kind {
+            Kind::One(live) => {
+                let made = self.instantiate(setup, setup.audit.clone()).await?;
+                *live.lock().await = Some(made);
+            }
+            Kind::Pool(pool) => {
+                for _ in 0..count.min(pool.max_instances) {
+                    let made = self
+                        .instantiate(setup, Arc::new(setup.audit.sibling()))
+                        .await?;
+                    pool.count.fetch_add(1, Ordering::SeqCst);
+                    pool.idle().push(made);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A live instance for one call: an idle one, or a new one.
+    #[inline]
+    pub(crate) async fn lease<'a>(&'a self, setup: &InstanceSetup) -> Result<Lease<'a>> {
+        match &self.kind {
+            Kind::One(live) => {
+                let mut guard = live.lock().await;
+                if !matches!(&*guard, Some(live) if !live.poisoned) {
+                    *guard = None;
+                    // Boxed: instantiation is a large future, and keeping it
+                    // out of line keeps every call's future small.
+                    let made = Box::pin(self.instantiate(setup, setup.audit.clone())).await?;
+                    *guard = Some(made);
+                }
+                Ok(Lease {
+                    instances: self,
+                    held: Held::One(guard),
+                })
+            }
+            Kind::Pool(pool) => {
+                let got = match pool.try_take() {
+                    Some(got) => got,
+                    None => pool.wait().await?,
+                };
+                pool.checkouts.fetch_add(1, Ordering::Relaxed);
+                let live = match got {
+                    Got::Idle(live) => live,
+                    Got::Create => {
+                        let mut reservation = Reservation { pool, armed: true };
+                        // Each instance of a pool has its own view of the
+                        // shared audit log, so that concurrent calls keep
+                        // their events apart.
+                        let audit = Arc::new(setup.audit.sibling());
+                        let live = Box::pin(self.instantiate(setup, audit)).await?;
+                        reservation.armed = false;
+                        live
+                    }
+                };
+                Ok(Lease {
+                    instances: self,
+                    held: Held::Pool(pool, Some(live)),
+                })
+            }
+        }
+    }
+
+    async fn instantiate(
+        &self,
+        setup: &InstanceSetup,
+        audit: Arc<crate::audit::AuditSink>,
+    ) -> Result<Live> {
+        let live = Live::new(setup, audit).await?;
+        self.created.fetch_add(1, Ordering::Relaxed);
+        Ok(live)
+    }
+
+    /// Instances made so far.
+    pub(crate) fn created(&self) -> u64 {
+        self.created.load(Ordering::Relaxed)
+    }
+
+    /// Drops the single instance and makes a fresh one; for a pool, drops
+    /// the idle instances (busy ones finish their call first).
+    pub(crate) async fn reset(&self, setup: &InstanceSetup) -> Result<()> {
+        match &self.kind {
+            Kind::One(live) => {
+                let mut guard = live.lock().await;
+                *guard = None;
+                *guard = Some(self.instantiate(setup, setup.audit.clone()).await?);
+            }
+            Kind::Pool(pool) => pool.clear_idle(),
+        }
+        Ok(())
+    }
+
+    /// Drops a pool's idle instances; nothing for a single instance.
+    pub(crate) fn clear_idle(&self) {
+        if let Kind::Pool(pool) = &self.kind {
+            pool.clear_idle();
+        }
+    }
+
+    /// The pool's counters; `None` for a single instance.
+    pub(crate) fn metrics(&self) -> Option<PoolMetrics> {
+        let Kind::Pool(pool) = &self.kind else {
+            return None;
+        };
+        let idle = pool.idle().len();
+        Some(PoolMetrics {
+            in_use: pool.count.load(Ordering::SeqCst).saturating_sub(idle),
+            idle,
+            created: self.created(),
+            discarded: pool.discarded.load(Ordering::Relaxed),
+            checkouts: pool.checkouts.load(Ordering::Relaxed),
+            waits: pool.waits.load(Ordering::Relaxed),
+            total_wait: Duration::from_nanos(pool.wait_nanos.load(Ordering::Relaxed)),
+            timeouts: pool.timeouts.load(Ordering::Relaxed),
+        })
+    }
+
+    /// The most instances the plugin runs at once (1 for a single one).
+    pub(crate) fn max_instances(&self) -> usize {
+        match &self.kind {
+            Kind::One(_) => 1,
+            Kind::Pool(pool) => pool.max_instances,
+        }
+    }
+}
+
+/// One live instance, lent to one call. Dereferences to the instance;
+/// when dropped, keeps it for the next call or discards it.
+pub(crate) struct Lease<'a> {
+    instances: &'a Instances,
+    held: Held<'a>,
+}
+
+enum Held<'a> {
+    One(futures_util::lock::MutexGuard<'a, Option<Live>>),
+    /// `None` only while dropping.
+    Pool(&'a Pool, Option<Live>),
+}
+
+impl std::ops::Deref for Lease<'_> {
+    type Target = Live;
+
+    #[inline]
+    fn deref(&self) -> &Live {
+        match &self.held {
+            Held::One(guard) => guard.as_ref(),
+            Held::Pool(_, live) => live.as_ref(),
+        }
+        .expect("a lease holds its instance until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Lease<'_> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Live {
+        match &mut self.held {
+            Held::One(guard) => guard.as_mut(),
+            Held::Pool(_, live) => live.as_mut(),
+        }
+        .expect("a lease holds its instance until dropped")
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let fresh = self.instances.fresh_instance_per_call;
+        match &mut self.held {
+            // A poisoned instance stays until the next lease replaces it
+            // (and `reset` can replace it before then).
+            Held::One(guard) => {
+                if fresh {
+                    **guard = None;
+                }
+            }
+            Held::Pool(pool, live) => {
+                let Some(live) = live.take() else {
+                    return;
+                };
+                // `poisoned` is still set when the call failed or its
+                // future was dropped mid-call: that instance must not run
+                // again.
+                if live.poisoned || fresh {
+                    pool.discarded.fetch_add(1, Ordering::Relaxed);
+                    drop(live);
+                    pool.count.fetch_sub(1, Ordering::SeqCst);
+                } else {
+                    pool.idle().push(live);
+                }
+                pool.wake_one();
+            }
+        }
+    }
+}
+
+/// What a checkout got: an idle instance, or the right to create one.
+enum Got {
+    Idle(Live),
+    Create,
+}
+
+/// The right to create one instance, given back if creating fails or is
+/// cancelled.
+struct Reservation<'a> {
+    pool: &'a Pool,
+    armed: bool,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.pool.count.fetch_sub(1, Ordering::SeqCst);
+            self.pool.wake_one();
+        }
+    }
+}
+
+/// Counts a waiting call for as long as it waits.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Pool {
+    fn idle(&self) -> MutexGuard<'_, Vec<Live>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes one waiting call, if any (an instance or room for one was
+    /// freed).
+    #[inline]
+    fn wake_one(&self) {
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            self.freed.notify_one();
+        }
+    }
+
+    /// An idle instance, or room to create one, without waiting.
+    #[inline]
+    fn try_take(&self) -> Option<Got> {
+        if let Some(live) = self.idle().pop() {
+            return Some(Got::Idle(live));
+        }
+        let mut count = self.count.load(Ordering::SeqCst);
+        while count < self.max_instances {
+            match self.count.compare_exchange_weak(
+                count,
+                count + 1,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => return Some(Got::Create),
+                Err(now) => count = now,
+            }
+        }
+        None
+    }
+
+    /// Waits until an instance is returned or room is freed, up to the
+    /// checkout timeout.
+    #[cold]
+    async fn wait(&self) -> Result<Got> {
+        let start = Instant::now();
+        let start_tick = ticks();
+        self.waits.fetch_add(1, Ordering::Relaxed);
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        let waiting = Waiting(&self.waiters);
+        let take = async {
+            loop {
+                let notified = self.freed.notified();
+                let mut notified = std::pin::pin!(notified);
+                // Registered before looking, so a return between the look
+                // and the wait still wakes this call.
+                notified.as_mut().enable();
+                if let Some(got) = self.try_take() {
+                    return got;
+                }
+                notified.await;
+            }
+        };
+        let outcome = with_deadline(std::pin::pin!(take), start_tick, self.checkout_timeout).await;
+        drop(waiting);
+        let waited = start.elapsed();
+        self.wait_nanos.fetch_add(
+            u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        match outcome {
+            Ok(got) => Ok(got),
+            Err(_) => {
+                // A wake-up this call may have taken goes to the next waiter.
+                self.wake_one();
+                self.timeouts.fetch_add(1, Ordering::Relaxed);
+                Err(Error::PoolTimeout {
+                    waited,
+                    max_instances: self.max_instances,
+                })
+            }
+        }
+    }
+
+    /// Drops the idle instances.
+    fn clear_idle(&self) {
+        let dropped = std::mem::take(&mut *self.idle());
+        self.discarded
+            .fetch_add(dropped.len() as u64, Ordering::Relaxed);
+        self.count.fetch_sub(dropped.len(), Ordering::SeqCst);
+        drop(dropped);
+        self.wake_one();
+    }
+}
