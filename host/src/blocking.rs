@@ -5,7 +5,7 @@ use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower, Val};
 use crate::audit::CallAudit;
 use crate::builder::SandboxBuilder;
 use crate::error::{Error, Result};
-use crate::exports::ExportFunction;
+use crate::plugin::exports::ExportFunction;
 use crate::sandbox::WasmSandbox;
 
 /// A [`WasmSandbox`] whose methods block the calling thread; created with

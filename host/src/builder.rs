@@ -3,6 +3,8 @@
 //! cache, link the host's interfaces and guards, check the imports against
 //! the policy).
 
+pub(crate) mod loader;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,10 +16,10 @@ use crate::audit::{AuditConfig, AuditSink, CapabilityKind, Decision};
 use crate::cache::CompileCache;
 use crate::engine::{Engine, EngineConfig, Interruption, OptimizationLevel, PoolingConfig};
 use crate::error::{Error, Result};
-use crate::exports::Exports;
-use crate::host_iface::{self, HostInterface};
+use crate::guard::host::{self, HostInterface};
+use crate::guard::store::HostState;
 use crate::limits::{Effective, ResourceLimits};
-use crate::loader::{self, Source};
+use crate::plugin::exports::Exports;
 use crate::plugin::instance::InstanceSetup;
 use crate::plugin::instances::Instances;
 use crate::plugin::{Linked, Plugin};
@@ -25,7 +27,7 @@ use crate::policy::{Compiled, ImportCheck, SecurityPolicy, ViolationAction};
 use crate::profile::{ProfileConfig, Profiler};
 use crate::read::InputLimits;
 use crate::sandbox::WasmSandbox;
-use crate::store::HostState;
+use loader::Source;
 
 /// Builds a [`WasmSandbox`]; created by [`WasmSandbox::builder`].
 ///
@@ -620,12 +622,12 @@ impl SandboxBuilder {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(link)?;
         // Outbound HTTP: every request is checked in `guard_http`.
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(link)?;
-        crate::guard_fs::add_to_linker(&mut linker).map_err(link)?;
+        crate::guard::fs::add_to_linker(&mut linker).map_err(link)?;
         // Always linked: nothing in the host's environment turns a guard off.
-        crate::guard_net::add_to_linker(&mut linker).map_err(link)?;
-        crate::guard_http::add_to_linker(&mut linker).map_err(link)?;
-        host_iface::add_environment_audit(&mut linker).map_err(link)?;
-        host_iface::add_builtin(&mut linker).map_err(link)?;
+        crate::guard::net::add_to_linker(&mut linker).map_err(link)?;
+        crate::guard::http::link::add_to_linker(&mut linker).map_err(link)?;
+        host::add_environment_audit(&mut linker).map_err(link)?;
+        host::add_builtin(&mut linker).map_err(link)?;
         for iface in &self.host_interfaces {
             iface.add_to_linker(&mut linker).map_err(|e| Error::Config {
                 detail: format!(
@@ -707,7 +709,7 @@ fn no_source() -> Error {
 /// The capability a plugin would need to use an import, if the policy has
 /// none of it; `None` when the import is always fine.
 pub(crate) fn needed_capability(import: &str, policy: &Compiled) -> Option<&'static str> {
-    let name = host_iface::unversioned(import);
+    let name = host::unversioned(import);
     if name.starts_with("wasi:filesystem/") && !policy.has_file_grants() {
         Some("Capability::FileRead or Capability::FileWrite")
     } else if (name.starts_with("wasi:sockets/") || name.starts_with("wasi:http/"))
@@ -750,10 +752,7 @@ fn check_imports(
             continue;
         };
         let capability = if capability == "Capability::Custom(..)" {
-            format!(
-                "Capability::Custom(\"{}\")",
-                host_iface::unversioned(import)
-            )
+            format!("Capability::Custom(\"{}\")", host::unversioned(import))
         } else {
             capability.to_string()
         };

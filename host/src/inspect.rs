@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use wasmtime::component::types::ComponentItem;
 
+use crate::builder::loader::{self, Source};
 use crate::builder::needed_capability;
 use crate::cache::{CacheOutcome, CompileCache};
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::exports::{ExportFunction, Exports};
-use crate::host_iface::unversioned;
-use crate::loader::{self, Source};
+use crate::guard::host::unversioned;
+use crate::plugin::exports::{ExportFunction, Exports};
 use crate::policy::{Compiled, SecurityPolicy};
 
 /// A plugin's imports and exports, read from the component without linking

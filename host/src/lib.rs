@@ -46,14 +46,9 @@ mod cache;
 mod deadline;
 mod engine;
 mod error;
-mod exports;
-mod guard_fs;
-mod guard_http;
-mod guard_net;
-mod host_iface;
+mod guard;
 mod inspect;
 mod limits;
-mod loader;
 mod plugin;
 mod policy;
 mod pool;
@@ -62,23 +57,20 @@ mod proxy;
 mod read;
 mod reload;
 mod sandbox;
-mod stdio;
-mod store;
-mod values;
 
 pub use crate::audit::{AuditEvent, AuditLog, CallAudit, CapabilityKind, Decision, learn_policy};
 pub use crate::blocking::BlockingSandbox;
 pub use crate::builder::SandboxBuilder;
+pub use crate::builder::loader::{MAX_NESTED_ITEMS, MAX_NESTING_DEPTH};
 pub use crate::cache::CacheOutcome;
 pub use crate::engine::{Engine, EngineConfig, Interruption, OptimizationLevel, PoolingConfig};
 pub use crate::error::Limit;
 pub use crate::error::{BoxError, Error, Result, TrapCode};
-pub use crate::exports::ExportFunction;
-pub use crate::host_iface::HostInterface;
+pub use crate::guard::host::HostInterface;
 pub use crate::inspect::{ComponentImport, ComponentInfo};
 pub use crate::limits::{CallReport, ResourceLimits};
-pub use crate::loader::{MAX_NESTED_ITEMS, MAX_NESTING_DEPTH};
 pub use crate::plugin::Plugin;
+pub use crate::plugin::exports::ExportFunction;
 pub use crate::policy::{
     Capability, ImportCheck, PolicyDiff, PortRange, SecurityPolicy, ViolationAction,
 };
@@ -99,9 +91,9 @@ pub use crate::sandbox::WasmSandbox;
 /// [`Error::InvalidBinary`], [`Error::NotAComponent`] or [`Error::Compile`],
 /// as when loading the plugin.
 pub fn precompile(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> {
-    loader::precompile_source(
+    builder::loader::precompile_source(
         engine,
-        &loader::Source::Bytes(std::sync::Arc::from(wasm)),
+        &builder::loader::Source::Bytes(std::sync::Arc::from(wasm)),
         &crate::read::InputLimits::default(),
     )
 }
@@ -125,10 +117,10 @@ pub use wasmtime;
 /// API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::exports::Exports;
-    pub use crate::host_iface::host_call;
+    pub use crate::guard::host::host_call;
+    pub use crate::guard::store::HostState;
+    pub use crate::plugin::exports::Exports;
     pub use crate::proxy::{ExportHandle, ExportsRef, InterfaceCheck};
-    pub use crate::store::HostState;
     pub use wasmtime;
 
     /// The linker host interfaces register into.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::builder::SandboxBuilder;
 use crate::engine::{Engine, EngineConfig, OptimizationLevel};
 use crate::error::Result;
-use crate::host_iface::HostInterface;
+use crate::guard::host::HostInterface;
 use crate::limits::ResourceLimits;
 use crate::plugin::Plugin;
 use crate::plugin::instances::{Instances, PoolSettings};

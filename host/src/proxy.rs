@@ -6,8 +6,8 @@ use std::sync::Arc;
 use wasmtime::component::{ComponentExportIndex, ComponentNamedList, ComponentType, Lift, Lower};
 
 use crate::error::{Error, Result};
-use crate::exports::Exports;
 use crate::plugin::Plugin;
+use crate::plugin::exports::Exports;
 use crate::pool::SandboxPool;
 use crate::reload::ReloadablePool;
 use crate::sandbox::WasmSandbox;

@@ -28,7 +28,7 @@ use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower, Val};
 
 use crate::audit::CallAudit;
 use crate::error::{Error, Result};
-use crate::exports::ExportFunction;
+use crate::plugin::exports::ExportFunction;
 use crate::policy::{Compiled, SecurityPolicy};
 use crate::pool::{PoolBuilder, PoolMetrics, SandboxPool};
 
@@ -242,7 +242,7 @@ impl ReloadablePool {
                 let read = {
                     let path = path.clone();
                     tokio::task::spawn_blocking(move || {
-                        crate::loader::read_plugin_file(&path, &Default::default())
+                        crate::builder::loader::read_plugin_file(&path, &Default::default())
                     })
                     .await
                 };

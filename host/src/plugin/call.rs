@@ -17,11 +17,11 @@ use wasmtime::component::{
 use crate::audit::CapabilityKind;
 use crate::deadline::{Elapsed, ticks, with_deadline};
 use crate::error::{Denied, Error, Limit, Result, short_type_name};
-use crate::exports::{ExportFunction, Exports};
 use crate::limits::{CallReport, Effective, LimitHit};
+use crate::plugin::exports::{ExportFunction, Exports};
 use crate::plugin::instance::{InstanceSetup, Live};
+use crate::plugin::values;
 use crate::policy::ViolationAction;
-use crate::values;
 
 impl Live {
     /// The instance's handle on an export, looked up once per instance.

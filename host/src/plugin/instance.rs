@@ -11,14 +11,14 @@ use wasmtime_wasi::WasiCtx;
 use crate::audit::AuditSink;
 use crate::engine::{Engine, Interruption};
 use crate::error::{Error, Limit, Result};
-use crate::guard_fs::FsState;
-use crate::guard_http::HttpState;
-use crate::guard_net::NetState;
+use crate::guard::fs::state::FsState;
+use crate::guard::http::HttpState;
+use crate::guard::net::state::NetState;
+use crate::guard::stdio::GuestStderr;
+use crate::guard::store::{HostParts, HostState};
 use crate::limits::{Effective, LimitHit};
 use crate::policy::Compiled;
 use crate::profile::Profiler;
-use crate::stdio::GuestStderr;
-use crate::store::{HostParts, HostState};
 
 /// An instantiation failure, with limit hits named as such.
 fn instantiate_error(err: wasmtime::Error, limits: &Effective) -> Error {

@@ -11,8 +11,10 @@
 //! runs the call path of `call.rs` on it.
 
 pub(crate) mod call;
+pub(crate) mod exports;
 pub(crate) mod instance;
 pub(crate) mod instances;
+pub(crate) mod values;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -22,8 +24,8 @@ use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower, Val};
 use crate::audit::{AuditLog, CallAudit};
 use crate::cache::CacheOutcome;
 use crate::error::Result;
-use crate::exports::{ExportFunction, Exports};
 use crate::limits::CallReport;
+use crate::plugin::exports::{ExportFunction, Exports};
 use crate::plugin::instance::InstanceSetup;
 use crate::plugin::instances::{Instances, Lease, PoolMetrics};
 use crate::policy::SecurityPolicy;

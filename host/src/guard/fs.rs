@@ -19,13 +19,13 @@
 //! audited. The function-by-function table is in the security chapter of
 //! the guide.
 
+pub(crate) mod state;
 mod walk;
 
-use std::collections::HashMap;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use rustix::fs::{AtFlags, Mode, OFlags, Timespec, Timestamps};
@@ -44,56 +44,12 @@ use wasmtime_wasi::p2::bindings::filesystem::types::{
 use wasmtime_wasi::{FsPerms, OpenMode, WasiCtxBuilder};
 
 use crate::audit::CapabilityKind;
+use crate::guard::store::HostState;
 use crate::policy::{Compiled, Verdict};
-use crate::store::HostState;
+use state::{FsState, Node, Tracked};
 
-pub(crate) use walk::FileId;
+use crate::policy::FileId;
 use walk::{Dir, Last, OwnedFdOrFile, Reached, Stop};
-
-/// What a descriptor stands for on the host.
-#[derive(Clone, Debug)]
-struct Node {
-    /// The real host path of the object (`/` for the decoy).
-    path: PathBuf,
-    /// The identities of the directories from `/` down to the object, the
-    /// object itself last.
-    chain: Arc<[FileId]>,
-    is_dir: bool,
-    /// The empty directory behind the plugin's `/`.
-    decoy: bool,
-}
-
-impl Node {
-    /// The directories that contain the object.
-    fn containers(&self) -> &[FileId] {
-        &self.chain[..self.chain.len().saturating_sub(1)]
-    }
-
-    fn id(&self) -> Option<FileId> {
-        self.chain.last().copied()
-    }
-}
-
-/// A descriptor the plugin holds, and the handle it was made with (a weak
-/// reference, so a descriptor number reused for another file is never
-/// taken for this one).
-#[derive(Debug)]
-struct Tracked {
-    node: Node,
-    handle: Weak<std::fs::File>,
-}
-
-/// Per-instance filesystem state: preopens and what each open descriptor is.
-#[derive(Debug, Default)]
-pub(crate) struct FsState {
-    /// Guest path of each preopen -> host node.
-    preopens: Vec<(String, Node)>,
-    descriptors: HashMap<u32, Tracked>,
-    /// Directory listings in progress -> the directory.
-    listings: HashMap<u32, (Node, Arc<std::fs::File>)>,
-    /// Size of `descriptors` after the last sweep of closed ones.
-    swept_at: usize,
-}
 
 /// An empty, read-only directory, the host side of the plugin's `/` when no
 /// grant covers `/`.

@@ -13,11 +13,13 @@
 //! of the other family...). The socket functions that take an address are
 //! shadowed so that such a refusal is audited too, with the address and
 //! the reason, and so that every refusal reaches
-//! [`HostState::refused`](crate::store::HostState::refused), the hook of the
+//! [`HostState::refused`](crate::guard::store::HostState::refused), the hook of the
 //! violation modes.
 
-use std::collections::{BTreeSet, HashMap};
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+pub(crate) mod state;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -39,26 +41,10 @@ use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, SocketError};
 use wasmtime_wasi::sockets::{SocketAddrUse, WasiSocketsView};
 
 use crate::audit::{AuditSink, CapabilityKind, Decision};
+use crate::guard::store::HostState;
+use crate::policy::refused_ipv6;
 use crate::policy::{Compiled, Verdict};
-use crate::store::HostState;
-
-/// Network state shared between an instance's store and its socket check.
-#[derive(Debug)]
-pub(crate) struct NetState {
-    policy: Arc<Compiled>,
-    audit: Arc<AuditSink>,
-    /// Addresses returned by allowed lookups, and the names they came from.
-    resolved: Mutex<HashMap<IpAddr, BTreeSet<String>>>,
-    /// Lookups in progress: stream -> name.
-    lookups: Mutex<HashMap<u32, String>>,
-    /// How many times the check ran for an operation of the plugin (replies
-    /// received in the background are not counted): a shadowed function
-    /// that sees this unchanged knows wasmtime-wasi refused on its own.
-    checks: AtomicU64,
-    /// Refusals the check audited, waiting for a shadowed function to pass
-    /// them to `HostState::refused` (the check runs outside the store).
-    pending: Mutex<Vec<(String, String)>>,
-}
+use state::NetState;
 
 impl NetState {
     /// Configures `wasi`'s sockets from the policy.
@@ -180,26 +166,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// The capability a refused operation would need, as `HostState::refused`
 /// names it.
 const CAPABILITY: &str = "Capability::NetworkAccess";
-
-/// Why an IPv6 address is refused whoever gives it (a socket or a URL), if
-/// it is: IPv4-mapped and IPv4-compatible addresses, whose IPv4 address
-/// the policy would otherwise not see.
-pub(crate) fn refused_ipv6(ip: Ipv6Addr) -> Option<String> {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return Some(format!(
-            "IPv4-mapped IPv6 addresses are refused ({ip} is {v4}); use the IPv4 address"
-        ));
-    }
-    let compatible = matches!(ip.segments(), [0, 0, 0, 0, 0, 0, _, _])
-        && ip != Ipv6Addr::UNSPECIFIED
-        && ip != Ipv6Addr::LOCALHOST;
-    if compatible {
-        return Some(format!(
-            "IPv4-compatible IPv6 addresses are refused ({ip}; deprecated since 2006)"
-        ));
-    }
-    None
-}
 
 /// Why wasmtime-wasi refused `addr` for a socket of `family` (`remote`: as
 /// the address to connect or send to), told the way the audit log tells it.

@@ -12,7 +12,7 @@ use wasmtime::component::{ComponentType, Lift, Linker, Lower};
 
 use crate::audit::CapabilityKind;
 use crate::error::Denied;
-use crate::store::HostState;
+use crate::guard::store::HostState;
 
 /// A set of host functions that plugins may import, made by the
 /// `<Trait>Host::new(impl)` type that `#[host_interface]` generates.

@@ -23,35 +23,13 @@ use std::sync::Arc;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
+use crate::policy::FileId;
+
 /// How many symlinks one path may go through (Linux's limit).
 const MAX_SYMLINKS: usize = 40;
 
 /// The longest path a plugin may pass, in bytes (Linux's `PATH_MAX`).
 pub(crate) const MAX_PATH: usize = 4096;
-
-/// The identity of a filesystem object: (device, inode).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct FileId {
-    pub(crate) dev: u64,
-    pub(crate) ino: u64,
-}
-
-impl FileId {
-    pub(crate) fn of(stat: &rustix::fs::Stat) -> FileId {
-        FileId {
-            #[allow(clippy::unnecessary_cast, reason = "st_dev is not u64 on every target")]
-            dev: stat.st_dev as u64,
-            #[allow(clippy::unnecessary_cast, reason = "st_ino is not u64 on every target")]
-            ino: stat.st_ino as u64,
-        }
-    }
-
-    /// The identity of the object at `path` (symlinks followed), if it
-    /// exists.
-    pub(crate) fn of_path(path: &Path) -> Option<FileId> {
-        rustix::fs::stat(path).ok().map(|s| FileId::of(&s))
-    }
-}
 
 /// A directory the walk is in: an open handle, its real path, and the
 /// identities of every directory from `/` down to it (itself last).

@@ -9,9 +9,9 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::audit::AuditSink;
 use crate::error::Denied;
-use crate::guard_fs::FsState;
-use crate::guard_http::HttpState;
-use crate::guard_net::NetState;
+use crate::guard::fs::state::FsState;
+use crate::guard::http::HttpState;
+use crate::guard::net::state::NetState;
 use crate::limits::{Effective, Limiter};
 use crate::policy::{Compiled, ViolationAction};
 use crate::profile::Profiler;
