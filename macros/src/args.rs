@@ -3,7 +3,7 @@
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 
-use crate::world::PackageName;
+use crate::package::PackageName;
 
 mod kw {
     syn::custom_keyword!(package);

@@ -20,6 +20,7 @@ mod guest;
 mod host;
 mod iface;
 mod model;
+mod package;
 mod scan;
 mod typedef;
 mod world;
@@ -33,8 +34,9 @@ use crate::args::{HostArgs, PluginArgs};
 use crate::bind::{Binding, BoundType};
 use crate::iface::Role;
 use crate::model::{Payload, TypeDef, TypeKind, bindgen_ident, bindgen_type};
+use crate::package::PackageName;
 use crate::typedef::Errors;
-use crate::world::{PackageName, World};
+use crate::world::World;
 
 /// Declares a plugin interface. See the crate documentation of
 /// `wasm-sandbox` ("Declaring a plugin interface") for the full story.
