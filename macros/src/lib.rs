@@ -16,6 +16,7 @@
 mod args;
 mod bind;
 mod derive;
+mod errors;
 mod guest;
 mod host;
 mod iface;
@@ -32,10 +33,10 @@ use syn::parse_macro_input;
 
 use crate::args::{HostArgs, PluginArgs};
 use crate::bind::{Binding, BoundType};
+use crate::errors::Errors;
 use crate::iface::Role;
 use crate::model::{Payload, TypeDef, TypeKind, bindgen_ident, bindgen_type};
 use crate::package::PackageName;
-use crate::typedef::Errors;
 use crate::world::World;
 
 /// Declares a plugin interface. See the crate documentation of

@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
+use crate::errors::Errors;
 use crate::iface::{Interface, Role};
 use crate::model::{Payload, TypeDef, TypeKind, wit_ident};
 use crate::package::PackageName;
 use crate::scan::Scan;
-use crate::typedef::Errors;
 
 /// The name of the interface that holds a plugin trait's functions.
 pub(crate) const PLUGIN_INTERFACE: &str = "plugin";
@@ -535,7 +535,7 @@ mod tests {
                 parse_quote! { enum FilterError { Empty, TooLong { limit: u32 }, Rejected(String) } },
             ],
         );
-        assert!(errors.is_empty());
+        errors.finish().expect("the trait and its types are valid");
         let text = w.render();
         assert!(text.contains("package acme:demo@1.0.0;"), "{text}");
         assert!(text.contains("record document {"), "{text}");
