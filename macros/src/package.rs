@@ -51,8 +51,10 @@ impl PackageName {
         })
     }
 
-    /// The package of crate `crate_name` (version `version`) for an item
-    /// called `item`: `<crate>:<item>@<version>`.
+    /// The default package for an item called `item`:
+    /// `<crate>:<item>@<version>`, from the crate being compiled
+    /// (`CARGO_PKG_NAME` in kebab case, or `plugin` if that is not a valid
+    /// WIT name, and `CARGO_PKG_VERSION`).
     pub(crate) fn derived(item: &str) -> PackageName {
         let krate = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "plugin".to_string());
         let namespace: String = heck::ToKebabCase::to_kebab_case(krate.as_str());
