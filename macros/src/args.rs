@@ -1,9 +1,11 @@
 //! Attribute arguments.
 
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 
-use crate::world::PackageName;
+use crate::package::PackageName;
 
 mod kw {
     syn::custom_keyword!(package);
@@ -12,13 +14,34 @@ mod kw {
     syn::custom_keyword!(wit);
 }
 
-/// `#[sandbox_plugin(package = "..", world = "..", imports(..), wit = "..")]`
+/// `#[sandbox_plugin(package = "..", world = "..", imports(..), wit = "..")]`, each
+/// argument at most once.
 #[derive(Default)]
 pub(crate) struct PluginArgs {
     pub(crate) package: Option<PackageName>,
     pub(crate) world: Option<syn::LitStr>,
     pub(crate) imports: Vec<syn::Ident>,
     pub(crate) wit: Option<syn::LitStr>,
+}
+
+/// Parses `keyword = "string"`; gives the string and the whole argument's
+/// tokens (for an error that points at the argument).
+fn string_arg<K: Parse + ToTokens>(
+    input: ParseStream<'_>,
+) -> syn::Result<(syn::LitStr, TokenStream)> {
+    let kw: K = input.parse()?;
+    let eq: syn::Token![=] = input.parse()?;
+    let lit: syn::LitStr = input.parse()?;
+    let tokens = quote!(#kw #eq #lit);
+    Ok((lit, tokens))
+}
+
+/// The error for an argument given a second time, at the repeat.
+fn repeated(arg: TokenStream, name: &str, attr: &str) -> syn::Error {
+    syn::Error::new_spanned(
+        arg,
+        format!("`{name}` is given twice: it may appear only once in {attr}; remove one"),
+    )
 }
 
 fn package_lit(lit: &syn::LitStr) -> syn::Result<PackageName> {
@@ -33,28 +56,44 @@ fn package_lit(lit: &syn::LitStr) -> syn::Result<PackageName> {
 
 impl Parse for PluginArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        const ATTR: &str = "#[sandbox_plugin(..)]";
         let mut args = PluginArgs::default();
+        let mut seen_imports = false;
         while !input.is_empty() {
             let look = input.lookahead1();
             if look.peek(kw::package) {
-                input.parse::<kw::package>()?;
-                input.parse::<syn::Token![=]>()?;
-                let lit: syn::LitStr = input.parse()?;
+                let (lit, arg) = string_arg::<kw::package>(input)?;
+                if args.package.is_some() {
+                    return Err(repeated(arg, "package", ATTR));
+                }
                 args.package = Some(package_lit(&lit)?);
             } else if look.peek(kw::world) {
-                input.parse::<kw::world>()?;
-                input.parse::<syn::Token![=]>()?;
-                args.world = Some(input.parse()?);
+                let (lit, arg) = string_arg::<kw::world>(input)?;
+                if args.world.is_some() {
+                    return Err(repeated(arg, "world", ATTR));
+                }
+                args.world = Some(lit);
             } else if look.peek(kw::wit) {
-                input.parse::<kw::wit>()?;
-                input.parse::<syn::Token![=]>()?;
-                args.wit = Some(input.parse()?);
+                let (lit, arg) = string_arg::<kw::wit>(input)?;
+                if args.wit.is_some() {
+                    return Err(repeated(arg, "wit", ATTR));
+                }
+                args.wit = Some(lit);
             } else if look.peek(kw::imports) {
-                input.parse::<kw::imports>()?;
+                let kw: kw::imports = input.parse()?;
                 let content;
-                syn::parenthesized!(content in input);
+                let parens = syn::parenthesized!(content in input);
                 let list: Punctuated<syn::Ident, syn::Token![,]> =
                     content.parse_terminated(syn::Ident::parse, syn::Token![,])?;
+                if seen_imports {
+                    let mut arg = kw.to_token_stream();
+                    parens.surround(&mut arg, |inner| list.to_tokens(inner));
+                    return Err(syn::Error::new_spanned(
+                        arg,
+                        "`imports` is given twice: list every import in one `imports(..)`",
+                    ));
+                }
+                seen_imports = true;
                 args.imports.extend(list);
             } else {
                 return Err(look.error());
@@ -67,7 +106,7 @@ impl Parse for PluginArgs {
     }
 }
 
-/// `#[host_interface(package = "..")]`
+/// `#[host_interface(package = "..")]`, at most once.
 #[derive(Default)]
 pub(crate) struct HostArgs {
     pub(crate) package: Option<PackageName>,
@@ -79,9 +118,10 @@ impl Parse for HostArgs {
         while !input.is_empty() {
             let look = input.lookahead1();
             if look.peek(kw::package) {
-                input.parse::<kw::package>()?;
-                input.parse::<syn::Token![=]>()?;
-                let lit: syn::LitStr = input.parse()?;
+                let (lit, arg) = string_arg::<kw::package>(input)?;
+                if args.package.is_some() {
+                    return Err(repeated(arg, "package", "#[host_interface(..)]"));
+                }
                 args.package = Some(package_lit(&lit)?);
             } else {
                 return Err(look.error());
@@ -111,5 +151,65 @@ impl HostArgs {
             }
         }
         Ok(HostArgs::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plugin_err(args: &str) -> String {
+        match syn::parse_str::<PluginArgs>(args) {
+            Ok(_) => panic!("`{args}` parsed"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn each_argument_may_be_given_once() {
+        let args: PluginArgs = syn::parse_str(
+            r#"package = "acme:filters@1.0.0", world = "filter", imports(A, B), wit = "f.wit""#,
+        )
+        .unwrap();
+        assert_eq!(args.package.unwrap().id(), "acme:filters@1.0.0");
+        assert_eq!(args.world.unwrap().value(), "filter");
+        assert_eq!(args.imports.len(), 2);
+        assert_eq!(args.wit.unwrap().value(), "f.wit");
+        let args: HostArgs = syn::parse_str(r#"package = "acme:kv@1.0.0""#).unwrap();
+        assert_eq!(args.package.unwrap().id(), "acme:kv@1.0.0");
+    }
+
+    #[test]
+    fn a_repeated_argument_is_an_error() {
+        assert_eq!(
+            plugin_err(r#"world = "a", world = "b""#),
+            "`world` is given twice: it may appear only once in #[sandbox_plugin(..)]; remove one"
+        );
+        assert_eq!(
+            plugin_err(r#"package = "a:b", world = "w", package = "a:c""#),
+            "`package` is given twice: it may appear only once in #[sandbox_plugin(..)]; \
+             remove one"
+        );
+        assert_eq!(
+            plugin_err(r#"wit = "a.wit", wit = "b.wit""#),
+            "`wit` is given twice: it may appear only once in #[sandbox_plugin(..)]; remove one"
+        );
+        assert_eq!(
+            plugin_err("imports(A), imports(B)"),
+            "`imports` is given twice: list every import in one `imports(..)`"
+        );
+        assert_eq!(
+            plugin_err("imports(), imports()"),
+            "`imports` is given twice: list every import in one `imports(..)`"
+        );
+        let err = match syn::parse_str::<HostArgs>(r#"package = "a:b", package = "a:b""#) {
+            Ok(_) => panic!("a repeated package parsed"),
+            Err(e) => e.to_string(),
+        };
+        assert_eq!(
+            err,
+            "`package` is given twice: it may appear only once in #[host_interface(..)]; \
+             remove one"
+        );
     }
 }

@@ -14,9 +14,9 @@ use wit_parser::{
     Resolve, Type as WType, TypeDefKind, TypeId, TypeOwner, WorldId, WorldItem, WorldKey,
 };
 
+use crate::errors::Errors;
 use crate::iface::Interface;
 use crate::model::{Method, Payload, Ty, TypeDef, TypeKind, bindgen_ident, bindgen_type};
-use crate::typedef::Errors;
 
 /// Where a method's export lives.
 #[derive(Clone, Debug)]

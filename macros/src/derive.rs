@@ -37,7 +37,37 @@ pub(crate) fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
 
 fn host(def: &TypeDef) -> TokenStream {
     let ident = &def.ident;
+    // The generated code reaches wasmtime only through the host crate's
+    // re-export, `::wasm_sandbox::__private::wasmtime` (the same crate as
+    // `wasm_sandbox::wasmtime`): the user's crate needs no wasmtime
+    // dependency of its own, and the types always come from the wasmtime
+    // version `wasm-sandbox` was built with. Every path below starts from
+    // `wt`, and `wt_attr` makes wasmtime's derives on the mirror use it too.
     let wt = quote!(::wasm_sandbox::__private::wasmtime);
+    // `wasmtime::component::__internal` is NOT a stable API: wasmtime marks it
+    // `#[doc(hidden)]`, "used by `#[derive(ComponentType, Lift, Lower)]`, but
+    // not part of Wasmtime's API stability guarantees". We use it because the
+    // hand-written `ComponentType`/`Lift`/`Lower` impls below must spell out
+    // the traits' method signatures and associated const, whose types live
+    // only there; wasmtime's own derive names them through this same path.
+    // The items our code names directly:
+    //   - `CanonicalAbiInfo`: the type of `ComponentType::ABI`;
+    //   - `InterfaceType`: the component type passed to `typecheck`, and the
+    //     `ty` of every lower/lift method;
+    //   - `InstanceType`: the type information passed to `typecheck`;
+    //   - `LowerContext`: the context of `Lower::linear_lower_to_flat` and
+    //     `Lower::linear_lower_to_memory`;
+    //   - `LiftContext`: the context of `Lift::linear_lift_from_flat` and
+    //     `Lift::linear_lift_from_memory`.
+    // (wasmtime's derives on the mirror use more `__internal` items, such as
+    // `typecheck_record` or `lower_payload`, but that macro ships with the
+    // same wasmtime release, so it always matches.)
+    // The risk: any wasmtime release may rename or re-shape these items or
+    // the trait methods. The workspace pins wasmtime to 48.x
+    // (`wasmtime = "48.0.8"` in `[workspace.dependencies]`); an upgrade must
+    // re-check this derive. Every build of `example-plugins/interfaces`
+    // type-checks the generated impls, and the end-to-end tests pass
+    // PluginTypes across the boundary with them, so a mismatch fails there.
     let internal = quote!(#wt::component::__internal);
     let mirror = format_ident!("PluginTypeMirror");
     let derives = quote! {
@@ -201,6 +231,8 @@ fn host(def: &TypeDef) -> TokenStream {
         }
     };
 
+    // Both name `__internal::{LowerContext, InterfaceType}`: see the comment
+    // on `internal` above.
     let flat_sig = quote!(fn linear_lower_to_flat<U>(&self, cx: &mut #internal::LowerContext<'_, U>, ty: #internal::InterfaceType, dst: &mut ::core::mem::MaybeUninit<<Self as #wt::component::ComponentType>::Lower>) -> #wt::Result<()>);
     let mem_sig = quote!(fn linear_lower_to_memory<U>(&self, cx: &mut #internal::LowerContext<'_, U>, ty: #internal::InterfaceType, offset: usize) -> #wt::Result<()>);
 
@@ -212,6 +244,9 @@ fn host(def: &TypeDef) -> TokenStream {
 
             // SAFETY: every item delegates to the mirror, whose impls come
             // from wasmtime's derive; `Self::Lower` is the mirror's `Lower`.
+            // Names `__internal::{CanonicalAbiInfo, InterfaceType,
+            // InstanceType}`, which are not a stable wasmtime API: see the
+            // comment on `internal` above.
             #[automatically_derived]
             unsafe impl #wt::component::ComponentType for #ident {
                 type Lower = <#owned_ty as #wt::component::ComponentType>::Lower;
@@ -227,6 +262,9 @@ fn host(def: &TypeDef) -> TokenStream {
 
             // SAFETY: lowering delegates to the mirror built from references
             // to `self`'s fields; its `Lower` type is `Self::Lower`.
+            // Names `__internal::{LowerContext, InterfaceType}` (in
+            // `flat_sig`/`mem_sig`), which are not a stable wasmtime API: see
+            // the comment on `internal` above.
             #[automatically_derived]
             unsafe impl #wt::component::Lower for #ident {
                 #[inline]
@@ -244,6 +282,8 @@ fn host(def: &TypeDef) -> TokenStream {
 
             // SAFETY: lifting delegates to the owned mirror and moves its
             // fields into `Self`.
+            // Names `__internal::{LiftContext, InterfaceType}`, which are not
+            // a stable wasmtime API: see the comment on `internal` above.
             #[automatically_derived]
             unsafe impl #wt::component::Lift for #ident {
                 #[inline]

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
+use crate::errors::Errors;
 use crate::model::{Method, Param, Position, classify, docs, to_wit_name};
-use crate::typedef::Errors;
 
 /// Which attribute a trait carries.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -2,33 +2,10 @@
 
 use std::collections::HashMap;
 
+use crate::errors::Errors;
 use crate::model::{
     Case, Field, Payload, Position, TypeDef, TypeKind, classify, docs, to_wit_name,
 };
-
-/// Collects errors so that one mistake does not hide the next.
-#[derive(Default)]
-pub(crate) struct Errors(Option<syn::Error>);
-
-impl Errors {
-    pub(crate) fn push(&mut self, err: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(err),
-            None => self.0 = Some(err),
-        }
-    }
-
-    pub(crate) fn finish(self) -> syn::Result<()> {
-        match self.0 {
-            Some(err) => Err(err),
-            None => Ok(()),
-        }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_none()
-    }
-}
 
 /// Parses and checks a `PluginType` definition.
 pub(crate) fn parse(input: &syn::DeriveInput) -> syn::Result<TypeDef> {

@@ -1,0 +1,113 @@
+//! `#[host_interface]`: from a trait to the host-side registration
+//! (`<Trait>Host` on the host) and the plugin-side handle that calls the host
+//! (`<Trait>Host` on `wasm32`).
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::args::HostArgs;
+use crate::bind::{Binding, BoundType};
+use crate::errors::Errors;
+use crate::iface::{self, Role};
+use crate::model::{Payload, TypeDef, TypeKind, bindgen_ident, bindgen_type};
+use crate::package::PackageName;
+use crate::{guest, host, scan, world};
+
+/// Expands `#[host_interface]`. On error, the trait is emitted unchanged next
+/// to the error, so that one mistake does not cascade into errors at every
+/// use of the trait.
+pub(crate) fn expand(args: HostArgs, item: &syn::ItemTrait) -> TokenStream {
+    match try_expand(args, item) {
+        Ok(tokens) => tokens,
+        Err(e) => {
+            let err = e.into_compile_error();
+            quote!(#item #err)
+        }
+    }
+}
+
+fn try_expand(args: HostArgs, item: &syn::ItemTrait) -> syn::Result<TokenStream> {
+    let iface = iface::parse(item, Role::Host)?;
+    let scan = scan::scan_crate(scan::call_site_file());
+    let mut errors = Errors::default();
+    let types = world::resolve_types(&iface, &scan, &mut errors);
+    errors.finish()?;
+    let package = args
+        .package
+        .unwrap_or_else(|| PackageName::derived(&iface.wit));
+    let import_name = package.item(&iface.wit);
+
+    // A world that only imports the interface, for the plugin-side bindings.
+    let imports_world = format!("{}-imports", iface.wit);
+    let import = world::Import {
+        package: package.clone(),
+        iface: iface.clone(),
+        types: types.clone(),
+    };
+    let text = import.render_standalone(&imports_world);
+    let world_id = package.item(&imports_world);
+    if let Err(e) = world::validate_text(&text, &world_id) {
+        return Err(syn::Error::new_spanned(
+            &item.ident,
+            format!(
+                "wasm-sandbox generated WIT that does not parse (a bug; please report it): {e}\n{text}"
+            ),
+        ));
+    }
+    let binding = Binding {
+        methods: Vec::new(),
+        types: derived_type_paths(&package, &types),
+    };
+    let module_ident = format_ident!(
+        "__wasm_sandbox_{}",
+        heck::ToSnakeCase::to_snake_case(iface.ident.to_string().as_str())
+    );
+    let conv = guest::Conv {
+        root: quote!(#module_ident::bindings),
+        binding: &binding,
+        types: types.iter().map(|t| (t.ident.to_string(), t)).collect(),
+    };
+    let vis = &item.vis;
+    let module = vec![
+        bindgen_ident(&package.namespace),
+        bindgen_ident(&package.name),
+        bindgen_ident(&iface.wit),
+    ];
+    let host_side = host::host_interface(vis, &iface, &import_name);
+    let guest_side = guest::host_handle(vis, item, &iface, &conv, &text, &world_id, &module);
+    Ok(quote! {
+        #item
+        #host_side
+        #guest_side
+    })
+}
+
+/// Binding paths of a derived package's `types` interface.
+fn derived_type_paths(
+    package: &PackageName,
+    types: &[TypeDef],
+) -> std::collections::HashMap<String, BoundType> {
+    let base = vec![
+        bindgen_ident(&package.namespace),
+        bindgen_ident(&package.name),
+        "types".to_string(),
+    ];
+    types
+        .iter()
+        .map(|t| {
+            let mut path = base.clone();
+            path.push(bindgen_type(&t.wit));
+            let mut case_records = std::collections::HashMap::new();
+            if let TypeKind::Variant(cases) = &t.kind {
+                for c in cases {
+                    if matches!(c.payload, Payload::Struct(_)) {
+                        let mut p = base.clone();
+                        p.push(bindgen_type(&t.aux_record_name(c)));
+                        case_records.insert(c.ident.to_string(), p);
+                    }
+                }
+            }
+            (t.ident.to_string(), BoundType { path, case_records })
+        })
+        .collect()
+}
