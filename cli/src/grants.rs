@@ -46,7 +46,7 @@ pub(crate) fn policy(grants: &Grants) -> Result<SecurityPolicy, Failure> {
 pub(crate) fn read_policy(path: &Path) -> Result<SecurityPolicy, Failure> {
     SecurityPolicy::from_file(path).map_err(|e| match e {
         // The host's message speaks of a plugin file.
-        wasm_sandbox::Error::Io { source, .. } => Failure::usage(format!(
+        wasm_sandbox::Error::Io { cause: source, .. } => Failure::usage(format!(
             "could not read the policy file `{}`: {source}",
             path.display()
         )),

@@ -579,7 +579,7 @@ impl AuditSink {
         let source = lock(&self.write_error).take()?;
         Some(crate::Error::AuditFailed {
             path: self.core.file_path.clone().unwrap_or_default(),
-            source,
+            cause: source,
         })
     }
 
@@ -602,7 +602,7 @@ fn open_append(path: &Path) -> crate::Result<File> {
         .open(path)
         .map_err(|source| crate::Error::AuditFailed {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         })
 }
 

@@ -38,15 +38,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// The plugin file could not be read.
     #[error(
-        "could not read plugin `{}`: {source}; check that the path exists and is readable",
+        "could not read plugin `{}`: {cause}; check that the path exists and is readable",
         path.display()
     )]
     Io {
         /// The path that was given to [`SandboxBuilder::source`](crate::SandboxBuilder::source).
         path: PathBuf,
-        /// What the operating system said.
-        #[source]
-        source: std::io::Error,
+        /// What the operating system said. The message already includes
+        /// it, so it is not also the error's `source()` (an error chain
+        /// prints it once).
+        cause: std::io::Error,
     },
 
     /// A plugin file or precompiled artifact is larger than the limit set
@@ -146,9 +147,9 @@ pub enum Error {
         origin: String,
         /// wasmtime's explanation, with its whole chain of causes.
         detail: String,
-        /// The wasmtime error.
-        #[source]
-        source: BoxError,
+        /// The wasmtime error. `detail` already says what it says, so it is
+        /// not also the error's `source()`.
+        cause: BoxError,
     },
 
     /// The component imports something the host does not provide.
@@ -171,9 +172,9 @@ pub enum Error {
     Instantiate {
         /// wasmtime's explanation, with its whole chain of causes.
         detail: String,
-        /// The wasmtime error.
-        #[source]
-        source: BoxError,
+        /// The wasmtime error. `detail` already says what it says, so it is
+        /// not also the error's `source()`.
+        cause: BoxError,
     },
 
     /// The plugin has no exported function of that name.
@@ -258,16 +259,16 @@ pub enum Error {
     /// a call's audit events could not be written to it, so the call's
     /// result is withheld.
     #[error(
-        "could not write audit events to `{}`: {source}; free space on its disk or fix \
+        "could not write audit events to `{}`: {cause}; free space on its disk or fix \
          the file's permissions (the audit file, not the plugin), then retry",
         path.display()
     )]
     AuditFailed {
         /// The audit file.
         path: PathBuf,
-        /// Why it could not be opened or written.
-        #[source]
-        source: std::io::Error,
+        /// Why it could not be opened or written (in the message too, so
+        /// not also the error's `source()`).
+        cause: std::io::Error,
     },
 
     /// The plugin imports an interface the policy can never allow, and the
@@ -469,7 +470,7 @@ impl Error {
         Error::Compile {
             origin: origin.to_string(),
             detail,
-            source: err.into_boxed_dyn_error(),
+            cause: err.into_boxed_dyn_error(),
         }
     }
 
@@ -477,7 +478,7 @@ impl Error {
     pub(crate) fn instantiate(err: wasmtime::Error) -> Error {
         Error::Instantiate {
             detail: format!("{err:#}"),
-            source: err.into_boxed_dyn_error(),
+            cause: err.into_boxed_dyn_error(),
         }
     }
 
@@ -744,6 +745,46 @@ mod tests {
             err.to_string(),
             "the plugin exports no function named `gret`; did you mean `greet`?"
         );
+    }
+
+    /// Every link of an error chain says something the link before it did
+    /// not: a message that already quotes its cause does not also return it
+    /// as `source()`, so `{:#}`-style chain printing shows it once.
+    #[test]
+    fn each_cause_is_printed_once_in_a_chain() {
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let wasmtime_err = || wasmtime::Error::msg("inner cause").context("outer context");
+        let errors = [
+            Error::Io {
+                path: "p.wasm".into(),
+                cause: io(),
+            },
+            Error::AuditFailed {
+                path: "audit.jsonl".into(),
+                cause: io(),
+            },
+            Error::compile("plugin `p.wasm`", wasmtime_err()),
+            Error::instantiate(wasmtime_err()),
+        ];
+        for err in errors {
+            let mut chain = vec![err.to_string()];
+            let mut next = std::error::Error::source(&err);
+            while let Some(cause) = next {
+                chain.push(cause.to_string());
+                next = cause.source();
+            }
+            let joined = chain.join(": ");
+            for needle in ["no such file", "inner cause"] {
+                assert!(
+                    joined.matches(needle).count() <= 1,
+                    "printed twice in the chain: {joined}"
+                );
+            }
+            assert!(
+                joined.contains("no such file") || joined.contains("inner cause"),
+                "the cause is lost: {joined}"
+            );
+        }
     }
 
     #[test]

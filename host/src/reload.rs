@@ -251,7 +251,7 @@ impl ReloadablePool {
                     Ok(Err(e)) => Err(e),
                     Err(e) => Err(Error::Io {
                         path: path.clone(),
-                        source: std::io::Error::other(e),
+                        cause: std::io::Error::other(e),
                     }),
                 };
                 if let Err(e) = &outcome {

@@ -84,7 +84,7 @@ fn read_file(path: &Path, what: &str, limit: u64, setting: &str) -> Result<Vec<u
     read_bounded(path, limit, Follow::Symlinks).map_err(|e| match e {
         ReadError::Io(source) => Error::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         },
         ReadError::NotRegular(kind) => Error::NotARegularFile {
             what: what.to_string(),

@@ -524,7 +524,7 @@ impl SecurityPolicy {
             Err(ReadError::Io(source)) => {
                 return Err(Error::Io {
                     path: path.to_path_buf(),
-                    source,
+                    cause: source,
                 });
             }
             Err(ReadError::NotRegular(kind)) => {
