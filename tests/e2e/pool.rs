@@ -385,3 +385,43 @@ async fn abort_on_violation_applies_to_every_instance_of_a_pool() {
         .unwrap();
     assert_eq!(ok.as_deref(), Ok("fine"));
 }
+
+/// A sandbox and a pool are the same plugin core with one or N instances:
+/// code written against `&Plugin` takes either, and the counters agree.
+#[tokio::test]
+async fn a_sandbox_and_a_pool_share_one_plugin_api() {
+    async fn add_one_twice(plugin: &wasm_sandbox::Plugin) -> u32 {
+        let once: u32 = plugin.call("plugin#add-one", (1u32,)).await.unwrap();
+        plugin.call("plugin#add-one", (once,)).await.unwrap()
+    }
+    let sandbox = wasm_sandbox::WasmSandbox::builder()
+        .source(example_plugins::HOG)
+        .build()
+        .await
+        .unwrap();
+    let pool = pool(|b| b.max_instances(2)).await;
+    assert_eq!(add_one_twice(&sandbox).await, 3);
+    assert_eq!(add_one_twice(&pool).await, 3);
+    // The same accessors, from the one place they are written.
+    let names = |p: &wasm_sandbox::Plugin| -> Vec<String> {
+        p.list_exports()
+            .iter()
+            .map(|e| e.name().to_string())
+            .collect()
+    };
+    assert_eq!(names(&sandbox), names(&pool));
+    assert_eq!(sandbox.name(), pool.name());
+    assert_eq!(pool.instances_created(), pool.metrics().created);
+    assert_eq!(sandbox.instances_created(), 1);
+    // A trap poisons the instance in both; the next call gets a fresh one.
+    for plugin in [&*sandbox, &*pool] {
+        let before = plugin.instances_created();
+        let err = plugin
+            .call::<_, u32>("plugin#panic", ("on purpose",))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Trap { .. }), "{err}");
+        assert_eq!(add_one_twice(plugin).await, 3);
+        assert!(plugin.instances_created() > before);
+    }
+}
