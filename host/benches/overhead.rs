@@ -24,9 +24,13 @@
 //! as `native` (`example_interfaces::fib` / `hash_input` + `hash_bytes`
 //! called directly, at the bench profile's opt-level 3), `raw-wasmtime`,
 //! `raw-no-interruption` (raw wasmtime with neither epochs nor fuel: what
-//! the wasm code itself costs), `sandbox-call` (epochs, the default) and
-//! `sandbox-fuel` (`Interruption::Fuel`, the other deadline mechanism). The guest runs the very same functions, built at
-//! opt-level 3 as well.
+//! the wasm code itself costs), `raw-fuel` (raw wasmtime counting fuel and
+//! pausing as often as the sandbox's fuel engine), `sandbox-call` (epochs,
+//! the default; compare with `raw-wasmtime`) and `sandbox-fuel`
+//! (`Interruption::Fuel`, the other deadline mechanism; compare with
+//! `raw-fuel`). The guest runs the very same functions, built at opt-level
+//! 3 as well; `fib` is an `#[inline(never)]` recursion with nothing else in
+//! it, so native and wasm code have the same shape.
 //!
 //! Each sample runs a batch of calls inside one `block_on` on a
 //! current-thread tokio runtime, so the runtime's entry cost is not counted.
@@ -304,6 +308,9 @@ fn bench_calls(c: &mut Criterion) {
     }
 }
 
+/// `EngineConfig::yield_interval`'s default: fuel units between pauses.
+const FUEL_YIELD_INTERVAL: u64 = 1_000_000;
+
 fn bench_cpu(c: &mut Criterion) {
     let Fixture {
         rt,
@@ -343,6 +350,23 @@ fn bench_cpu(c: &mut Criterion) {
         .block_on(plain_pre.instantiate_async(&mut plain_store))
         .unwrap();
     let plain = plain.example_interfaces_bench_plugin();
+    // Raw wasmtime with fuel, yielding as often as the sandbox's default
+    // fuel engine does: the baseline for `sandbox-fuel`.
+    let mut raw_fuel_config = wasmtime::Config::new();
+    raw_fuel_config.concurrency_support(false);
+    raw_fuel_config.max_wasm_stack(wasm_sandbox::ResourceLimits::DEFAULT_STACK);
+    raw_fuel_config.consume_fuel(true);
+    let raw_fuel_engine = wasmtime::Engine::new(&raw_fuel_config).unwrap();
+    let raw_fuel_pre = common::pre(&raw_fuel_engine);
+    let mut raw_fuel_store = common::plain_store(&raw_fuel_engine);
+    raw_fuel_store.set_fuel(u64::MAX).unwrap();
+    raw_fuel_store
+        .fuel_async_yield_interval(Some(FUEL_YIELD_INTERVAL))
+        .unwrap();
+    let raw_fuel = rt
+        .block_on(raw_fuel_pre.instantiate_async(&mut raw_fuel_store))
+        .unwrap();
+    let raw_fuel = raw_fuel.example_interfaces_bench_plugin();
     let mut fuel_config = wasm_sandbox::EngineConfig::new();
     fuel_config.interruption(wasm_sandbox::Interruption::Fuel);
     let fuel = rt
@@ -374,6 +398,18 @@ fn bench_cpu(c: &mut Criterion) {
                 black_box(
                     plain
                         .call_fib(&mut plain_store, black_box(N))
+                        .await
+                        .unwrap(),
+                );
+            }))
+        })
+    });
+    group.bench_function("fib-30/raw-fuel", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(time(iters, async || {
+                black_box(
+                    raw_fuel
+                        .call_fib(&mut raw_fuel_store, black_box(N))
                         .await
                         .unwrap(),
                 );
@@ -421,6 +457,18 @@ fn bench_cpu(c: &mut Criterion) {
                 black_box(
                     plain
                         .call_hash(&mut plain_store, black_box(LEN), 1)
+                        .await
+                        .unwrap(),
+                );
+            }))
+        })
+    });
+    group.bench_function("hash-1MiB/raw-fuel", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(time(iters, async || {
+                black_box(
+                    raw_fuel
+                        .call_hash(&mut raw_fuel_store, black_box(LEN), 1)
                         .await
                         .unwrap(),
                 );
