@@ -53,14 +53,32 @@ use walk::{Dir, Last, OwnedFdOrFile, Reached, Stop};
 
 /// An empty, read-only directory, the host side of the plugin's `/` when no
 /// grant covers `/`.
+///
+/// Made by this process with an unpredictable name, and only if nothing is
+/// there yet (`mkdir` does not follow a symlink or reuse a directory), so
+/// no one can plant a directory or a link at the path beforehand and have
+/// it become every plugin's `/`.
 fn decoy_root() -> Option<&'static Path> {
     static DECOY: OnceLock<Option<PathBuf>> = OnceLock::new();
     DECOY
         .get_or_init(|| {
-            let dir = std::env::temp_dir()
-                .join(format!("wasm-sandbox-empty-root-{}", std::process::id()));
-            std::fs::create_dir_all(&dir).ok()?;
-            Some(dir)
+            use std::hash::{BuildHasher as _, Hasher as _};
+            use std::os::unix::fs::DirBuilderExt as _;
+            for _ in 0..16 {
+                let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+                hasher.write_u32(std::process::id());
+                let dir = std::env::temp_dir().join(format!(
+                    "wasm-sandbox-empty-root-{}-{:016x}",
+                    std::process::id(),
+                    hasher.finish()
+                ));
+                match std::fs::DirBuilder::new().mode(0o500).create(&dir) {
+                    Ok(()) => return Some(dir),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                    Err(_) => return None,
+                }
+            }
+            None
         })
         .as_deref()
 }
@@ -1340,4 +1358,30 @@ async fn pair_op(
         return Ok(Err(ErrorCode::Access));
     }
     Ok(outcome.map_err(errno_code))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+
+    /// The plugin's `/` without a grant is a directory this process made:
+    /// empty, read-only, ours, and at a name no one could guess to plant a
+    /// directory or a symlink there first.
+    #[test]
+    fn the_decoy_root_is_fresh_empty_read_only_and_ours() {
+        let dir = super::decoy_root().expect("a decoy root");
+        let meta = std::fs::symlink_metadata(dir).unwrap();
+        assert!(meta.is_dir(), "{}", dir.display());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o500);
+        // `/proc/self` belongs to the user this process runs as.
+        assert_eq!(meta.uid(), std::fs::metadata("/proc/self").unwrap().uid());
+        assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0);
+        let predictable = format!("wasm-sandbox-empty-root-{}", std::process::id());
+        assert_ne!(
+            dir.file_name().unwrap().to_str(),
+            Some(predictable.as_str())
+        );
+        // The same directory for every plugin of the process.
+        assert_eq!(super::decoy_root(), Some(dir));
+    }
 }
