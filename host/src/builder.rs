@@ -620,7 +620,7 @@ impl SandboxBuilder {
             detail: format!("could not link the host's interfaces: {e:#}"),
         };
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(link)?;
-        // Outbound HTTP: every request is checked in `guard_http`.
+        // Outbound HTTP: every request is checked in `guard::http`.
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(link)?;
         crate::guard::fs::add_to_linker(&mut linker).map_err(link)?;
         // Always linked: nothing in the host's environment turns a guard off.
