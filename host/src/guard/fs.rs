@@ -705,6 +705,29 @@ macro_rules! delegate {
     }};
 }
 
+/// Registers a method of a descriptor that acts on the object it holds
+/// (`set-size`, `set-times`, `read`, `write`, `stat`, `metadata-hash`): the
+/// object is checked (`write` or read; audited as `operation`, allowed ones
+/// too when `audit_allowed`), then wasmtime-wasi's implementation `call`
+/// runs.
+macro_rules! descriptor_fn {
+    ($types:ident, $name:literal, write: $write:expr, $op:literal, audit_allowed: $audit:expr,
+     ($($arg:ident: $ty:ty),*) -> $ret:ty, |$view:ident, $fd:ident| $call:expr) => {
+        $types.func_wrap_async(
+            $name,
+            |mut cx: StoreContextMut<'_, HostState>, ($fd, $($arg,)*): (Resource<Descriptor>, $($ty,)*)| {
+                Box::new(async move {
+                    if let Err(code) = cx.data_mut().check_descriptor($fd.rep(), $write, $op, $audit)? {
+                        return Ok((Err(code),));
+                    }
+                    let r: Result<$ret, ErrorCode> = delegate!(cx, |$view| $call);
+                    Ok((r,))
+                })
+            },
+        )?;
+    };
+}
+
 /// Registers a stream function of a descriptor (`read-via-stream`,
 /// `write-via-stream`, `append-via-stream`): the descriptor's object is
 /// checked (`write` or read; refusals audited as `operation`), then
@@ -851,77 +874,45 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |view, fd| { HostDescriptor::append_via_stream(view, fd) }
     );
 
-    types.func_wrap_async(
+    descriptor_fn!(
+        types,
         "[method]descriptor.set-size",
-        |mut cx: StoreContextMut<'_, HostState>, (fd, size): (Resource<Descriptor>, u64)| {
-            Box::new(async move {
-                if let Err(code) =
-                    cx.data_mut()
-                        .check_descriptor(fd.rep(), true, "set-size", true)?
-                {
-                    return Ok((Err(code),));
-                }
-                let r: Result<(), ErrorCode> =
-                    delegate!(cx, |view| HostDescriptor::set_size(&mut view, fd, size));
-                Ok((r,))
-            })
-        },
-    )?;
+        write: true,
+        "set-size",
+        audit_allowed: true,
+        (size: u64) -> (),
+        |view, fd| HostDescriptor::set_size(&mut view, fd, size)
+    );
 
-    types.func_wrap_async(
+    descriptor_fn!(
+        types,
         "[method]descriptor.set-times",
-        |mut cx: StoreContextMut<'_, HostState>,
-         (fd, atime, mtime): (Resource<Descriptor>, NewTimestamp, NewTimestamp)| {
-            Box::new(async move {
-                if let Err(code) =
-                    cx.data_mut()
-                        .check_descriptor(fd.rep(), true, "set-times", true)?
-                {
-                    return Ok((Err(code),));
-                }
-                let r: Result<(), ErrorCode> = delegate!(cx, |view| {
-                    HostDescriptor::set_times(&mut view, fd, atime, mtime)
-                });
-                Ok((r,))
-            })
-        },
-    )?;
+        write: true,
+        "set-times",
+        audit_allowed: true,
+        (atime: NewTimestamp, mtime: NewTimestamp) -> (),
+        |view, fd| HostDescriptor::set_times(&mut view, fd, atime, mtime)
+    );
 
-    types.func_wrap_async(
+    descriptor_fn!(
+        types,
         "[method]descriptor.read",
-        |mut cx: StoreContextMut<'_, HostState>,
-         (fd, len, offset): (Resource<Descriptor>, u64, u64)| {
-            Box::new(async move {
-                if let Err(code) = cx
-                    .data_mut()
-                    .check_descriptor(fd.rep(), false, "read", false)?
-                {
-                    return Ok((Err(code),));
-                }
-                let r: Result<(Vec<u8>, bool), ErrorCode> =
-                    delegate!(cx, |view| HostDescriptor::read(&mut view, fd, len, offset));
-                Ok((r,))
-            })
-        },
-    )?;
+        write: false,
+        "read",
+        audit_allowed: false,
+        (len: u64, offset: u64) -> (Vec<u8>, bool),
+        |view, fd| HostDescriptor::read(&mut view, fd, len, offset)
+    );
 
-    types.func_wrap_async(
+    descriptor_fn!(
+        types,
         "[method]descriptor.write",
-        |mut cx: StoreContextMut<'_, HostState>,
-         (fd, buf, offset): (Resource<Descriptor>, Vec<u8>, u64)| {
-            Box::new(async move {
-                if let Err(code) = cx
-                    .data_mut()
-                    .check_descriptor(fd.rep(), true, "write", false)?
-                {
-                    return Ok((Err(code),));
-                }
-                let r: Result<u64, ErrorCode> =
-                    delegate!(cx, |view| HostDescriptor::write(&mut view, fd, buf, offset));
-                Ok((r,))
-            })
-        },
-    )?;
+        write: true,
+        "write",
+        audit_allowed: false,
+        (buf: Vec<u8>, offset: u64) -> u64,
+        |view, fd| HostDescriptor::write(&mut view, fd, buf, offset)
+    );
 
     types.func_wrap_async(
         "[method]descriptor.read-directory",
@@ -982,39 +973,25 @@ fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         },
     )?;
 
-    types.func_wrap_async(
+    descriptor_fn!(
+        types,
         "[method]descriptor.stat",
-        |mut cx: StoreContextMut<'_, HostState>, (fd,): (Resource<Descriptor>,)| {
-            Box::new(async move {
-                if let Err(code) = cx
-                    .data_mut()
-                    .check_descriptor(fd.rep(), false, "stat", false)?
-                {
-                    return Ok((Err(code),));
-                }
-                let r: Result<DescriptorStat, ErrorCode> =
-                    delegate!(cx, |view| HostDescriptor::stat(&mut view, fd));
-                Ok((r,))
-            })
-        },
-    )?;
+        write: false,
+        "stat",
+        audit_allowed: false,
+        () -> DescriptorStat,
+        |view, fd| HostDescriptor::stat(&mut view, fd)
+    );
 
-    types.func_wrap_async(
+    descriptor_fn!(
+        types,
         "[method]descriptor.metadata-hash",
-        |mut cx: StoreContextMut<'_, HostState>, (fd,): (Resource<Descriptor>,)| {
-            Box::new(async move {
-                if let Err(code) = cx
-                    .data_mut()
-                    .check_descriptor(fd.rep(), false, "stat", false)?
-                {
-                    return Ok((Err(code),));
-                }
-                let r: Result<MetadataHashValue, ErrorCode> =
-                    delegate!(cx, |view| HostDescriptor::metadata_hash(&mut view, fd));
-                Ok((r,))
-            })
-        },
-    )?;
+        write: false,
+        "stat",
+        audit_allowed: false,
+        () -> MetadataHashValue,
+        |view, fd| HostDescriptor::metadata_hash(&mut view, fd)
+    );
 
     types.func_wrap_async(
         "[method]descriptor.open-at",
