@@ -114,41 +114,31 @@ fn check_handle(exports: &Exports, handle: &ExportHandle) -> Result<()> {
     }
 }
 
-impl<T: PluginHost> PluginHost for &T {
-    fn __exports(&self) -> ExportsRef<'_> {
-        (**self).__exports()
-    }
+/// A reference or an `Arc` to something a proxy can call can be called
+/// the same way.
+macro_rules! plugin_host_through_pointer {
+    ($($pointer:ty),*) => {$(
+        impl<T: PluginHost> PluginHost for $pointer {
+            fn __exports(&self) -> ExportsRef<'_> {
+                (**self).__exports()
+            }
 
-    fn __call<P, R>(
-        &self,
-        export: &ExportHandle,
-        params: P,
-    ) -> impl Future<Output = Result<R>> + Send
-    where
-        P: ComponentNamedList + Lower + Send + Sync,
-        R: ComponentType + Lift + Send + Sync + 'static,
-    {
-        (**self).__call(export, params)
-    }
+            fn __call<P, R>(
+                &self,
+                export: &ExportHandle,
+                params: P,
+            ) -> impl Future<Output = Result<R>> + Send
+            where
+                P: ComponentNamedList + Lower + Send + Sync,
+                R: ComponentType + Lift + Send + Sync + 'static,
+            {
+                (**self).__call(export, params)
+            }
+        }
+    )*};
 }
 
-impl<T: PluginHost> PluginHost for Arc<T> {
-    fn __exports(&self) -> ExportsRef<'_> {
-        (**self).__exports()
-    }
-
-    fn __call<P, R>(
-        &self,
-        export: &ExportHandle,
-        params: P,
-    ) -> impl Future<Output = Result<R>> + Send
-    where
-        P: ComponentNamedList + Lower + Send + Sync,
-        R: ComponentType + Lift + Send + Sync + 'static,
-    {
-        (**self).__call(export, params)
-    }
-}
+plugin_host_through_pointer!(&T, Arc<T>);
 
 /// The exports a proxy is checked against: borrowed from a sandbox or a
 /// pool, or held through the current version of a
