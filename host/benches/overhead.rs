@@ -121,7 +121,8 @@ impl RawSync {
         let mut linker = wasmtime::component::Linker::<RawState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
         let mut store = common::plain_store(&engine);
-        // 1000 ticks of the 10 ms ticker: a trap after 10 s, never a yield.
+        // 1000 ticks of the 10 ms ticker (10 s, set again before each call):
+        // a trap, never a yield.
         store.set_epoch_deadline(1000);
         let instance = linker.instantiate(&mut store, &component).unwrap();
         let iface = instance
@@ -215,7 +216,11 @@ fn bench_calls(c: &mut Criterion) {
         let mut group = c.benchmark_group("noop");
         let mut sync = RawSync::new();
         group.bench_function("raw-wasmtime-sync", |b| {
-            b.iter(|| sync.noop.call(&mut sync.store, ()).unwrap())
+            b.iter(|| {
+                // A deadline per call, as a synchronous path would set it.
+                sync.store.set_epoch_deadline(1000);
+                sync.noop.call(&mut sync.store, ()).unwrap()
+            })
         });
         bench_call(
             &mut group,
@@ -242,6 +247,7 @@ fn bench_calls(c: &mut Criterion) {
         let mut sync = RawSync::new();
         group.bench_function("raw-wasmtime-sync", |b| {
             b.iter(|| {
+                sync.store.set_epoch_deadline(1000);
                 sync.add
                     .call(&mut sync.store, (black_box(2), black_box(3)))
                     .unwrap()
