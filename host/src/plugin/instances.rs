@@ -134,6 +134,33 @@ impl Instances {
         Ok(())
     }
 
+    /// A live instance at once, without waiting or making one: the single
+    /// instance when no other call holds it and the last call left it
+    /// healthy, or an idle instance of the pool. `None` sends the caller to
+    /// [`lease`](Self::lease). Most calls take this path, which costs no
+    /// extra layer of futures.
+    #[inline]
+    pub(crate) fn try_lease(&self) -> Option<Lease<'_>> {
+        let held = match &self.kind {
+            Kind::One(live) => {
+                let guard = live.try_lock()?;
+                if !matches!(&*guard, Some(live) if !live.poisoned) {
+                    return None;
+                }
+                Held::One(guard)
+            }
+            Kind::Pool(pool) => {
+                let live = pool.idle().pop()?;
+                pool.checkouts.fetch_add(1, Ordering::Relaxed);
+                Held::Pool(pool, Some(live))
+            }
+        };
+        Some(Lease {
+            instances: self,
+            held,
+        })
+    }
+
     /// A live instance for one call: an idle one, or a new one.
     #[inline]
     pub(crate) async fn lease<'a>(&'a self, setup: &InstanceSetup) -> Result<Lease<'a>> {

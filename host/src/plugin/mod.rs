@@ -364,15 +364,24 @@ impl Plugin {
         Params: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
-        let mut live = self.lease().await?;
+        // Written out rather than through `lease()`: the common case takes
+        // an instance without another layer of futures.
+        let mut live = match self.instances.try_lease() {
+            Some(lease) => lease,
+            None => self.instances.lease(&self.setup).await?,
+        };
         live.call_typed(&self.setup, &self.exports, position, params, report)
             .await
     }
 
-    /// A live instance for one call.
+    /// A live instance for one call: at once when one is free and
+    /// healthy, otherwise by waiting for one or making one.
     #[inline]
     async fn lease(&self) -> Result<Lease<'_>> {
-        self.instances.lease(&self.setup).await
+        match self.instances.try_lease() {
+            Some(lease) => Ok(lease),
+            None => self.instances.lease(&self.setup).await,
+        }
     }
 
     /// The exports, for typed proxies.
