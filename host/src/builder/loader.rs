@@ -386,57 +386,9 @@ mod tests {
         );
     }
 
-    /// A component binary with `depth` empty components nested inside it,
-    /// built directly (each level: header, section id 4, size, the level
-    /// inside).
-    fn nested_components(depth: usize) -> Vec<u8> {
-        const HEADER: [u8; 8] = [0, b'a', b's', b'm', 0x0d, 0x00, 0x01, 0x00];
-        fn leb(mut n: usize, out: &mut Vec<u8>) {
-            loop {
-                let byte = (n & 0x7f) as u8;
-                n >>= 7;
-                if n == 0 {
-                    out.push(byte);
-                    return;
-                }
-                out.push(byte | 0x80);
-            }
-        }
-        // sizes[k]: the encoded size of the component at level k.
-        let mut sizes = vec![HEADER.len(); depth + 1];
-        for k in (0..depth).rev() {
-            let mut len = Vec::new();
-            leb(sizes[k + 1], &mut len);
-            sizes[k] = HEADER.len() + 1 + len.len() + sizes[k + 1];
-        }
-        let mut out = Vec::with_capacity(sizes[0]);
-        for size in &sizes[1..] {
-            out.extend_from_slice(&HEADER);
-            out.push(4);
-            leb(*size, &mut out);
-        }
-        out.extend_from_slice(&HEADER);
-        assert_eq!(out.len(), sizes[0]);
-        out
-    }
-
-    #[test]
-    fn deep_nesting_is_refused_before_compiling() {
-        let err = check(&nested_components(10_000)).unwrap_err();
-        match &err {
-            Error::ComponentTooComplex {
-                what, found, limit, ..
-            } => {
-                assert!(what.contains("nesting depth"), "{what}");
-                assert_eq!(*found, MAX_NESTING_DEPTH + 1);
-                assert_eq!(*limit, MAX_NESTING_DEPTH);
-            }
-            other => panic!("expected ComponentTooComplex, got {other:?}"),
-        }
-        assert!(err.to_string().contains("over the limit of 100"), "{err}");
-        check(&nested_components(50)).unwrap();
-        check(&nested_components(MAX_NESTING_DEPTH as usize)).unwrap();
-    }
+    // Nesting depth is tested end to end, on binaries built byte by byte
+    // (`tests/e2e/inputs.rs`): refused at one level over the limit, loaded
+    // at the limit.
 
     #[test]
     fn too_many_nested_items_are_refused() {
