@@ -93,6 +93,27 @@ async fn main() -> wasm_sandbox::Result<()> {
     println!("{:?}", pool.metrics());
     // ANCHOR_END: pool
 
+    // ANCHOR: synchronous
+    // For tiny functions called in hot loops: no fiber switch per call.
+    // The build fails, naming the imports in the way, if the plugin can
+    // wait in a host call (files, sockets, HTTP, timers, processes).
+    let hot = WasmSandbox::builder()
+        .source(example_plugins::BENCH)
+        .synchronous_calls(true)
+        .build()
+        .await?;
+    assert!(hot.is_synchronous());
+    let bench = BenchPlugin::load(&hot)?;
+    let start = Instant::now();
+    for i in 0..100_000u32 {
+        bench.add(i, 1).await?;
+    }
+    println!(
+        "100000 synchronous calls: {:.0?} per call",
+        start.elapsed() / 100_000
+    );
+    // ANCHOR_END: synchronous
+
     // ANCHOR: profile
     let profiled = WasmSandbox::builder()
         .source(example_plugins::BENCH)

@@ -29,6 +29,15 @@ pub(crate) fn ticks() -> u64 {
     TICKS.load(Ordering::Relaxed)
 }
 
+/// How many ticks of the coarse clock must pass after a call read it at
+/// its start before `timeout` has surely passed: the first tick may come at
+/// once, so one more than the whole ticks in `timeout`.
+pub(crate) fn ticks_for(timeout: Duration) -> u64 {
+    let tick = TICK.as_nanos();
+    let whole = timeout.as_nanos().div_ceil(tick);
+    u64::try_from(whole).unwrap_or(u64::MAX).saturating_add(1)
+}
+
 /// The deadline passed before the future finished.
 #[derive(Debug)]
 pub(crate) struct Elapsed;

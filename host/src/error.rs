@@ -368,6 +368,23 @@ pub enum Error {
          use `WasmSandbox` and `.await` its methods there, or call from `tokio::task::spawn_blocking`"
     )]
     BlockingInAsyncContext,
+
+    /// [`SandboxBuilder::synchronous_calls`](crate::SandboxBuilder::synchronous_calls)
+    /// asked for the synchronous call path and this plugin cannot take it:
+    /// it imports functions that wait (files, sockets, HTTP, timers,
+    /// processes), or its engine is interrupted by fuel. Each reason names
+    /// the import or setting.
+    #[error(
+        "plugin `{plugin}` cannot be called synchronously: {}; drop `synchronous_calls(true)` \
+         (calls then take the async path), or use a plugin that does not wait in host calls",
+        reasons.join("; ")
+    )]
+    SynchronousCallsUnavailable {
+        /// The plugin's name.
+        plugin: String,
+        /// Why, one entry per import or setting in the way.
+        reasons: Vec<String>,
+    },
 }
 
 /// `text` with every mangled Rust symbol (legacy `_ZN…E` or v0 `_R…`, as

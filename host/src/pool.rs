@@ -100,6 +100,9 @@ impl PoolBuilder {
         fn optimization_level(level: OptimizationLevel);
         /// See [`SandboxBuilder::parallel_compilation`].
         fn parallel_compilation(enable: bool);
+        /// See [`SandboxBuilder::synchronous_calls`]; each instance runs
+        /// its call synchronously on the task that made it.
+        fn synchronous_calls(enable: bool);
         /// See [`SandboxBuilder::pooling_allocator`]; the slots are sized for
         /// at least [`max_instances`](Self::max_instances) live instances.
         fn pooling_allocator(enable: bool);

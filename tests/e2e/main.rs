@@ -27,6 +27,7 @@ mod proxy;
 mod reload;
 mod reset;
 mod security;
+mod sync_path;
 mod types;
 
 use wasm_sandbox::WasmSandbox;

@@ -146,4 +146,7 @@ pub trait TypeProbe {
     fn make_bytes(&self, n: u32) -> Vec<u8>;
     /// Several arguments of different kinds at once.
     fn describe(&self, name: &str, shapes: Vec<Shape>, limit: Option<u32>) -> String;
+    /// Writes `text` to stderr, `times` times, one line each; returns the
+    /// bytes written.
+    fn complain(&self, text: String, times: u32) -> u64;
 }

@@ -2,7 +2,8 @@
 //! object, performs exactly what it checked, and audits every refusal:
 //! files (`fs`), sockets (`net`), outbound HTTP (`http`), host interfaces
 //! and the built-in `sandbox:host` functions (`host`), and the guest's log
-//! output (`stdio`). `store` is the data of a plugin's wasmtime `Store`,
+//! output (`stdio`); `sync_io` is `wasi:io` for the synchronous call
+//! path. `store` is the data of a plugin's wasmtime `Store`,
 //! which every guard works on.
 
 pub(crate) mod fs;
@@ -11,3 +12,4 @@ pub(crate) mod http;
 pub(crate) mod net;
 pub(crate) mod stdio;
 pub(crate) mod store;
+pub(crate) mod sync_io;

@@ -45,6 +45,10 @@ pub struct HostState {
     pub(crate) log_limit: usize,
     /// The sandbox's profiler, when profiling is on.
     pub(crate) profile: Option<Arc<Profiler>>,
+    /// On the synchronous call path: the coarse-clock tick (see
+    /// `deadline::ticks`) at which the current call's deadline has passed;
+    /// the epoch callback traps from then on.
+    pub(crate) call_deadline: u64,
 }
 
 impl std::fmt::Debug for HostState {
@@ -89,6 +93,7 @@ impl HostState {
             log_budget: parts.limits.log_output,
             log_limit: parts.limits.log_output,
             profile: parts.profile,
+            call_deadline: u64::MAX,
         }
     }
 

@@ -15,7 +15,7 @@ use wasmtime::component::{
 };
 
 use crate::audit::CapabilityKind;
-use crate::deadline::{Elapsed, ticks, with_deadline};
+use crate::deadline::{Elapsed, ticks, ticks_for, with_deadline};
 use crate::error::{Denied, Error, Limit, Result, short_type_name};
 use crate::limits::{CallReport, Effective, LimitHit};
 use crate::plugin::exports::{ExportFunction, Exports};
@@ -109,6 +109,9 @@ impl Live {
         let cancelled = CancelGuard::new(&setup.audit, exports.at(position).0);
         let timeout = setup.limits.timeout;
         let outcome = match typed {
+            // The synchronous path: the deadline is an epoch trap, which
+            // `classify` names as `Limit::Time`.
+            _ if setup.sync => Ok(typed.call(&mut self.store, params)),
             TypedExport::Unit(func) => {
                 // Pinned in place, so the deadline wrapper holds a reference
                 // instead of a copy of wasmtime's future.
@@ -213,13 +216,17 @@ impl Live {
         let mut results = vec![values::placeholder(); usize::from(export.result().is_some())];
         let start_tick = self.begin(setup, export, false);
         let cancelled = CancelGuard::new(&setup.audit, export);
-        let out = match with_deadline(
-            func.call_async(&mut self.store, params, &mut results),
-            start_tick,
-            limits.timeout,
-        )
-        .await
-        {
+        let outcome = if setup.sync {
+            Ok(func.call(&mut self.store, params, &mut results))
+        } else {
+            with_deadline(
+                func.call_async(&mut self.store, params, &mut results),
+                start_tick,
+                limits.timeout,
+            )
+            .await
+        };
+        let out = match outcome {
             Ok(Ok(())) => {
                 let size: usize = results.iter().map(values::size_of).sum();
                 if size > limits.max_output {
@@ -269,7 +276,12 @@ impl Live {
         if let Some(budget) = setup.limits.fuel {
             let _ = self.store.set_fuel(budget);
         }
-        ticks()
+        let now = ticks();
+        if setup.sync {
+            self.store.data_mut().call_deadline =
+                now.saturating_add(ticks_for(setup.limits.timeout));
+        }
+        now
     }
 
     /// Records the outcome: clears poisoning on success, audits a limit hit,
@@ -543,6 +555,27 @@ pub(crate) fn mismatch<P, R>(export: &ExportFunction, detail: Option<String>) ->
 enum TypedExport<P, R> {
     Unit(TypedFunc<P, ()>),
     Value(TypedFunc<P, (R,)>),
+}
+
+impl<P, R> TypedExport<P, R>
+where
+    P: ComponentNamedList + Lower + Send + Sync,
+    R: ComponentType + Lift + Send + Sync + 'static,
+{
+    /// Calls it synchronously (`TypedFunc::call`): the synchronous path.
+    #[inline]
+    fn call(
+        self,
+        store: &mut wasmtime::Store<crate::guard::store::HostState>,
+        params: P,
+    ) -> wasmtime::Result<R> {
+        match self {
+            TypedExport::Unit(func) => func
+                .call(store, params)
+                .map(|()| unit::<R>().expect("checked: a function without a result has `R = ()`")),
+            TypedExport::Value(func) => func.call(store, params).map(|(r,)| r),
+        }
+    }
 }
 
 /// `R` from `()`, for a function without a result (checked to have `R = ()`).

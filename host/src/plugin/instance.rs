@@ -9,6 +9,7 @@ use wasmtime::component::{Instance, InstancePre};
 use wasmtime_wasi::WasiCtx;
 
 use crate::audit::AuditSink;
+use crate::deadline::{ticks, ticks_for};
 use crate::engine::{Engine, Interruption};
 use crate::error::{Error, Limit, Result};
 use crate::guard::fs::state::FsState;
@@ -48,6 +49,11 @@ pub(crate) struct InstanceSetup {
     /// Whether the plugin imports `wasi:filesystem/preopens`; without it,
     /// preopened directories could never be reached, so none are opened.
     pub(crate) uses_preopens: bool,
+    /// Whether calls take the synchronous path: `pre` was linked with
+    /// synchronous host functions only, instances are made with
+    /// `instantiate`, called with `call`, and the deadline is an epoch
+    /// trap (see `builder::sync`).
+    pub(crate) sync: bool,
 }
 
 /// A live instance of the plugin.
@@ -106,34 +112,17 @@ impl Live {
             }),
         );
         store.limiter(|state| &mut state.limiter);
-        match setup.engine.config().get_interruption() {
-            Interruption::Fuel => {
-                // Fuel drives the pauses that let the deadline fire; a
-                // budget, if any, is set per call.
-                let _ = store.set_fuel(u64::MAX);
-                let _ = store
-                    .fuel_async_yield_interval(Some(setup.engine.config().get_yield_interval()));
-            }
-            Interruption::Epoch => {
-                store.set_epoch_deadline(1);
-                if setup.profile.as_ref().is_some_and(|p| p.samples()) {
-                    // Each tick: one stack sample, then the usual pause.
-                    store.epoch_deadline_callback(|cx| {
-                        if let Some(profile) = cx.data().profile.clone() {
-                            profile.sample(&cx);
-                        }
-                        Ok(wasmtime::UpdateDeadline::Yield(1))
-                    });
-                } else {
-                    store.epoch_deadline_callback(|_| Ok(wasmtime::UpdateDeadline::Yield(1)));
-                }
-            }
+        if setup.sync {
+            interrupt_by_trap(&mut store, setup);
+        } else {
+            interrupt_by_yield(&mut store, setup);
         }
-        let instance = setup
-            .pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| instantiate_error(e, &setup.limits))?;
+        let instance = if setup.sync {
+            setup.pre.instantiate(&mut store)
+        } else {
+            setup.pre.instantiate_async(&mut store).await
+        }
+        .map_err(|e| instantiate_error(e, &setup.limits))?;
         Ok(Live {
             store,
             instance,
@@ -143,4 +132,56 @@ impl Live {
             call_started: None,
         })
     }
+}
+
+/// The async call path: the guest pauses at every epoch tick (or every
+/// `yield_interval` units of fuel) so that the deadline timer around the
+/// call can fire.
+fn interrupt_by_yield(store: &mut Store<HostState>, setup: &InstanceSetup) {
+    match setup.engine.config().get_interruption() {
+        Interruption::Fuel => {
+            // Fuel drives the pauses that let the deadline fire; a
+            // budget, if any, is set per call.
+            let _ = store.set_fuel(u64::MAX);
+            let _ =
+                store.fuel_async_yield_interval(Some(setup.engine.config().get_yield_interval()));
+        }
+        Interruption::Epoch => {
+            store.set_epoch_deadline(1);
+            if setup.profile.as_ref().is_some_and(|p| p.samples()) {
+                // Each tick: one stack sample, then the usual pause.
+                store.epoch_deadline_callback(|cx| {
+                    if let Some(profile) = cx.data().profile.clone() {
+                        profile.sample(&cx);
+                    }
+                    Ok(wasmtime::UpdateDeadline::Yield(1))
+                });
+            } else {
+                store.epoch_deadline_callback(|_| Ok(wasmtime::UpdateDeadline::Yield(1)));
+            }
+        }
+    }
+}
+
+/// The synchronous call path (only built on epoch engines): nothing ever
+/// yields. At every epoch tick while the guest runs, a callback takes the
+/// profile's stack sample, if any, and traps with `Limit::Time` once the
+/// call's deadline tick (`HostState::call_deadline`, set per call) has
+/// passed; otherwise the guest runs on to the next tick.
+fn interrupt_by_trap(store: &mut Store<HostState>, setup: &InstanceSetup) {
+    let deadline = setup.limits.timeout;
+    // Instantiation runs under one call's deadline too.
+    store.data_mut().call_deadline = ticks().saturating_add(ticks_for(deadline));
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |cx| {
+        if let Some(profile) = cx.data().profile.clone()
+            && profile.samples()
+        {
+            profile.sample(&cx);
+        }
+        if ticks() >= cx.data().call_deadline {
+            return Err(wasmtime::Error::new(LimitHit(Limit::Time { deadline })));
+        }
+        Ok(wasmtime::UpdateDeadline::Continue(1))
+    });
 }

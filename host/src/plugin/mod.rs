@@ -128,6 +128,13 @@ impl Plugin {
         }
     }
 
+    /// Whether calls take the synchronous path (`TypedFunc::call`, the
+    /// deadline an epoch trap): see
+    /// [`SandboxBuilder::synchronous_calls`](crate::SandboxBuilder::synchronous_calls).
+    pub fn is_synchronous(&self) -> bool {
+        self.setup.sync
+    }
+
     /// The policy every instance runs under.
     pub fn security_policy(&self) -> &SecurityPolicy {
         &self.setup.policy.source

@@ -93,6 +93,12 @@ impl TypeProbe for Probe {
     fn describe(&self, name: &str, shapes: Vec<Shape>, limit: Option<u32>) -> String {
         format!("{name}: {} shapes, limit {limit:?}", shapes.len())
     }
+    fn complain(&self, text: String, times: u32) -> u64 {
+        for _ in 0..times {
+            eprintln!("{text}");
+        }
+        (text.len() as u64 + 1) * u64::from(times)
+    }
 }
 
 wasm_sandbox_guest::export!(Probe: example_interfaces::TypeProbe);
