@@ -261,16 +261,11 @@ fn bench_calls(c: &mut Criterion) {
         let blocking = BlockingFixture::new();
         group.bench_function("blocking-sync", |b| {
             b.iter(|| {
-                blocking
-                    .sandbox
-                    .call::<_, ()>("plugin#noop", ())
-                    .unwrap();
+                blocking.sandbox.call::<_, ()>("plugin#noop", ()).unwrap();
             })
         });
         let proxy = BenchPluginBlocking::load(&blocking.sandbox).unwrap();
-        group.bench_function("blocking-sync-proxy", |b| {
-            b.iter(|| proxy.noop().unwrap())
-        });
+        group.bench_function("blocking-sync-proxy", |b| b.iter(|| proxy.noop().unwrap()));
         group.bench_function("sandbox-call-sync", |b| {
             b.iter_custom(|iters| {
                 fx.rt.block_on(time(iters, async || {

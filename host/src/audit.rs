@@ -368,6 +368,15 @@ impl AuditSink {
         lock(&self.first_refusal).clone()
     }
 
+    /// Whether the call succeeded with nothing left to record: no refusal
+    /// that `ViolationAction::AbortCall` turns into an error (`abort`: the
+    /// policy says so), and no audit file whose failure must fail the call.
+    #[inline]
+    pub(crate) fn nothing_pending(&self, abort: bool) -> bool {
+        let refused = abort && self.refused_in_call.load(Ordering::SeqCst);
+        !(self.core.required || refused)
+    }
+
     /// The position of the export being called (`usize::MAX`: none).
     pub(crate) fn current_position(&self) -> usize {
         self.current.load(Ordering::Relaxed)

@@ -125,6 +125,12 @@ impl BlockingSandbox {
         R: ComponentType + Lift + Send + Sync + 'static,
     {
         ensure_not_async()?;
+        if self.sandbox.is_synchronous() {
+            let position = self.sandbox.exports().resolve(name)?.0.position();
+            return self.sandbox.call_now_or(position, params, |params| {
+                self.run(self.sandbox.call_at(position, params, None))
+            });
+        }
         self.run(self.sandbox.call(name, params))
     }
 
@@ -192,6 +198,13 @@ impl BlockingSandbox {
         R: ComponentType + Lift + Send + Sync + 'static,
     {
         ensure_not_async()?;
+        if self.sandbox.is_synchronous() {
+            crate::proxy::check_handle(self.sandbox.exports(), handle)?;
+            let position = handle.position;
+            return self.sandbox.call_now_or(position, params, |params| {
+                self.run(self.sandbox.call_at(position, params, None))
+            });
+        }
         self.run(self.sandbox.call_handle(handle, params))
     }
 

@@ -738,6 +738,7 @@ impl SandboxBuilder {
                 profile,
                 uses_preopens,
                 sync,
+                deadline_ticks: crate::deadline::ticks_for(effective.timeout),
             },
             exports,
             cache_outcome,

@@ -103,7 +103,7 @@ impl Plugin {
 }
 
 /// Checks that a proxy's handle belongs to these exports.
-fn check_handle(exports: &Exports, handle: &ExportHandle) -> Result<()> {
+pub(crate) fn check_handle(exports: &Exports, handle: &ExportHandle) -> Result<()> {
     if handle.position < exports.len() && handle.index == Some(exports.at(handle.position).1) {
         Ok(())
     } else {

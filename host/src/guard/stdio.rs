@@ -82,7 +82,13 @@ impl GuestStderr {
     /// budget). A load when the call wrote nothing.
     #[inline]
     pub(crate) fn was_cut(&self) -> bool {
-        self.dirty.load(Ordering::Relaxed) && self.lock().cut
+        self.wrote() && self.lock().cut
+    }
+
+    /// Whether the guest wrote anything since the current call started.
+    #[inline]
+    pub(crate) fn wrote(&self) -> bool {
+        self.dirty.load(Ordering::Relaxed)
     }
 
     /// Emits any unterminated line and returns the lines written during the

@@ -15,7 +15,7 @@ use wasmtime::component::{
 };
 
 use crate::audit::CapabilityKind;
-use crate::deadline::{Elapsed, ticks, ticks_for, with_deadline};
+use crate::deadline::{Elapsed, ticks, with_deadline};
 use crate::error::{Denied, Error, Limit, Result, short_type_name};
 use crate::limits::{CallReport, Effective, LimitHit};
 use crate::plugin::exports::{ExportFunction, Exports};
@@ -53,7 +53,7 @@ impl Live {
     /// Everything a typed call does before it runs: the type check (cached),
     /// the function handle (cached), the per-call state. Returns the typed
     /// function and the coarse start time.
-    #[inline]
+    #[inline(always)]
     fn typed_export<P, R>(
         &mut self,
         setup: &InstanceSetup,
@@ -102,6 +102,9 @@ impl Live {
         P: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
+        if setup.sync {
+            return self.call_typed_sync(setup, exports, position, params, report);
+        }
         let start = report.is_some().then(Instant::now);
         let (typed, start_tick) =
             self.typed_export::<P, R>(setup, exports, position, report.is_some())?;
@@ -109,9 +112,6 @@ impl Live {
         let cancelled = CancelGuard::new(&setup.audit, exports.at(position).0);
         let timeout = setup.limits.timeout;
         let outcome = match typed {
-            // The synchronous path: the deadline is an epoch trap, which
-            // `classify` names as `Limit::Time`.
-            _ if setup.sync => Ok(typed.call(&mut self.store, params)),
             TypedExport::Unit(func) => {
                 // Pinned in place, so the deadline wrapper holds a reference
                 // instead of a copy of wasmtime's future.
@@ -138,9 +138,67 @@ impl Live {
         out
     }
 
+    /// [`call_typed`](Self::call_typed) on the synchronous path
+    /// (`setup.sync`): `TypedFunc::call`, no future at all. The deadline is
+    /// an epoch trap, which `classify` names as `Limit::Time`.
+    #[inline(always)]
+    pub(crate) fn call_typed_sync<P, R>(
+        &mut self,
+        setup: &InstanceSetup,
+        exports: &Exports,
+        position: usize,
+        params: P,
+        report: Option<&mut CallReport>,
+    ) -> Result<R>
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        let start = report.is_some().then(Instant::now);
+        let (typed, _) = self.typed_export::<P, R>(setup, exports, position, report.is_some())?;
+        let outcome = Ok(typed.call(&mut self.store, params));
+        self.conclude::<R>(setup, exports, position, outcome, start, report)
+    }
+
     /// Turns the outcome of a typed call into its result, and records it.
+    /// A success with nothing to record (no report, no profile, no guest
+    /// output, no refusal to turn into an error, no audit file that must be
+    /// written) only clears the poisoning and closes the call in the audit
+    /// sink; everything else goes through [`conclude_fully`](Self::conclude_fully).
     #[inline]
     fn conclude<R>(
+        &mut self,
+        setup: &InstanceSetup,
+        exports: &Exports,
+        position: usize,
+        outcome: std::result::Result<wasmtime::Result<R>, Elapsed>,
+        start: Option<Instant>,
+        report: Option<&mut CallReport>,
+    ) -> Result<R> {
+        match outcome {
+            Ok(Ok(r)) if report.is_none() && self.nothing_to_record(setup) => {
+                self.poisoned = false;
+                self.store.data().audit.end_call();
+                Ok(r)
+            }
+            outcome => self.conclude_fully(setup, exports, position, outcome, start, report),
+        }
+    }
+
+    /// See [`conclude`](Self::conclude).
+    #[inline]
+    fn nothing_to_record(&self, setup: &InstanceSetup) -> bool {
+        let state = self.store.data();
+        state.profile.is_none()
+            && !self.stderr.wrote()
+            && state.audit.nothing_pending(
+                setup.policy.source.violation_action() == ViolationAction::AbortCall,
+            )
+    }
+
+    /// [`conclude`](Self::conclude) for every outcome.
+    #[inline(never)]
+    fn conclude_fully<R>(
         &mut self,
         setup: &InstanceSetup,
         exports: &Exports,
@@ -278,8 +336,7 @@ impl Live {
         }
         let now = ticks();
         if setup.sync {
-            self.store.data_mut().call_deadline =
-                now.saturating_add(ticks_for(setup.limits.timeout));
+            self.store.data_mut().call_deadline = now.saturating_add(setup.deadline_ticks);
         }
         now
     }

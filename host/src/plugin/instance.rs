@@ -9,7 +9,7 @@ use wasmtime::component::{Instance, InstancePre};
 use wasmtime_wasi::WasiCtx;
 
 use crate::audit::AuditSink;
-use crate::deadline::{ticks, ticks_for};
+use crate::deadline::ticks;
 use crate::engine::{Engine, Interruption};
 use crate::error::{Error, Limit, Result};
 use crate::guard::fs::state::FsState;
@@ -54,6 +54,9 @@ pub(crate) struct InstanceSetup {
     /// `instantiate`, called with `call`, and the deadline is an epoch
     /// trap (see `builder::sync`).
     pub(crate) sync: bool,
+    /// `deadline::ticks_for(limits.timeout)`, computed once: the coarse
+    /// clock ticks after a call's start at which its deadline has passed.
+    pub(crate) deadline_ticks: u64,
 }
 
 /// A live instance of the plugin.
@@ -171,7 +174,7 @@ fn interrupt_by_yield(store: &mut Store<HostState>, setup: &InstanceSetup) {
 fn interrupt_by_trap(store: &mut Store<HostState>, setup: &InstanceSetup) {
     let deadline = setup.limits.timeout;
     // Instantiation runs under one call's deadline too.
-    store.data_mut().call_deadline = ticks().saturating_add(ticks_for(deadline));
+    store.data_mut().call_deadline = ticks().saturating_add(setup.deadline_ticks);
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |cx| {
         if let Some(profile) = cx.data().profile.clone()

@@ -139,7 +139,7 @@ impl Instances {
     /// healthy, or an idle instance of the pool. `None` sends the caller to
     /// [`lease`](Self::lease). Most calls take this path, which costs no
     /// extra layer of futures.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn try_lease(&self) -> Option<Lease<'_>> {
         let held = match &self.kind {
             Kind::One(live) => {

@@ -381,6 +381,34 @@ impl Plugin {
             .await
     }
 
+    /// The synchronous path's entry for blocking callers: the typed call
+    /// at `position`, run at once on a free, healthy instance, with no
+    /// future involved; when there is none (another thread's call holds
+    /// it, or it must be replaced), `wait(params)` instead. Both write the
+    /// one result in place: on this path a copy of the `Result` or of the
+    /// lease costs as much as the rest of our call.
+    #[inline(always)]
+    pub(crate) fn call_now_or<Params, R>(
+        &self,
+        position: usize,
+        params: Params,
+        wait: impl FnOnce(Params) -> Result<R>,
+    ) -> Result<R>
+    where
+        Params: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        debug_assert!(
+            self.setup.sync,
+            "only the synchronous path runs without a future"
+        );
+        let mut lease = self.instances.try_lease();
+        match lease.as_mut() {
+            Some(live) => live.call_typed_sync(&self.setup, &self.exports, position, params, None),
+            None => wait(params),
+        }
+    }
+
     /// A live instance for one call: at once when one is free and
     /// healthy, otherwise by waiting for one or making one.
     #[inline]
