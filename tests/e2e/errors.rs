@@ -616,6 +616,16 @@ async fn the_errors_chapter_quotes_current_messages() {
             .unwrap_err()
             .to_string(),
     );
+    messages.push(
+        WasmSandbox::builder()
+            .source(example_plugins::HOG)
+            .name("hog")
+            .synchronous_calls(true)
+            .build()
+            .await
+            .unwrap_err()
+            .to_string(),
+    );
     for message in messages {
         assert!(
             chapter.contains(&message),

@@ -26,7 +26,7 @@ use crate::cache::CacheOutcome;
 use crate::error::Result;
 use crate::limits::CallReport;
 use crate::plugin::exports::{ExportFunction, Exports};
-use crate::plugin::instance::InstanceSetup;
+use crate::plugin::instance::{InstanceSetup, Live};
 use crate::plugin::instances::{Instances, Lease, PoolMetrics};
 use crate::policy::SecurityPolicy;
 use crate::profile::ProfileReport;
@@ -372,10 +372,17 @@ impl Plugin {
         R: ComponentType + Lift + Send + Sync + 'static,
     {
         // Written out rather than through `lease()`: the common case takes
-        // an instance without another layer of futures.
-        let mut live = match self.instances.try_lease() {
+        // an instance without another layer of futures, and uses the lease
+        // where it was made (moving it costs as much as the rest of our
+        // side of a small call).
+        let mut free = self.instances.try_lease();
+        let mut waited;
+        let live: &mut Live = match free.as_mut() {
             Some(lease) => lease,
-            None => self.instances.lease(&self.setup).await?,
+            None => {
+                waited = self.instances.lease(&self.setup).await?;
+                &mut waited
+            }
         };
         live.call_typed(&self.setup, &self.exports, position, params, report)
             .await
