@@ -227,6 +227,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_synchronous_deadline_is_never_early() {
+        // The first tick may come right after the call read the clock, so
+        // one more tick than the timeout holds is needed.
+        assert_eq!(ticks_for(Duration::ZERO), 1);
+        assert_eq!(ticks_for(Duration::from_millis(1)), 2);
+        assert_eq!(ticks_for(TICK), 2);
+        assert_eq!(ticks_for(TICK + Duration::from_nanos(1)), 3);
+        assert_eq!(ticks_for(Duration::from_secs(10)), 1001);
+        // Longer than the clock can count: never.
+        assert_eq!(ticks_for(Duration::MAX), u64::MAX);
+        assert_eq!(10u64.saturating_add(ticks_for(Duration::MAX)), u64::MAX);
+    }
+
+    #[test]
     fn a_pending_future_is_cancelled_at_its_deadline() {
         start();
         let rt = tokio::runtime::Builder::new_current_thread()

@@ -444,3 +444,25 @@ fn a_synchronous_pool_serves_concurrent_tasks() {
         assert!(pool.instances_created() <= 3);
     });
 }
+
+#[test]
+fn the_profiler_samples_synchronous_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("bench.json");
+    let sandbox = WasmSandbox::builder()
+        .source(example_plugins::BENCH)
+        .profiler(wasm_sandbox::ProfileConfig::new().output(&output))
+        .build_blocking()
+        .unwrap();
+    assert!(sandbox.is_synchronous());
+    // Long enough for several 10 ms samples.
+    let n: u64 = sandbox.call("plugin#fib", (32u32,)).unwrap();
+    assert_eq!(n, 2_178_309);
+    let plugin = sandbox.as_async();
+    assert_eq!(plugin.write_profile().unwrap().as_deref(), Some(&*output));
+    let report = plugin.profile_report().unwrap();
+    assert!(report.samples > 0, "{report:?}");
+    let fib = &report.calls["example-interfaces:bench/plugin@0.1.0#fib"];
+    assert_eq!(fib.count, 1);
+    assert!(fib.time <= report.guest_time);
+}

@@ -794,10 +794,7 @@ macro_rules! at_path {
 /// Replaces the functions of `wasi:filesystem` with checked, audited
 /// versions.
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.allow_shadowing(true);
-    let result = add_wrappers(linker);
-    linker.allow_shadowing(false);
-    result
+    crate::guard::shadow(linker, add_wrappers)
 }
 
 const READ: Need = Need {

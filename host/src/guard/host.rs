@@ -379,8 +379,7 @@ pub(crate) fn add_builtin(linker: &mut Linker<HostState>) -> wasmtime::Result<()
 
 /// Records the environment a plugin enumerates through WASI.
 pub(crate) fn add_environment_audit(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.allow_shadowing(true);
-    let result = (|| {
+    crate::guard::shadow(linker, |linker| {
         let mut env = linker.instance("wasi:cli/environment@0.2.12")?;
         env.func_wrap(
             "get-environment",
@@ -404,8 +403,6 @@ pub(crate) fn add_environment_audit(linker: &mut Linker<HostState>) -> wasmtime:
                 Ok((state.environment.clone(),))
             },
         )?;
-        wasmtime::Result::<()>::Ok(())
-    })();
-    linker.allow_shadowing(false);
-    result
+        Ok(())
+    })
 }

@@ -13,3 +13,20 @@ pub(crate) mod net;
 pub(crate) mod stdio;
 pub(crate) mod store;
 pub(crate) mod sync_io;
+
+use wasmtime::component::Linker;
+
+use crate::guard::store::HostState;
+
+/// Runs `add`, which replaces functions already in `linker` (WASI's own)
+/// with guarded versions; shadowing is allowed only while it runs, so any
+/// other definition made twice stays an error.
+pub(crate) fn shadow(
+    linker: &mut Linker<HostState>,
+    add: impl FnOnce(&mut Linker<HostState>) -> wasmtime::Result<()>,
+) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    let result = add(linker);
+    linker.allow_shadowing(false);
+    result
+}

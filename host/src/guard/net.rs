@@ -262,10 +262,7 @@ fn ip(addr: &IpAddress) -> IpAddr {
 
 /// Replaces `wasi:sockets/ip-name-lookup` with a checked, audited version.
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.allow_shadowing(true);
-    let result = add_wrappers(linker);
-    linker.allow_shadowing(false);
-    result
+    crate::guard::shadow(linker, add_wrappers)
 }
 
 fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {

@@ -99,10 +99,7 @@ macro_rules! blocking_stream_fn {
 /// Replaces the functions of `wasi:io` that may wait in a linker that
 /// already has wasmtime-wasi's synchronous ones.
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.allow_shadowing(true);
-    let result = add_wrappers(linker);
-    linker.allow_shadowing(false);
-    result
+    crate::guard::shadow(linker, add_wrappers)
 }
 
 fn add_wrappers(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
