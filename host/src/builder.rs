@@ -739,6 +739,9 @@ impl SandboxBuilder {
                 uses_preopens,
                 sync,
                 deadline_ticks: crate::deadline::ticks_for(effective.timeout),
+                sync_stack: effective
+                    .stack
+                    .saturating_add(crate::engine::FIBER_HEADROOM),
             },
             exports,
             cache_outcome,

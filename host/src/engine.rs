@@ -6,8 +6,10 @@ use std::sync::{Mutex, OnceLock};
 use crate::error::{Error, Result};
 use crate::limits::ResourceLimits;
 
-/// Fiber stack beyond the wasm stack limit, so an overflow is a trap.
-const FIBER_HEADROOM: usize = 1024 * 1024;
+/// Fiber stack beyond the wasm stack limit, so an overflow is a trap (and
+/// the native stack a synchronous call needs beyond it, for the same
+/// reason).
+pub(crate) const FIBER_HEADROOM: usize = 1024 * 1024;
 
 /// How a running plugin is made to give control back, so that its call's
 /// deadline can be enforced while it computes.

@@ -57,6 +57,7 @@ mod proxy;
 mod read;
 mod reload;
 mod sandbox;
+mod stack;
 
 pub use crate::audit::{AuditEvent, AuditLog, CallAudit, CapabilityKind, Decision, learn_policy};
 pub use crate::blocking::BlockingSandbox;

@@ -466,3 +466,59 @@ fn the_profiler_samples_synchronous_calls() {
     assert_eq!(fib.count, 1);
     assert!(fib.time <= report.guest_time);
 }
+
+/// A component whose only function recurses for ever.
+const RECURSE: &str = r#"
+(component
+  (core module $m
+    (func $r (export "r") (param i32) (result i32)
+      (call $r (i32.add (local.get 0) (i32.const 1)))))
+  (core instance $i (instantiate $m))
+  (func (export "recurse") (param "n" u32) (result u32) (canon lift (core func $i "r")))
+)
+"#;
+
+#[test]
+fn unbounded_recursion_on_the_synchronous_path_is_a_stack_limit_on_any_thread() {
+    let sandbox = WasmSandbox::builder()
+        .bytes(RECURSE)
+        .build_blocking()
+        .unwrap();
+    assert!(sandbox.is_synchronous());
+    // The guest runs on the caller's stack here: on the test's thread, and
+    // on a thread with a stack smaller than the guest's stack limit.
+    let err = sandbox.call::<_, u32>("recurse", (0u32,)).unwrap_err();
+    assert!(matches!(limit_of(&err), Limit::Stack { .. }), "{err:?}");
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(128 * 1024)
+            .spawn_scoped(s, || {
+                let err = sandbox.call::<_, u32>("recurse", (0u32,)).unwrap_err();
+                assert!(matches!(limit_of(&err), Limit::Stack { .. }), "{err:?}");
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    });
+    // And from async code, on a runtime's worker threads.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_stack_size(256 * 1024)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let sandbox = WasmSandbox::builder()
+            .bytes(RECURSE)
+            .synchronous_calls(true)
+            .build()
+            .await
+            .unwrap();
+        let sandbox = std::sync::Arc::new(sandbox);
+        let task = tokio::spawn({
+            let sandbox = sandbox.clone();
+            async move { sandbox.call::<_, u32>("recurse", (0u32,)).await }
+        });
+        let err = task.await.unwrap().unwrap_err();
+        assert!(matches!(limit_of(&err), Limit::Stack { .. }), "{err:?}");
+    });
+}

@@ -102,7 +102,7 @@ impl Live {
         P: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
-        if setup.sync {
+        if setup.runs_here() {
             return self.call_typed_sync(setup, exports, position, params, report);
         }
         let start = report.is_some().then(Instant::now);
@@ -274,7 +274,7 @@ impl Live {
         let mut results = vec![values::placeholder(); usize::from(export.result().is_some())];
         let start_tick = self.begin(setup, export, false);
         let cancelled = CancelGuard::new(&setup.audit, export);
-        let outcome = if setup.sync {
+        let outcome = if setup.runs_here() {
             Ok(func.call(&mut self.store, params, &mut results))
         } else {
             with_deadline(

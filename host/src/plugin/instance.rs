@@ -57,6 +57,19 @@ pub(crate) struct InstanceSetup {
     /// `deadline::ticks_for(limits.timeout)`, computed once: the coarse
     /// clock ticks after a call's start at which its deadline has passed.
     pub(crate) deadline_ticks: u64,
+    /// The native stack a synchronous call needs on the calling thread:
+    /// the wasm stack limit plus room for host functions. With less, the
+    /// call runs on a fiber instead (see `stack.rs`).
+    pub(crate) sync_stack: usize,
+}
+
+impl InstanceSetup {
+    /// Whether this call (or instantiation) runs synchronously on the
+    /// calling thread: on the synchronous path, with stack enough for it.
+    #[inline]
+    pub(crate) fn runs_here(&self) -> bool {
+        self.sync && crate::stack::has_left(self.sync_stack)
+    }
 }
 
 /// A live instance of the plugin.
@@ -120,7 +133,9 @@ impl Live {
         } else {
             interrupt_by_yield(&mut store, setup);
         }
-        let instance = if setup.sync {
+        // A start function runs during instantiation, on this thread's
+        // stack when synchronous.
+        let instance = if setup.runs_here() {
             setup.pre.instantiate(&mut store)
         } else {
             setup.pre.instantiate_async(&mut store).await

@@ -391,7 +391,8 @@ impl Plugin {
     /// The synchronous path's entry for blocking callers: the typed call
     /// at `position`, run at once on a free, healthy instance, with no
     /// future involved; when there is none (another thread's call holds
-    /// it, or it must be replaced), `wait(params)` instead. Both write the
+    /// it, or it must be replaced) or this thread's stack is too small for
+    /// the guest, `wait(params)` instead. Both write the
     /// one result in place: on this path a copy of the `Result` or of the
     /// lease costs as much as the rest of our call.
     #[inline(always)]
@@ -409,6 +410,10 @@ impl Plugin {
             self.setup.sync,
             "only the synchronous path runs without a future"
         );
+        if !self.setup.runs_here() {
+            // Too little stack on this thread: the call takes a fiber.
+            return wait(params);
+        }
         let mut lease = self.instances.try_lease();
         match lease.as_mut() {
             Some(live) => live.call_typed_sync(&self.setup, &self.exports, position, params, None),
