@@ -343,6 +343,12 @@ impl SandboxBuilder {
     /// an interface this crate does not know, or when the engine is
     /// interrupted by fuel (a fuel budget selects such an engine).
     ///
+    /// The guest then runs on the calling thread's stack. A call from a
+    /// thread with less stack left than the wasm stack limit plus 1 MiB
+    /// (or on a system other than Linux, where the thread's stack is not
+    /// measured) runs on a fiber instead, as an async call does: the same
+    /// result at the async path's cost, never a native stack overflow.
+    ///
     /// A [`BlockingSandbox`](crate::BlockingSandbox) takes this path by
     /// itself whenever the plugin can, and the async one otherwise
     /// ([`Plugin::is_synchronous`](crate::Plugin::is_synchronous) says
