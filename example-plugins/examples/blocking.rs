@@ -12,7 +12,7 @@ fn main() -> wasm_sandbox::Result<()> {
         .source(example_plugins::GREETER)
         .build_blocking()?;
     let greeter = GreeterPluginBlocking::load(&sandbox)?;
-    println!("{}", greeter.greet("world".to_string())?);
+    println!("{}", greeter.greet("world")?);
     // Calls by name work the same way.
     let text: String = sandbox.call("plugin#greet", ("again",))?;
     println!("{text}");

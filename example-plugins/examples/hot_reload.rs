@@ -21,11 +21,7 @@ async fn main() -> wasm_sandbox::Result<()> {
     let pool = ReloadablePool::new(SandboxPool::builder().source(&path).max_instances(4)).await?;
     let greeter = GreeterPlugin::load(pool.clone())?;
     let mut watcher = pool.watch(&path)?;
-    println!(
-        "v{}: {}",
-        pool.version(),
-        greeter.greet("Ada".into()).await?
-    );
+    println!("v{}: {}", pool.version(), greeter.greet("Ada").await?);
 
     // A new build is written next to the old file and renamed over it.
     for (label, new_build) in [
@@ -41,11 +37,7 @@ async fn main() -> wasm_sandbox::Result<()> {
             Ok(Some(Err(e))) => println!("{label}: refused: {e}"),
             Ok(None) | Err(_) => println!("{label}: no reload seen"),
         }
-        println!(
-            "v{}: {}",
-            pool.version(),
-            greeter.greet("Ada".into()).await?
-        );
+        println!("v{}: {}", pool.version(), greeter.greet("Ada").await?);
     }
     // ANCHOR_END: watch
     let _ = std::fs::remove_dir_all(&dir);

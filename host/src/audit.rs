@@ -368,13 +368,17 @@ impl AuditSink {
         lock(&self.first_refusal).clone()
     }
 
-    /// Whether the call succeeded with nothing left to record: no refusal
-    /// that `ViolationAction::AbortCall` turns into an error (`abort`: the
-    /// policy says so), and no audit file whose failure must fail the call.
+    /// Whether an operation was refused during the current call (one
+    /// atomic load).
     #[inline]
-    pub(crate) fn nothing_pending(&self, abort: bool) -> bool {
-        let refused = abort && self.refused_in_call.load(Ordering::SeqCst);
-        !(self.core.required || refused)
+    pub(crate) fn refused_in_call(&self) -> bool {
+        self.refused_in_call.load(Ordering::SeqCst)
+    }
+
+    /// Whether `audit_required(true)` is set: a call whose events could not
+    /// be written fails. Fixed when the sink is made.
+    pub(crate) fn is_required(&self) -> bool {
+        self.core.required
     }
 
     /// The position of the export being called (`usize::MAX`: none).

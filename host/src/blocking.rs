@@ -126,10 +126,10 @@ impl BlockingSandbox {
     {
         ensure_not_async()?;
         if self.sandbox.is_synchronous() {
-            let position = self.sandbox.exports().resolve(name)?.0.position();
-            return self.sandbox.call_now_or(position, params, |params| {
+            let position = self.sandbox.exports().position_of(name)?;
+            return Ok(self.sandbox.call_now_or(position, params, |params| {
                 self.run(self.sandbox.call_at(position, params, None))
-            });
+            })?);
         }
         self.run(self.sandbox.call(name, params))
     }
@@ -201,9 +201,9 @@ impl BlockingSandbox {
         if self.sandbox.is_synchronous() {
             crate::proxy::check_handle(self.sandbox.exports(), handle)?;
             let position = handle.position;
-            return self.sandbox.call_now_or(position, params, |params| {
+            return Ok(self.sandbox.call_now_or(position, params, |params| {
                 self.run(self.sandbox.call_at(position, params, None))
-            });
+            })?);
         }
         self.run(self.sandbox.call_handle(handle, params))
     }

@@ -732,6 +732,8 @@ impl SandboxBuilder {
                 )?))
             }
         };
+        let abort_on_refusal = policy.source.violation_action() == ViolationAction::AbortCall;
+        let audit_required = audit.is_required();
         Ok(Linked {
             setup: InstanceSetup {
                 engine,
@@ -748,6 +750,8 @@ impl SandboxBuilder {
                 sync_stack: effective
                     .stack
                     .saturating_add(crate::engine::FIBER_HEADROOM),
+                abort_on_refusal,
+                audit_required,
             },
             exports,
             cache_outcome,

@@ -15,6 +15,20 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The result of the call path inside the crate: the error boxed, so that
+/// a successful call moves a few bytes through each layer instead of the
+/// size of [`Error`]. Public entry points unbox it once.
+pub(crate) type Outcome<T> = std::result::Result<T, Box<Error>>;
+
+/// Unboxes the error of the internal call path (see `Outcome`); lets `?`
+/// turn it into an [`Error`].
+impl From<Box<Error>> for Error {
+    #[inline]
+    fn from(error: Box<Error>) -> Error {
+        *error
+    }
+}
+
 /// Everything that can go wrong when loading or calling a plugin.
 ///
 /// Variants follow the stages of a plugin's life: reading the source

@@ -98,11 +98,12 @@ impl Plugin {
         R: ComponentType + Lift + Send + Sync + 'static,
     {
         check_handle(self.exports(), handle)?;
-        self.call_at(handle.position, params, None).await
+        Ok(self.call_at(handle.position, params, None).await?)
     }
 }
 
 /// Checks that a proxy's handle belongs to these exports.
+#[inline]
 pub(crate) fn check_handle(exports: &Exports, handle: &ExportHandle) -> Result<()> {
     if handle.position < exports.len() && handle.index == Some(exports.at(handle.position).1) {
         Ok(())

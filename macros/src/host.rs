@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::iface::Interface;
-use crate::model::{Method, Passing, doc_attrs};
+use crate::model::{Method, Param, Passing, Ty, doc_attrs};
 
 /// Where a method is exported, as the host calls it: `filter` or `math#add`.
 pub(crate) struct Bound<'a> {
@@ -35,6 +35,85 @@ fn param_types(m: &Method, static_refs: bool) -> TokenStream {
         }
     });
     quote!((#(#tys,)*))
+}
+
+/// How a proxy method takes a parameter the trait declares owned, when the
+/// proxy can lower a borrow of it instead: a `String` as any
+/// `impl AsRef<str>`, a `Vec<T>` as any `impl AsRef<[T]>`, a record or
+/// variant as any `impl Borrow<T>`. The caller keeps what it passes by
+/// reference (no clone, and no drop inside the call); passing the owned
+/// value still works.
+enum Borrowed {
+    Str,
+    Slice(Box<syn::Type>),
+    Named,
+}
+
+impl Borrowed {
+    fn of(p: &Param) -> Option<Borrowed> {
+        if p.passing != Passing::Owned {
+            return None;
+        }
+        match &p.ty {
+            Ty::String => Some(Borrowed::Str),
+            Ty::List(_) => vec_element(&p.rust).map(|elem| Borrowed::Slice(Box::new(elem))),
+            Ty::Named(_) => Some(Borrowed::Named),
+            _ => None,
+        }
+    }
+}
+
+/// `T` of a parameter written `Vec<T>`.
+fn vec_element(ty: &syn::Type) -> Option<syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Vec" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(elem) if args.args.len() == 1 => Some(elem.clone()),
+        _ => None,
+    }
+}
+
+/// A proxy method's parameter list (`name: type`).
+fn proxy_arg(p: &Param) -> TokenStream {
+    let id = &p.ident;
+    let ty = &p.rust;
+    match Borrowed::of(p) {
+        Some(Borrowed::Str) => quote!(#id: impl ::core::convert::AsRef<str>),
+        Some(Borrowed::Slice(elem)) => quote!(#id: impl ::core::convert::AsRef<[#elem]>),
+        Some(Borrowed::Named) => quote!(#id: impl ::core::borrow::Borrow<#ty>),
+        None => quote!(#id: #ty),
+    }
+}
+
+/// The type a proxy method lowers for a parameter.
+fn proxy_param_type(p: &Param) -> TokenStream {
+    let ty = &p.rust;
+    match Borrowed::of(p) {
+        Some(Borrowed::Str) => quote!(&str),
+        Some(Borrowed::Slice(elem)) => quote!(&[#elem]),
+        Some(Borrowed::Named) => quote!(&#ty),
+        None => quote!(#ty),
+    }
+}
+
+/// The value a proxy method lowers for a parameter.
+fn proxy_param_value(p: &Param) -> TokenStream {
+    let id = &p.ident;
+    let ty = &p.rust;
+    match Borrowed::of(p) {
+        Some(Borrowed::Str) => quote!(::core::convert::AsRef::<str>::as_ref(&#id)),
+        Some(Borrowed::Slice(elem)) => quote!(::core::convert::AsRef::<[#elem]>::as_ref(&#id)),
+        Some(Borrowed::Named) => quote!(::core::borrow::Borrow::<#ty>::borrow(&#id)),
+        None => quote!(#id),
+    }
 }
 
 fn result_type(m: &Method) -> TokenStream {
@@ -77,11 +156,7 @@ pub(crate) fn proxy(
     let method_sig = |b: &Bound<'_>| {
         let m = b.method;
         let ident = &m.ident;
-        let args = m.params.iter().map(|p| {
-            let id = &p.ident;
-            let ty = &p.rust;
-            quote!(#id: #ty)
-        });
+        let args = m.params.iter().map(proxy_arg);
         let result = result_type(m);
         (quote!(#ident(&self, #(#args),*)), result)
     };
@@ -89,8 +164,9 @@ pub(crate) fn proxy(
     let async_methods = bound.iter().enumerate().map(|(i, b)| {
         let m = b.method;
         let (sig, result) = method_sig(b);
-        let params = param_types(m, false);
-        let names = m.params.iter().map(|p| &p.ident);
+        let params = m.params.iter().map(proxy_param_type);
+        let params = quote!((#(#params,)*));
+        let names = m.params.iter().map(proxy_param_value);
         let mut docs = m.docs.clone();
         if !docs.is_empty() {
             docs.push(String::new());
@@ -122,8 +198,9 @@ pub(crate) fn proxy(
     let blocking_methods = bound.iter().enumerate().map(|(i, b)| {
         let m = b.method;
         let (sig, result) = method_sig(b);
-        let params = param_types(m, false);
-        let names = m.params.iter().map(|p| &p.ident);
+        let params = m.params.iter().map(proxy_param_type);
+        let params = quote!((#(#params,)*));
+        let names = m.params.iter().map(proxy_param_value);
         let doc = format!(
             "Blocking form of [`{proxy}::{}`]: calls `{}`.\n\n# Errors\n\nAs the async form, and \
              `Error::BlockingInAsyncContext` inside an async runtime.",

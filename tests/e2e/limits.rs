@@ -579,7 +579,7 @@ fn hostile_and_good_calls_interleave_on_two_threads() {
                             1 => plugin.recurse(u64::MAX).await.unwrap_err(),
                             2 => plugin.allocate(1 << 30).await.unwrap_err(),
                             3 => plugin.sleep(60_000).await.unwrap_err(),
-                            _ => plugin.panic("no".into()).await.unwrap_err(),
+                            _ => plugin.panic("no").await.unwrap_err(),
                         };
                         assert!(
                             matches!(err, Error::ResourceLimitExceeded(_) | Error::Trap { .. }),

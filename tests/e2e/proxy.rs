@@ -79,7 +79,7 @@ async fn greeter_proxy_calls_the_sdk_plugin() {
 #[tokio::test]
 async fn proxies_work_over_owned_and_shared_sandboxes() {
     let owned = GreeterPlugin::load(greeter().await).unwrap();
-    assert_eq!(owned.greet("a".into()).await.unwrap(), "Hello, a!");
+    assert_eq!(owned.greet("a").await.unwrap(), "Hello, a!");
 
     let shared = Arc::new(greeter().await);
     let plugin = GreeterPlugin::load(shared.clone()).unwrap();
@@ -95,7 +95,7 @@ async fn proxies_work_over_owned_and_shared_sandboxes() {
     for (i, task) in tasks.into_iter().enumerate() {
         assert_eq!(task.await.unwrap(), format!("Hello, task {i}!"));
     }
-    assert_eq!(plugin.greet("b".into()).await.unwrap(), "Hello, b!");
+    assert_eq!(plugin.greet("b").await.unwrap(), "Hello, b!");
     assert!(std::ptr::eq(&**plugin.host(), &*shared));
 }
 
@@ -106,7 +106,7 @@ fn blocking_proxy_calls_without_a_runtime() {
         .build_blocking()
         .unwrap();
     let plugin = GreeterPluginBlocking::load(&sandbox).unwrap();
-    assert_eq!(plugin.greet("sync".to_string()).unwrap(), "Hello, sync!");
+    assert_eq!(plugin.greet("sync").unwrap(), "Hello, sync!");
 }
 
 #[tokio::test]
@@ -274,7 +274,7 @@ async fn a_trait_checked_against_hand_written_wit_drives_a_plain_wit_bindgen_plu
         .await
         .unwrap();
     assert_eq!((stats.count, stats.sum, stats.mean), (3, 9.0, Some(3.0)));
-    assert_eq!(calc.parse_number("1.5".into()).await.unwrap(), Some(1.5));
+    assert_eq!(calc.parse_number("1.5").await.unwrap(), Some(1.5));
     assert_eq!(calc.min_max(vec![5, -1, 3]).await.unwrap(), Some((-1, 5)));
     assert_eq!(calc.increment().await.unwrap(), 1);
     calc.clear().await.unwrap();
@@ -333,4 +333,61 @@ async fn loading_a_proxy_for_a_mistyped_export_shows_both_signatures() {
         "{p}"
     );
     assert!(err.to_string().contains("rebuild the plugin"), "{err}");
+}
+
+#[tokio::test]
+async fn proxy_arguments_can_be_borrowed_or_owned_and_each_form_is_typed_once() {
+    let sandbox = calculator().await;
+    let calc = CalculatorPlugin::load(&sandbox).unwrap();
+    // A list parameter (`Vec<i32>` in the trait): owned, a reference to the
+    // vector, a slice, an array reference.
+    let values = vec![5, -1, 3];
+    assert_eq!(calc.min_max(values.clone()).await.unwrap(), Some((-1, 5)));
+    assert_eq!(calc.min_max(&values).await.unwrap(), Some((-1, 5)));
+    assert_eq!(calc.min_max(&values[1..]).await.unwrap(), Some((-1, 3)));
+    assert_eq!(calc.min_max([7]).await.unwrap(), Some((7, 7)));
+    assert_eq!(calc.min_max(Vec::new()).await.unwrap(), None);
+    // A record parameter: by reference, then owned; the caller keeps it.
+    let series = Series {
+        name: "s".into(),
+        values: vec![1.0, 2.0, 6.0],
+    };
+    let by_ref = calc.summarize(&series).await.unwrap();
+    let owned = calc.summarize(series.clone()).await.unwrap();
+    assert_eq!((by_ref.count, by_ref.sum), (3, 9.0));
+    assert_eq!((owned.count, owned.sum), (3, 9.0));
+    // A string parameter: `&str`, `String`, `&String`.
+    let text = String::from("2.5");
+    assert_eq!(calc.parse_number("2.5").await.unwrap(), Some(2.5));
+    assert_eq!(calc.parse_number(text.clone()).await.unwrap(), Some(2.5));
+    assert_eq!(calc.parse_number(&text).await.unwrap(), Some(2.5));
+    assert_eq!(calc.parse_number("x").await.unwrap(), None);
+
+    // The same export called by name with alternating Rust types (each pair
+    // checked once, then remembered per instance), and with wrong types in
+    // between: the wrong ones are refused before anything runs, every time,
+    // and the right ones keep working.
+    for round in 0..3 {
+        let a: Option<f64> = sandbox.call("math#parse-number", ("1.5",)).await.unwrap();
+        let b: Option<f64> = sandbox
+            .call("math#parse-number", (String::from("1.5"),))
+            .await
+            .unwrap();
+        assert_eq!((a, b), (Some(1.5), Some(1.5)), "round {round}");
+        let wrong = sandbox
+            .call::<(u32,), Option<f64>>("math#parse-number", (1,))
+            .await
+            .unwrap_err();
+        assert!(matches!(wrong, Error::TypeMismatch { .. }), "{wrong:?}");
+        let wrong = sandbox
+            .call::<(&str,), Option<f32>>("math#parse-number", ("1.5",))
+            .await
+            .unwrap_err();
+        assert!(matches!(wrong, Error::TypeMismatch { .. }), "{wrong:?}");
+    }
+    assert_eq!(
+        sandbox.instances_created(),
+        1,
+        "no call was refused after it ran"
+    );
 }

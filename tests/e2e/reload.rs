@@ -17,7 +17,7 @@ async fn greeter_pool(path: &Path) -> ReloadablePool {
 async fn a_reload_swaps_the_version_for_new_calls_and_proxies() {
     let pool = greeter_pool(Path::new(example_plugins::GREETER)).await;
     let greeter = GreeterPlugin::load(pool.clone()).unwrap();
-    assert_eq!(greeter.greet("Ada".into()).await.unwrap(), "Hello, Ada!");
+    assert_eq!(greeter.greet("Ada").await.unwrap(), "Hello, Ada!");
     assert_eq!(pool.version(), 1);
 
     let report = pool.reload(example_plugins::GREETER_V2).await.unwrap();
@@ -25,7 +25,7 @@ async fn a_reload_swaps_the_version_for_new_calls_and_proxies() {
     assert!(report.added_exports.is_empty(), "{report:?}");
     assert_eq!(pool.version(), 2);
     // The proxy loaded before the reload calls the new version.
-    assert_eq!(greeter.greet("Ada".into()).await.unwrap(), "Howdy, Ada!");
+    assert_eq!(greeter.greet("Ada").await.unwrap(), "Howdy, Ada!");
     let text: String = pool.call("plugin#greet", ("Bo",)).await.unwrap();
     assert_eq!(text, "Howdy, Bo!");
     // The plugin keeps its name across versions.

@@ -16,12 +16,11 @@ use wasmtime::component::{
 
 use crate::audit::CapabilityKind;
 use crate::deadline::{Elapsed, ticks, with_deadline};
-use crate::error::{Denied, Error, Limit, Result, short_type_name};
+use crate::error::{Denied, Error, Limit, Outcome, Result, short_type_name};
 use crate::limits::{CallReport, Effective, LimitHit};
-use crate::plugin::exports::{ExportFunction, Exports};
-use crate::plugin::instance::{InstanceSetup, Live};
+use crate::plugin::exports::{ExportFunction, Exports, type_key};
+use crate::plugin::instance::{FuncSlot, InstanceSetup, Live};
 use crate::plugin::values;
-use crate::policy::ViolationAction;
 
 impl Live {
     /// The instance's handle on an export, looked up once per instance.
@@ -32,7 +31,10 @@ impl Live {
         index: ComponentExportIndex,
         export: &ExportFunction,
     ) -> Result<Func> {
-        if let Some(Some(func)) = self.funcs.get(position) {
+        if let Some(FuncSlot {
+            func: Some(func), ..
+        }) = self.funcs.get(position)
+        {
             return Ok(*func);
         }
         let func = self
@@ -44,10 +46,49 @@ impl Live {
                 available: 0,
             })?;
         if self.funcs.len() <= position {
-            self.funcs.resize(position + 1, None);
+            self.funcs.resize(position + 1, FuncSlot::default());
         }
-        self.funcs[position] = Some(func);
+        self.funcs[position].func = Some(func);
+        self.funcs[position].unit = export.result().is_none();
         Ok(func)
+    }
+
+    /// The function handle of a typed call, and whether it returns nothing:
+    /// from the instance's slot when these types were checked before, else
+    /// after the type check (itself remembered per export).
+    #[inline(always)]
+    fn typed_func<P, R>(&mut self, exports: &Exports, position: usize) -> Result<(Func, bool)>
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        let key = type_key::<P, R>();
+        match self.funcs.get(position) {
+            Some(FuncSlot {
+                func: Some(func),
+                typed: Some(checked),
+                unit,
+            }) if *checked == key => Ok((*func, *unit)),
+            _ => self.check_typed::<P, R>(exports, position),
+        }
+    }
+
+    /// [`typed_func`](Self::typed_func) the first time: checks the types
+    /// and fills the slot.
+    #[inline(never)]
+    fn check_typed<P, R>(&mut self, exports: &Exports, position: usize) -> Result<(Func, bool)>
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        let (export, index) = exports.at(position);
+        // Nothing runs unless the types fit; the instance stays as it was.
+        exports
+            .types_fit::<P, R>(position)
+            .map_err(|e| mismatch::<P, R>(export, Some(explain_typecheck(&e))))?;
+        let func = self.func(position, index, export)?;
+        self.funcs[position].typed = Some(type_key::<P, R>());
+        Ok((func, export.result().is_none()))
     }
 
     /// Everything a typed call does before it runs: the type check (cached),
@@ -65,17 +106,13 @@ impl Live {
         P: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
-        let (export, index) = exports.at(position);
-        // Nothing runs unless the types fit; the instance stays as it was.
-        exports
-            .types_fit::<P, R>(position)
-            .map_err(|e| mismatch::<P, R>(export, Some(explain_typecheck(&e))))?;
-        let func = self.func(position, index, export)?;
-        let prepared = if export.result().is_none() {
+        let (func, unit) = self.typed_func::<P, R>(exports, position)?;
+        let prepared = if unit {
             // SAFETY: `types_fit` checked `(P, ())` against this export's
             // type in this component (a function without a result is only
             // accepted with `R = ()`), and `func` is that export of an
-            // instance of the same component.
+            // instance of the same component. The slot holds the types
+            // only after that check.
             #[allow(unsafe_code)]
             TypedExport::Unit(unsafe { TypedFunc::new_unchecked(func) })
         } else {
@@ -83,7 +120,7 @@ impl Live {
             #[allow(unsafe_code)]
             TypedExport::Value(unsafe { TypedFunc::new_unchecked(func) })
         };
-        let start_tick = self.begin(setup, export, measuring);
+        let start_tick = self.begin(setup, position, measuring);
         Ok((prepared, start_tick))
     }
 
@@ -97,19 +134,19 @@ impl Live {
         position: usize,
         params: P,
         report: Option<&mut CallReport>,
-    ) -> Result<R>
+    ) -> Outcome<R>
     where
         P: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
         if setup.runs_here() {
-            return self.call_typed_sync(setup, exports, position, params, report);
+            return self.call_typed_sync_outlined(setup, exports, position, params, report);
         }
         let start = report.is_some().then(Instant::now);
         let (typed, start_tick) =
             self.typed_export::<P, R>(setup, exports, position, report.is_some())?;
         // Audits the call if its future is dropped before it ends.
-        let cancelled = CancelGuard::new(&setup.audit, exports.at(position).0);
+        let cancelled = CancelGuard::new(&setup.audit, exports, position);
         let timeout = setup.limits.timeout;
         let outcome = match typed {
             TypedExport::Unit(func) => {
@@ -149,7 +186,7 @@ impl Live {
         position: usize,
         params: P,
         report: Option<&mut CallReport>,
-    ) -> Result<R>
+    ) -> Outcome<R>
     where
         P: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
@@ -158,6 +195,25 @@ impl Live {
         let (typed, _) = self.typed_export::<P, R>(setup, exports, position, report.is_some())?;
         let outcome = Ok(typed.call(&mut self.store, params));
         self.conclude::<R>(setup, exports, position, outcome, start, report)
+    }
+
+    /// [`call_typed_sync`](Self::call_typed_sync) out of line, for the async
+    /// path's branch to it: keeps the synchronous call's code out of every
+    /// async call's.
+    #[inline(never)]
+    fn call_typed_sync_outlined<P, R>(
+        &mut self,
+        setup: &InstanceSetup,
+        exports: &Exports,
+        position: usize,
+        params: P,
+        report: Option<&mut CallReport>,
+    ) -> Outcome<R>
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        self.call_typed_sync(setup, exports, position, params, report)
     }
 
     /// Turns the outcome of a typed call into its result, and records it.
@@ -174,7 +230,7 @@ impl Live {
         outcome: std::result::Result<wasmtime::Result<R>, Elapsed>,
         start: Option<Instant>,
         report: Option<&mut CallReport>,
-    ) -> Result<R> {
+    ) -> Outcome<R> {
         match outcome {
             Ok(Ok(r)) if report.is_none() && self.nothing_to_record(setup) => {
                 self.poisoned = false;
@@ -189,11 +245,11 @@ impl Live {
     #[inline]
     fn nothing_to_record(&self, setup: &InstanceSetup) -> bool {
         let state = self.store.data();
-        state.profile.is_none()
-            && !self.stderr.wrote()
-            && state.audit.nothing_pending(
-                setup.policy.source.violation_action() == ViolationAction::AbortCall,
-            )
+        let something = state.profile.is_some()
+            || setup.audit_required
+            || self.stderr.wrote()
+            || (setup.abort_on_refusal && state.audit.refused_in_call());
+        !something
     }
 
     /// [`conclude`](Self::conclude) for every outcome.
@@ -206,7 +262,7 @@ impl Live {
         outcome: std::result::Result<wasmtime::Result<R>, Elapsed>,
         start: Option<Instant>,
         report: Option<&mut CallReport>,
-    ) -> Result<R> {
+    ) -> Outcome<R> {
         let out = match outcome {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(e)) => Err(self.classify(setup, exports.at(position).0, e)),
@@ -216,7 +272,7 @@ impl Live {
         };
         let out = self.abort_on_refusal(setup, exports.at(position).0, out);
         self.finish(setup, &out, start, report);
-        self.require_audit(out)
+        self.require_audit(out).map_err(Box::new)
     }
 
     /// Under `audit_required(true)`, a call whose audit events could not be
@@ -242,9 +298,7 @@ impl Live {
         export: &ExportFunction,
         out: Result<R>,
     ) -> Result<R> {
-        if setup.policy.source.violation_action() != ViolationAction::AbortCall
-            || matches!(out, Err(Error::SecurityViolation { .. }))
-        {
+        if !setup.abort_on_refusal || matches!(out, Err(Error::SecurityViolation { .. })) {
             return out;
         }
         match self.store.data().audit.first_refusal() {
@@ -272,8 +326,8 @@ impl Live {
         let func = self.func(position, index, export)?;
         let limits = &setup.limits;
         let mut results = vec![values::placeholder(); usize::from(export.result().is_some())];
-        let start_tick = self.begin(setup, export, false);
-        let cancelled = CancelGuard::new(&setup.audit, export);
+        let start_tick = self.begin(setup, position, false);
+        let cancelled = CancelGuard::new(&setup.audit, exports, position);
         let outcome = if setup.runs_here() {
             Ok(func.call(&mut self.store, params, &mut results))
         } else {
@@ -315,7 +369,7 @@ impl Live {
 
     /// Prepares the instance for a call; returns the coarse clock.
     #[inline]
-    fn begin(&mut self, setup: &InstanceSetup, export: &ExportFunction, measuring: bool) -> u64 {
+    fn begin(&mut self, setup: &InstanceSetup, position: usize, measuring: bool) -> u64 {
         // Set while the call runs; cleared by `finish` on success. A call
         // whose future is dropped never clears it.
         self.poisoned = true;
@@ -323,7 +377,7 @@ impl Live {
         let state = self.store.data_mut();
         state.log_budget = state.log_limit;
         // The position names the call in audit events.
-        state.audit.begin_call(export.position());
+        state.audit.begin_call(position);
         if measuring || state.profile.is_some() {
             state.host_calls = 0;
             state.limiter.reset_peak();
@@ -484,40 +538,40 @@ fn classify_failure(function: &str, err: wasmtime::Error, stderr: Vec<String>) -
 /// only, so a call pays nothing for it but a flag.
 struct CancelGuard<'a> {
     audit: &'a crate::audit::AuditSink,
-    export: &'a ExportFunction,
-    armed: bool,
+    // The export is looked up only when the call is cancelled.
+    exports: &'a Exports,
+    position: usize,
 }
 
 impl<'a> CancelGuard<'a> {
     #[inline]
-    fn new(audit: &'a crate::audit::AuditSink, export: &'a ExportFunction) -> Self {
+    fn new(audit: &'a crate::audit::AuditSink, exports: &'a Exports, position: usize) -> Self {
         CancelGuard {
             audit,
-            export,
-            armed: true,
+            exports,
+            position,
         }
     }
 
     /// The call ended and its outcome was recorded.
     #[inline]
-    fn disarm(mut self) {
-        self.armed = false;
+    fn disarm(self) {
+        std::mem::forget(self);
     }
 }
 
 impl Drop for CancelGuard<'_> {
+    #[cold]
     fn drop(&mut self) {
-        if self.armed {
-            self.audit.record_event(
-                CapabilityKind::Limit,
-                "cancelled",
-                self.export.name().to_string(),
-                crate::audit::Decision::Warning,
-                "the caller dropped the call before it ended (its own timeout or a \
+        self.audit.record_event(
+            CapabilityKind::Limit,
+            "cancelled",
+            self.exports.at(self.position).0.name().to_string(),
+            crate::audit::Decision::Warning,
+            "the caller dropped the call before it ended (its own timeout or a \
                  cancellation); the instance is replaced before the next call"
-                    .to_string(),
-            );
-        }
+                .to_string(),
+        );
     }
 }
 

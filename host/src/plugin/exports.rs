@@ -23,7 +23,7 @@ use rustc_hash::FxHashMap;
 use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
 use wasmtime::component::{Component, ComponentExportIndex};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Outcome, Result};
 
 /// One function exported by a plugin, with its WIT signature.
 ///
@@ -281,9 +281,7 @@ impl Exports {
         P: wasmtime::component::ComponentNamedList + wasmtime::component::Lower,
         R: wasmtime::component::ComponentType + wasmtime::component::Lift + 'static,
     {
-        // Lifetimes do not change a type's component-model type, so an id
-        // that ignores them is the right key.
-        let key = (typeid::of::<P>(), typeid::of::<R>());
+        let key = type_key::<P, R>();
         let cell = &self.checked[position];
         if cell.get() == Some(&key) {
             return Ok(());
@@ -304,24 +302,38 @@ impl Exports {
         self.functions.len()
     }
 
+    /// The position of the function called `name`: the call path's lookup,
+    /// which moves no more than a `usize` when the name is found.
+    #[inline]
+    pub(crate) fn position_of(&self, name: &str) -> Outcome<usize> {
+        match self.by_name.get(name) {
+            Some(Lookup::One(idx)) => Ok(*idx),
+            _ => Err(Box::new(self.not_found(name))),
+        }
+    }
+
+    /// Why there is no single function called `name`.
+    #[cold]
+    #[inline(never)]
+    fn not_found(&self, name: &str) -> Error {
+        let suggestions = match self.by_name.get(name) {
+            Some(Lookup::Ambiguous(list)) => list
+                .iter()
+                .map(|i| self.functions[*i].name.clone())
+                .collect(),
+            _ => self.suggest(name),
+        };
+        Error::ExportNotFound {
+            name: name.to_string(),
+            suggestions,
+            available: self.functions.len(),
+        }
+    }
+
     /// Finds the function called `name`, or explains why there is none.
     pub(crate) fn resolve(&self, name: &str) -> Result<(&ExportFunction, ComponentExportIndex)> {
-        match self.by_name.get(name) {
-            Some(Lookup::One(idx)) => Ok((&self.functions[*idx], self.indices[*idx])),
-            Some(Lookup::Ambiguous(list)) => Err(Error::ExportNotFound {
-                name: name.to_string(),
-                suggestions: list
-                    .iter()
-                    .map(|i| self.functions[*i].name.clone())
-                    .collect(),
-                available: self.functions.len(),
-            }),
-            None => Err(Error::ExportNotFound {
-                name: name.to_string(),
-                suggestions: self.suggest(name),
-                available: self.functions.len(),
-            }),
-        }
+        let idx = self.position_of(name)?;
+        Ok((&self.functions[idx], self.indices[idx]))
     }
 
     /// Names close to `name`, nearest first.
@@ -596,6 +608,14 @@ fn own_matches(own: &Type, borrow: &Type) -> bool {
         (Type::Own(a), Type::Borrow(b)) => a == b,
         _ => false,
     }
+}
+
+/// The key under which a typed call's `(P, R)` is remembered as checked.
+/// Lifetimes do not change a type's component-model type, so an id that
+/// ignores them is the right key.
+#[inline(always)]
+pub(crate) fn type_key<P, R>() -> (std::any::TypeId, std::any::TypeId) {
+    (typeid::of::<P>(), typeid::of::<R>())
 }
 
 #[cfg(test)]

@@ -61,6 +61,11 @@ pub(crate) struct InstanceSetup {
     /// the wasm stack limit plus room for host functions. With less, the
     /// call runs on a fiber instead (see `stack.rs`).
     pub(crate) sync_stack: usize,
+    /// The policy's violation action is `AbortCall`: a call during which
+    /// anything was refused fails. Read from the policy once.
+    pub(crate) abort_on_refusal: bool,
+    /// `audit_required(true)`: each call checks that its events were written.
+    pub(crate) audit_required: bool,
 }
 
 impl InstanceSetup {
@@ -72,13 +77,26 @@ impl InstanceSetup {
     }
 }
 
+/// One export of a live instance, as the call path caches it.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct FuncSlot {
+    /// The instance's handle on the export.
+    pub(crate) func: Option<wasmtime::component::Func>,
+    /// The `(P, R)` of the last typed call whose types fit the export
+    /// (`Exports::types_fit`): a typed call with the same types needs no
+    /// other check. Kept here so that a call reads one slot, not two tables.
+    pub(crate) typed: Option<(std::any::TypeId, std::any::TypeId)>,
+    /// Whether the export returns nothing (a typed call has `R = ()`).
+    pub(crate) unit: bool,
+}
+
 /// A live instance of the plugin.
 pub(crate) struct Live {
     pub(crate) store: Store<HostState>,
     pub(crate) instance: Instance,
     /// The instance's exported functions, by export position, looked up on
-    /// first use.
-    pub(crate) funcs: Vec<Option<wasmtime::component::Func>>,
+    /// first use, with the Rust types last checked against each.
+    pub(crate) funcs: Vec<FuncSlot>,
     pub(crate) stderr: GuestStderr,
     /// Set while a call runs and left set when it fails or is cancelled: the
     /// instance must not be entered again.

@@ -36,7 +36,10 @@ enum Kind {
 
 /// The state of a pool of instances.
 struct Pool {
-    idle: Mutex<Vec<Live>>,
+    /// Boxed, so that a lease (and every call's future) stays small: the
+    /// instance moves out of this list into the lease and back.
+    #[allow(clippy::vec_box)]
+    idle: Mutex<Vec<Box<Live>>>,
     /// Instances that exist (idle or in use) or are being made.
     count: AtomicUsize,
     /// Calls waiting for an instance.
@@ -127,7 +130,7 @@ impl Instances {
                         .instantiate(setup, Arc::new(setup.audit.sibling()))
                         .await?;
                     pool.count.fetch_add(1, Ordering::SeqCst);
-                    pool.idle().push(made);
+                    pool.idle().push(Box::new(made));
                 }
             }
         }
@@ -195,7 +198,7 @@ impl Instances {
                         let audit = Arc::new(setup.audit.sibling());
                         let live = Box::pin(self.instantiate(setup, audit)).await?;
                         reservation.armed = false;
-                        live
+                        Box::new(live)
                     }
                 };
                 Ok(Lease {
@@ -279,7 +282,7 @@ pub(crate) struct Lease<'a> {
 enum Held<'a> {
     One(futures_util::lock::MutexGuard<'a, Option<Live>>),
     /// `None` only while dropping.
-    Pool(&'a Pool, Option<Live>),
+    Pool(&'a Pool, Option<Box<Live>>),
 }
 
 impl std::ops::Deref for Lease<'_> {
@@ -289,7 +292,7 @@ impl std::ops::Deref for Lease<'_> {
     fn deref(&self) -> &Live {
         match &self.held {
             Held::One(guard) => guard.as_ref(),
-            Held::Pool(_, live) => live.as_ref(),
+            Held::Pool(_, live) => live.as_deref(),
         }
         .expect("a lease holds its instance until dropped")
     }
@@ -300,7 +303,7 @@ impl std::ops::DerefMut for Lease<'_> {
     fn deref_mut(&mut self) -> &mut Live {
         match &mut self.held {
             Held::One(guard) => guard.as_mut(),
-            Held::Pool(_, live) => live.as_mut(),
+            Held::Pool(_, live) => live.as_deref_mut(),
         }
         .expect("a lease holds its instance until dropped")
     }
@@ -339,7 +342,7 @@ impl Drop for Lease<'_> {
 
 /// What a checkout got: an idle instance, or the right to create one.
 enum Got {
-    Idle(Live),
+    Idle(Box<Live>),
     Create,
 }
 
@@ -369,7 +372,8 @@ impl Drop for Waiting<'_> {
 }
 
 impl Pool {
-    fn idle(&self) -> MutexGuard<'_, Vec<Live>> {
+    #[allow(clippy::vec_box)] // See the field.
+    fn idle(&self) -> MutexGuard<'_, Vec<Box<Live>>> {
         self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 

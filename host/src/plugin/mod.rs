@@ -23,7 +23,7 @@ use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower, Val};
 
 use crate::audit::{AuditLog, CallAudit};
 use crate::cache::CacheOutcome;
-use crate::error::Result;
+use crate::error::{Error, Outcome, Result};
 use crate::limits::CallReport;
 use crate::plugin::exports::{ExportFunction, Exports};
 use crate::plugin::instance::{InstanceSetup, Live};
@@ -221,8 +221,8 @@ impl Plugin {
         Params: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
-        let position = self.exports.resolve(name)?.0.position();
-        self.call_at(position, params, None).await
+        let position = self.exports.position_of(name)?;
+        Ok(self.call_at(position, params, None).await?)
     }
 
     /// Like [`call`](Self::call), and also returns exactly the audit events
@@ -300,7 +300,8 @@ impl Plugin {
         audit.start_capture();
         let result = live
             .call_typed(&self.setup, &self.exports, position, params, None)
-            .await;
+            .await
+            .map_err(Error::from);
         let events = audit.finish_capture();
         (result, events)
     }
@@ -366,7 +367,7 @@ impl Plugin {
         position: usize,
         params: Params,
         report: Option<&mut CallReport>,
-    ) -> Result<R>
+    ) -> Outcome<R>
     where
         Params: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
@@ -380,7 +381,9 @@ impl Plugin {
         let live: &mut Live = match free.as_mut() {
             Some(lease) => lease,
             None => {
-                waited = self.instances.lease(&self.setup).await?;
+                // Boxed: waiting for (or making) an instance is the rare
+                // case, and its future would otherwise enlarge every call's.
+                waited = Box::pin(self.instances.lease(&self.setup)).await?;
                 &mut waited
             }
         };
@@ -400,8 +403,8 @@ impl Plugin {
         &self,
         position: usize,
         params: Params,
-        wait: impl FnOnce(Params) -> Result<R>,
-    ) -> Result<R>
+        wait: impl FnOnce(Params) -> Outcome<R>,
+    ) -> Outcome<R>
     where
         Params: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
