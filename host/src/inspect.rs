@@ -98,7 +98,11 @@ impl ComponentInfo {
     fn read(source: &Source) -> Result<ComponentInfo> {
         let engine = Engine::shared()?;
         let cache = CompileCache::new(CompileCache::default_dir(), CompileCache::DEFAULT_MAX_BYTES);
-        let (component, cache_outcome) = loader::compile(
+        let loader::Loaded {
+            component,
+            cache_outcome,
+            ..
+        } = loader::compile(
             &engine,
             source,
             Some(&cache),

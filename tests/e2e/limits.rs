@@ -311,6 +311,63 @@ async fn too_many_instances_fail_the_build() {
     assert_eq!(limit_of(&err), &Limit::Instances { allowed: 1 });
 }
 
+/// Builds `wat` with `max_core_instances(allowed)`.
+async fn build_with_instances(wat: &str, allowed: usize) -> Result<WasmSandbox, Error> {
+    WasmSandbox::builder()
+        .bytes(wat.as_bytes().to_vec())
+        .max_core_instances(allowed)
+        .build()
+        .await
+}
+
+#[tokio::test]
+async fn core_instances_memories_and_tables_are_counted_before_anything_runs() {
+    // Three instantiations of a module whose start function would trap:
+    // refused at build time with `Limit::Instances` when two are allowed
+    // (nothing ran: a start function that ran would be a trap instead);
+    // at exactly three the build gets as far as running it.
+    let three = r#"(component
+        (core module $m (func $start unreachable) (start $start))
+        (core instance (instantiate $m))
+        (core instance (instantiate $m))
+        (core instance (instantiate $m)))"#;
+    let err = build_with_instances(three, 2).await.unwrap_err();
+    assert_eq!(limit_of(&err), &Limit::Instances { allowed: 2 });
+    assert!(err.to_string().contains("max_core_instances"), "{err}");
+    let err = build_with_instances(three, 3).await.unwrap_err();
+    assert!(matches!(err, Error::Instantiate { .. }), "{err:?}");
+
+    // A nested component instantiated twice makes its instances twice.
+    let nested = r#"(component
+        (component $c
+            (core module $m)
+            (core instance (instantiate $m))
+            (core instance (instantiate $m)))
+        (instance (instantiate $c))
+        (instance (instantiate $c)))"#;
+    let err = build_with_instances(nested, 3).await.unwrap_err();
+    assert_eq!(limit_of(&err), &Limit::Instances { allowed: 3 });
+    build_with_instances(nested, 4).await.unwrap();
+
+    // One instance with two tables, one with two memories' worth of
+    // modules: the tables and memories count on their own.
+    let tables = r#"(component
+        (core module $m (table 1 funcref) (table 1 funcref))
+        (core instance (instantiate $m)))"#;
+    let err = build_with_instances(tables, 1).await.unwrap_err();
+    assert_eq!(limit_of(&err), &Limit::Instances { allowed: 1 });
+    build_with_instances(tables, 2).await.unwrap();
+    let memories = r#"(component
+        (core module $a (memory 1))
+        (core module $b (memory 1))
+        (core instance (instantiate $a))
+        (core instance (instantiate $b)))"#;
+    let err = build_with_instances(memories, 1).await.unwrap_err();
+    assert_eq!(limit_of(&err), &Limit::Instances { allowed: 1 });
+    let sandbox = build_with_instances(memories, 2).await.unwrap();
+    assert_eq!(sandbox.instances_created(), 1);
+}
+
 #[tokio::test]
 async fn sleeping_past_the_deadline_is_cancelled() {
     let timeout = Duration::from_millis(200);

@@ -291,11 +291,13 @@ async fn audit_and_reports_work_per_call() {
 
 #[tokio::test]
 async fn a_failed_instantiation_gives_its_place_back() {
-    // Too few core instances allowed: every instantiation fails.
+    // Less memory allowed than the plugin's initial memory: every
+    // instantiation fails (too few core instances would fail the build
+    // instead, before any instantiation).
     let pool = pool(|b| {
         b.max_instances(1)
             .preload_instances(0)
-            .max_core_instances(1)
+            .memory_limit(64 * 1024)
             .checkout_timeout(Duration::from_millis(200))
     })
     .await;
@@ -305,7 +307,7 @@ async fn a_failed_instantiation_gives_its_place_back() {
             .await
             .unwrap_err();
         assert!(
-            matches!(err, Error::ResourceLimitExceeded(Limit::Instances { .. })),
+            matches!(err, Error::ResourceLimitExceeded(Limit::Memory { .. })),
             "each call tries again instead of waiting for a place that was never freed: {err:?}"
         );
     }

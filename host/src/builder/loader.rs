@@ -107,36 +107,57 @@ const COMPONENT_VERSION: [u8; 4] = [0x0d, 0x00, 0x01, 0x00];
 /// The first bytes of a precompiled artifact (see `cache.rs`).
 const ARTIFACT_MAGIC: &[u8; 8] = b"WSBXCOMP";
 
+/// A compiled plugin, with what loading it learned.
+pub(crate) struct Loaded {
+    pub(crate) component: Component,
+    /// What the compile cache did, if it was used.
+    pub(crate) cache_outcome: Option<CacheOutcome>,
+    /// The core instances an instantiation makes, counted from the binary
+    /// (`counts::core_instances`); `None` for a precompiled artifact, whose
+    /// binary is not at hand.
+    pub(crate) core_instances: Option<u64>,
+}
+
 /// Reads, checks and compiles a plugin, through the compile cache when one
-/// is given. Returns what the cache did, if it was used.
+/// is given.
 pub(crate) fn compile(
     engine: &Engine,
     source: &Source,
     cache: Option<&CompileCache>,
     limits: &InputLimits,
-) -> Result<(Component, Option<CacheOutcome>)> {
+) -> Result<Loaded> {
     let origin = source.origin();
     let bytes = source.read(limits)?;
     if let Source::Precompiled(path) = source {
         return load_artifact(engine.wasmtime(), &bytes)
-            .map(|component| (component, None))
+            .map(|component| Loaded {
+                component,
+                cache_outcome: None,
+                core_instances: None,
+            })
             .map_err(|e| Error::InvalidArtifact {
                 path: path.clone(),
                 reason: e.to_string(),
             });
     }
     let binary = to_component_binary(&origin, &bytes)?;
-    match cache {
+    let core_instances = Some(super::counts::core_instances(&binary));
+    let (component, cache_outcome) = match cache {
         Some(cache) => cache
             .clone()
             .max_entry_bytes(limits.artifact_bytes)
             .get_or_compile(engine.wasmtime(), &binary)
             .map(|(component, outcome)| (component, Some(outcome)))
-            .map_err(|e| Error::compile(&origin, e)),
+            .map_err(|e| Error::compile(&origin, e))?,
         None => Component::from_binary(engine.wasmtime(), &binary)
             .map(|component| (component, None))
-            .map_err(|e| Error::compile(&origin, e)),
-    }
+            .map_err(|e| Error::compile(&origin, e))?,
+    };
+    Ok(Loaded {
+        component,
+        cache_outcome,
+        core_instances,
+    })
 }
 
 /// Reads, checks and compiles a plugin, and returns it as a precompiled

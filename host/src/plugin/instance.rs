@@ -21,16 +21,14 @@ use crate::limits::{Effective, LimitHit};
 use crate::policy::Compiled;
 use crate::profile::Profiler;
 
-/// An instantiation failure, with limit hits named as such.
-fn instantiate_error(err: wasmtime::Error, limits: &Effective) -> Error {
+/// An instantiation failure, with limit hits named as such. Too many core
+/// instances, memories or tables is refused before this, at build time
+/// (`builder::check_counts`); what only wasmtime's own count catches
+/// (adapter modules it generates) stays an `Error::Instantiate` with
+/// wasmtime's message.
+fn instantiate_error(err: wasmtime::Error) -> Error {
     if let Some(hit) = err.downcast_ref::<LimitHit>() {
         return Error::ResourceLimitExceeded(hit.0.clone());
-    }
-    let text = format!("{err:#}");
-    if text.contains("resource limit exceeded") && text.contains("count too high") {
-        return Error::ResourceLimitExceeded(Limit::Instances {
-            allowed: limits.instances,
-        });
     }
     Error::instantiate(err)
 }
@@ -158,7 +156,7 @@ impl Live {
         } else {
             setup.pre.instantiate_async(&mut store).await
         }
-        .map_err(|e| instantiate_error(e, &setup.limits))?;
+        .map_err(instantiate_error)?;
         Ok(Live {
             store,
             instance,
