@@ -128,7 +128,7 @@ impl BlockingSandbox {
         if self.sandbox.is_synchronous() {
             let position = self.sandbox.exports().position_of(name)?;
             return Ok(self.sandbox.call_now_or(position, params, |params| {
-                self.run(self.sandbox.call_at(position, params, None))
+                self.run(self.sandbox.call_at(Ok(position), params, None))
             })?);
         }
         self.run(self.sandbox.call(name, params))
@@ -202,7 +202,7 @@ impl BlockingSandbox {
             crate::proxy::check_handle(self.sandbox.exports(), handle)?;
             let position = handle.position;
             return Ok(self.sandbox.call_now_or(position, params, |params| {
-                self.run(self.sandbox.call_at(position, params, None))
+                self.run(self.sandbox.call_at(Ok(position), params, None))
             })?);
         }
         self.run(self.sandbox.call_handle(handle, params))

@@ -49,6 +49,7 @@ macro_rules! plugin_host_by_deref {
                 ExportsRef::Borrowed(self.exports())
             }
 
+            #[inline(always)]
             fn __call<P, R>(
                 &self,
                 export: &ExportHandle,
@@ -71,6 +72,7 @@ impl PluginHost for ReloadablePool {
         ExportsRef::Shared(self.current().shared())
     }
 
+    #[inline]
     fn __call<P, R>(
         &self,
         export: &ExportHandle,
@@ -90,15 +92,23 @@ impl PluginHost for ReloadablePool {
 
 impl Plugin {
     /// Calls an export resolved (and type-checked) when a typed proxy was
-    /// loaded: no name lookup.
-    #[inline]
-    pub(crate) async fn call_handle<P, R>(&self, handle: &ExportHandle, params: P) -> Result<R>
+    /// loaded: no name lookup, and no future of its own.
+    #[inline(always)]
+    pub(crate) fn call_handle<'a, P, R>(
+        &'a self,
+        handle: &ExportHandle,
+        params: P,
+    ) -> impl Future<Output = Result<R>> + use<'a, P, R>
     where
         P: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
-        check_handle(self.exports(), handle)?;
-        Ok(self.call_at(handle.position, params, None).await?)
+        let position = check_handle(self.exports(), handle)
+            .map(|()| handle.position)
+            .map_err(Box::new);
+        crate::plugin::Unboxed {
+            inner: self.call_at(position, params, None),
+        }
     }
 }
 
@@ -124,6 +134,7 @@ macro_rules! plugin_host_through_pointer {
                 (**self).__exports()
             }
 
+            #[inline(always)]
             fn __call<P, R>(
                 &self,
                 export: &ExportHandle,

@@ -215,14 +215,23 @@ impl Plugin {
     /// - [`Error::Instantiate`](crate::Error::Instantiate) if a fresh instance was needed and could not
     ///   be started.
     /// - [`Error::PoolTimeout`](crate::Error::PoolTimeout) (pools) when no instance became free in time.
+    ///
+    /// The name is looked up when `call` is called; the returned future
+    /// borrows the plugin, not the name.
     #[inline]
-    pub async fn call<Params, R>(&self, name: &str, params: Params) -> Result<R>
+    pub fn call<'a, Params, R>(
+        &'a self,
+        name: &str,
+        params: Params,
+    ) -> impl Future<Output = Result<R>> + use<'a, Params, R>
     where
         Params: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
-        let position = self.exports.position_of(name)?;
-        Ok(self.call_at(position, params, None).await?)
+        // No future of its own: the call path's future, its error unboxed.
+        Unboxed {
+            inner: self.call_at(self.exports.position_of(name), params, None),
+        }
     }
 
     /// Like [`call`](Self::call), and also returns exactly the audit events
@@ -333,7 +342,9 @@ impl Plugin {
         let position = self.exports.resolve(name)?.0.position();
         let start = Instant::now();
         let mut report = CallReport::default();
-        let r = self.call_at(position, params, Some(&mut report)).await?;
+        let r = self
+            .call_at(Ok(position), params, Some(&mut report))
+            .await?;
         // Include the wait for the instance.
         report.wall_time = start.elapsed();
         Ok((r, report))
@@ -364,7 +375,7 @@ impl Plugin {
     #[inline]
     pub(crate) async fn call_at<Params, R>(
         &self,
-        position: usize,
+        position: Outcome<usize>,
         params: Params,
         report: Option<&mut CallReport>,
     ) -> Outcome<R>
@@ -372,6 +383,10 @@ impl Plugin {
         Params: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
+        // Taken as a `Result` so that the entry points that look the
+        // export up need no future of their own: a failed lookup ends here,
+        // before anything is leased or run.
+        let position = position?;
         // Written out rather than through `lease()`: the common case takes
         // an instance without another layer of futures, and uses the lease
         // where it was made (moving it costs as much as the rest of our
@@ -467,5 +482,30 @@ impl Plugin {
     /// The most instances the plugin runs at once.
     pub(crate) fn max_instances(&self) -> usize {
         self.instances.max_instances()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The call path's future with its error unboxed (`Outcome` to
+    /// `Result`): lets a public entry point return the call path's future
+    /// instead of awaiting it in a future of its own.
+    pub(crate) struct Unboxed<F> {
+        #[pin]
+        pub(crate) inner: F,
+    }
+}
+
+impl<F, R> Future for Unboxed<F>
+where
+    F: Future<Output = Outcome<R>>,
+{
+    type Output = Result<R>;
+
+    #[inline]
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<R>> {
+        self.project().inner.poll(cx).map(|out| out.map_err(|e| *e))
     }
 }
