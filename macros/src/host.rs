@@ -15,23 +15,22 @@ pub(crate) struct Bound<'a> {
     pub(crate) wit_signature: String,
 }
 
-fn param_types(m: &Method, static_refs: bool) -> TokenStream {
+/// The parameter types a proxy checks the export against when it is
+/// loaded, borrowed ones with `'static` lifetimes (lifetimes do not change
+/// a component-model type).
+fn checked_param_types(m: &Method) -> TokenStream {
     let tys = m.params.iter().map(|p| {
         let rust = &p.rust;
-        if static_refs {
-            match p.passing {
-                Passing::Str => quote!(&'static str),
-                Passing::Slice => {
-                    let syn::Type::Reference(r) = rust else {
-                        return quote!(#rust);
-                    };
-                    let elem = &r.elem;
-                    quote!(&'static #elem)
-                }
-                Passing::Owned => quote!(#rust),
+        match p.passing {
+            Passing::Str => quote!(&'static str),
+            Passing::Slice => {
+                let syn::Type::Reference(r) = rust else {
+                    return quote!(#rust);
+                };
+                let elem = &r.elem;
+                quote!(&'static #elem)
             }
-        } else {
-            quote!(#rust)
+            Passing::Owned => quote!(#rust),
         }
     });
     quote!((#(#tys,)*))
@@ -141,7 +140,7 @@ pub(crate) fn proxy(
         .iter()
         .enumerate()
         .map(|(i, b)| {
-            let params = param_types(b.method, true);
+            let params = checked_param_types(b.method);
             let result = result_type(b.method);
             let export = &b.export_name;
             let sig = &b.wit_signature;

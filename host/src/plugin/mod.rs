@@ -339,12 +339,10 @@ impl Plugin {
         Params: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
-        let position = self.exports.resolve(name)?.0.position();
+        let position = self.exports.position_of(name);
         let start = Instant::now();
         let mut report = CallReport::default();
-        let r = self
-            .call_at(Ok(position), params, Some(&mut report))
-            .await?;
+        let r = self.call_at(position, params, Some(&mut report)).await?;
         // Include the wait for the instance.
         report.wall_time = start.elapsed();
         Ok((r, report))
