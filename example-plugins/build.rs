@@ -28,6 +28,7 @@ const PLUGINS: &[(&str, &str)] = &[
     ("greeter-nosy", "GREETER_NOSY"),
     ("burglar", "BURGLAR"),
     ("raw-fetcher", "RAW_FETCHER"),
+    ("resolver", "RESOLVER"),
 ];
 
 fn main() {

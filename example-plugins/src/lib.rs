@@ -23,6 +23,7 @@
 //! | [`GREETER_NOSY`] | `guests/greeter-nosy` | `example_interfaces::Greeter`, also reading a file: a reload that would widen capabilities |
 //! | [`BURGLAR`] | `guests/burglar` | `example_interfaces::FsScript`: calls every `wasi:filesystem/types` function directly |
 //! | [`RAW_FETCHER`] | `guests/raw-fetcher` | `example_interfaces::Fetcher` again, hostile: raw `wasi:http` with the URL's scheme and authority as written |
+//! | [`RESOLVER`] | `guests/resolver` | `example_interfaces::Resolver`: calls the host's `Directory`, whose functions are `async fn` on the host |
 //!
 //! The same interfaces implemented in Python, JavaScript and C are in
 //! [`polyglot`].

@@ -342,9 +342,11 @@ impl SandboxBuilder {
     /// CPU-bound work). Only plugins that never wait in a host call can
     /// take it: the build fails with
     /// [`Error::SynchronousCallsUnavailable`] naming each import in the way
-    /// when the plugin imports files, sockets, HTTP, timers, processes or
-    /// an interface this crate does not know, or when the engine is
-    /// interrupted by fuel (a fuel budget selects such an engine).
+    /// when the plugin imports files, sockets, HTTP, timers, processes, an
+    /// `async fn` of a host interface or an interface this crate does not
+    /// know, or when the engine is interrupted by fuel (a fuel budget
+    /// selects such an engine). Registering a host interface with `async
+    /// fn`s does not close the path to plugins that do not import them.
     ///
     /// The guest then runs on the calling thread's stack. A call from a
     /// thread with less stack left than the wasm stack limit plus 1 MiB

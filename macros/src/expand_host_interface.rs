@@ -74,12 +74,55 @@ fn try_expand(args: HostArgs, item: &syn::ItemTrait) -> syn::Result<TokenStream>
         bindgen_ident(&iface.wit),
     ];
     let host_side = host::host_interface(vis, &iface, &import_name);
-    let guest_side = guest::host_handle(vis, item, &iface, &conv, &text, &world_id, &module);
+    let (traits, guest_item) = if iface.methods.iter().any(|m| m.asynchronous) {
+        let (host_item, guest_item) = split_async(item);
+        let traits = quote! {
+            #[cfg(not(target_family = "wasm"))]
+            #host_item
+            #[cfg(target_family = "wasm")]
+            #guest_item
+        };
+        (traits, guest_item)
+    } else {
+        (quote!(#item), item.clone())
+    };
+    let guest_side = guest::host_handle(vis, &guest_item, &iface, &conv, &text, &world_id, &module);
     Ok(quote! {
-        #item
+        #traits
         #host_side
         #guest_side
     })
+}
+
+/// The two forms of a trait with `async fn` methods. On the host each
+/// `async fn f(..) -> R` becomes `fn f(..) -> impl Future<Output = R> + Send`:
+/// an implementation still writes `async fn`, and the compiler checks that
+/// its future can move between the runtime's threads, which the sandbox
+/// needs. In the plugin the method is a plain `fn`: the WIT function is the
+/// same, and the plugin waits for the host's answer like for any import.
+fn split_async(item: &syn::ItemTrait) -> (syn::ItemTrait, syn::ItemTrait) {
+    let mut host_item = item.clone();
+    let mut guest_item = item.clone();
+    for trait_item in &mut host_item.items {
+        if let syn::TraitItem::Fn(f) = trait_item
+            && let Some(asyncness) = f.sig.asyncness.take()
+        {
+            let output = match &f.sig.output {
+                syn::ReturnType::Default => quote!(()),
+                syn::ReturnType::Type(_, ty) => quote!(#ty),
+            };
+            let span = asyncness.span;
+            f.sig.output = syn::parse_quote_spanned! {span=>
+                -> impl ::core::future::Future<Output = #output> + ::core::marker::Send
+            };
+        }
+    }
+    for trait_item in &mut guest_item.items {
+        if let syn::TraitItem::Fn(f) = trait_item {
+            f.sig.asyncness = None;
+        }
+    }
+    (host_item, guest_item)
 }
 
 /// Binding paths of a derived package's `types` interface.

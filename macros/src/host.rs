@@ -360,6 +360,34 @@ pub(crate) fn host_interface(
             Some((_, rust)) => (quote!((#rust,)), quote!((__r,))),
             None => (quote!(()), quote!(())),
         };
+        if m.asynchronous {
+            let call = quote!(#trait_ident::#ident(&*__imp, #(#args),*).await);
+            let answer = match &m.result {
+                Some(_) => quote!((#call,)),
+                None => call,
+            };
+            // The arguments move into the future, which lends them to the
+            // implementation; the policy check and the audit event happen
+            // before the future is made.
+            return quote! {
+                {
+                    let __imp = ::std::sync::Arc::clone(&imp);
+                    __inst.func_wrap_async(
+                        #wit,
+                        move |__cx: ::wasm_sandbox::__private::StoreContextMut<'_>,
+                              (#(#names,)*): (#(#tys,)*)| {
+                            let __imp = ::std::sync::Arc::clone(&__imp);
+                            ::wasm_sandbox::__private::host_call_async(
+                                __cx,
+                                #import_name,
+                                #wit,
+                                move || async move { #answer },
+                            )
+                        },
+                    )?;
+                }
+            };
+        }
         quote! {
             {
                 let __imp = ::std::sync::Arc::clone(&imp);
@@ -380,6 +408,11 @@ pub(crate) fn host_interface(
             }
         }
     });
+    let async_names = iface
+        .methods
+        .iter()
+        .filter(|m| m.asynchronous)
+        .map(|m| m.wit.as_str());
     let doc = format!(
         " The host side of [`{trait_ident}`]: wraps your implementation so a sandbox can offer \
          it to plugins, which import it as `{import_name}`.\n\n Register it with \
@@ -412,6 +445,7 @@ pub(crate) fn host_interface(
                 let imp = ::std::sync::Arc::new(imp);
                 let inner = ::wasm_sandbox::HostInterface::__new(
                     #import_name,
+                    &[#(#async_names),*],
                     move |__linker: &mut ::wasm_sandbox::__private::Linker| {
                         let mut __inst = __linker.instance(#import_name)?;
                         #(#funcs)*

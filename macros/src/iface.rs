@@ -134,20 +134,12 @@ fn method(f: &syn::TraitItemFn, role: Role) -> syn::Result<Method> {
     let attr = role.attr();
     let sig = &f.sig;
     let mut errors = Errors::default();
-    if let Some(a) = &sig.asyncness {
+    if let (Some(a), Role::Plugin) = (&sig.asyncness, role) {
         errors.push(syn::Error::new_spanned(
             a,
-            match role {
-                Role::Plugin => {
-                    "`async fn` is not supported in a #[sandbox_plugin] trait: the plugin runs \
-                     one call at a time, and the host side is already async (the generated \
-                     proxy's methods are `async`); declare a plain `fn`"
-                }
-                Role::Host => {
-                    "`async fn` is not supported in a #[host_interface] trait yet; declare a \
-                     plain `fn` (it runs on the host while the plugin waits)"
-                }
-            },
+            "`async fn` is not supported in a #[sandbox_plugin] trait: the plugin runs one call \
+             at a time, and the host side is already async (the generated proxy's methods are \
+             `async`); declare a plain `fn`",
         ));
     }
     if let Some(u) = &sig.unsafety {
@@ -292,5 +284,6 @@ fn method(f: &syn::TraitItemFn, role: Role) -> syn::Result<Method> {
         params,
         result,
         docs: docs(&f.attrs),
+        asynchronous: sig.asyncness.is_some(),
     })
 }

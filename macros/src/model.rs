@@ -126,6 +126,9 @@ pub(crate) struct Method {
     /// `None` for `()`.
     pub(crate) result: Option<(Ty, syn::Type)>,
     pub(crate) docs: Vec<String>,
+    /// Declared `async fn` (host interfaces only): the host runs it as a
+    /// future while the plugin waits.
+    pub(crate) asynchronous: bool,
 }
 
 impl Method {

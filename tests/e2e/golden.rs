@@ -27,6 +27,7 @@ const GOLDEN: &[(&str, &str, &str)] = &[
     ),
     ("fetcher", "fetcher", example_interfaces::FETCHER_WIT),
     ("fs-script", "fs-script", example_interfaces::FS_SCRIPT_WIT),
+    ("resolver", "resolver", example_interfaces::RESOLVER_WIT),
 ];
 
 fn golden_path(dir: &str) -> PathBuf {

@@ -4,6 +4,7 @@
 //!
 //! One test binary, one module per topic.
 
+mod async_host;
 mod audit_sink;
 mod blocking;
 mod cache;

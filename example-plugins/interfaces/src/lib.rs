@@ -29,6 +29,9 @@ pub use calculator::*;
 pub mod intruder;
 pub use intruder::*;
 
+pub mod directory;
+pub use directory::*;
+
 // ANCHOR: key_value
 /// A key-value store the host offers plugins.
 #[host_interface]

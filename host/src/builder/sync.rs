@@ -61,11 +61,25 @@ pub(crate) fn blockers(
     let wasmtime = engine.wasmtime();
     for (name, item) in component.component_type().imports(wasmtime) {
         let interface = unversioned(name);
-        // Registered host interfaces are synchronous functions.
-        if host_interfaces.iter().any(|h| h.import_name() == name)
-            || [LOGGING, CONFIG, ENVIRONMENT]
-                .iter()
-                .any(|builtin| unversioned(builtin) == interface)
+        // A registered host interface is served on the synchronous path
+        // unless the plugin imports one of its `async fn`s, which only a
+        // fiber can wait for.
+        if let Some(registered) = host_interfaces.iter().find(|h| h.import_name() == name) {
+            if let ComponentItem::ComponentInstance(instance) = &item.ty {
+                for (function, _) in instance.exports(wasmtime) {
+                    if registered.async_functions().iter().any(|f| f == function) {
+                        reasons.push(format!(
+                            "it imports `{name}#{function}`, an `async fn` of a host \
+                             interface, which only an asynchronous call can wait for"
+                        ));
+                    }
+                }
+            }
+            continue;
+        }
+        if [LOGGING, CONFIG, ENVIRONMENT]
+            .iter()
+            .any(|builtin| unversioned(builtin) == interface)
         {
             continue;
         }

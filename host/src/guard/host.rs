@@ -23,6 +23,9 @@ use crate::guard::store::HostState;
 #[derive(Clone)]
 pub struct HostInterface {
     import: String,
+    /// The functions declared `async fn`: a plugin that imports one of
+    /// them cannot take the synchronous call path.
+    asynchronous: Vec<String>,
     link: Arc<LinkFn>,
 }
 
@@ -41,12 +44,20 @@ impl HostInterface {
     #[doc(hidden)]
     pub fn __new(
         import: &str,
+        asynchronous: &[&str],
         link: impl Fn(&mut Linker<HostState>) -> wasmtime::Result<()> + Send + Sync + 'static,
     ) -> HostInterface {
         HostInterface {
             import: import.to_string(),
+            asynchronous: asynchronous.iter().map(|f| f.to_string()).collect(),
             link: Arc::new(link),
         }
+    }
+
+    /// The functions of this interface that the host runs as futures
+    /// (`async fn` in the trait), by their WIT names.
+    pub fn async_functions(&self) -> &[String] {
+        &self.asynchronous
     }
 
     /// The name plugins import it under, for example
@@ -97,19 +108,50 @@ pub fn host_call<R>(
             rule: verdict.rule,
         }));
     }
-    match std::panic::catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => Ok(r),
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a non-string panic payload".to_string());
-            Err(wasmtime::Error::msg(format!(
-                "the host's implementation of `{import}#{function}` panicked: {msg}"
-            )))
+    std::panic::catch_unwind(AssertUnwindSafe(f))
+        .map_err(|payload| panicked(import, function, payload.as_ref()))
+}
+
+/// [`host_call`] for an `async fn` of a host interface: checks the policy
+/// and audits the call at once, then returns the future that runs the
+/// implementation while the plugin waits. The plugin's call (its deadline,
+/// its cancellation) owns that future: when the call's deadline passes or
+/// its caller drops it, the implementation's future is dropped with it. A
+/// panic while making or polling the future fails the plugin's call, never
+/// the host.
+#[doc(hidden)]
+pub fn host_call_async<'a, R, F>(
+    mut cx: StoreContextMut<'a, HostState>,
+    import: &'static str,
+    function: &'static str,
+    make: impl FnOnce() -> F,
+) -> Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>
+where
+    F: Future<Output = R> + Send + 'static,
+    R: Send + 'static,
+{
+    let future = match host_call(&mut cx, import, function, make) {
+        Ok(future) => future,
+        Err(refused) => return Box::new(std::future::ready(Err(refused))),
+    };
+    Box::new(async move {
+        match futures_util::FutureExt::catch_unwind(AssertUnwindSafe(future)).await {
+            Ok(r) => Ok(r),
+            Err(payload) => Err(panicked(import, function, payload.as_ref())),
         }
-    }
+    })
+}
+
+/// The error for a host implementation that panicked.
+fn panicked(import: &str, function: &str, payload: &(dyn std::any::Any + Send)) -> wasmtime::Error {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string panic payload".to_string());
+    wasmtime::Error::msg(format!(
+        "the host's implementation of `{import}#{function}` panicked: {msg}"
+    ))
 }
 
 /// `sandbox:host/logging.level`
