@@ -29,6 +29,8 @@ const PLUGINS: &[(&str, &str)] = &[
     ("burglar", "BURGLAR"),
     ("raw-fetcher", "RAW_FETCHER"),
     ("resolver", "RESOLVER"),
+    ("painter", "PAINTER"),
+    ("swatch", "SWATCH"),
 ];
 
 fn main() {

@@ -24,6 +24,8 @@
 //! | [`BURGLAR`] | `guests/burglar` | `example_interfaces::FsScript`: calls every `wasi:filesystem/types` function directly |
 //! | [`RAW_FETCHER`] | `guests/raw-fetcher` | `example_interfaces::Fetcher` again, hostile: raw `wasi:http` with the URL's scheme and authority as written |
 //! | [`RESOLVER`] | `guests/resolver` | `example_interfaces::Resolver`: calls the host's `Directory`, whose functions are `async fn` on the host |
+//! | [`PAINTER`] | `guests/painter` | `example_interfaces::Painter`: the `acme:shapes/painter` world, published as a WIT directory with a dependency in `deps/` |
+//! | [`SWATCH`] | `guests/swatch` | `example_interfaces::Swatch`: a world derived from a trait that imports the published `acme:shapes/palette` |
 //!
 //! The same interfaces implemented in Python, JavaScript and C are in
 //! [`polyglot`].

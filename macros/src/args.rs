@@ -12,6 +12,7 @@ mod kw {
     syn::custom_keyword!(world);
     syn::custom_keyword!(imports);
     syn::custom_keyword!(wit);
+    syn::custom_keyword!(interface);
 }
 
 /// `#[sandbox_plugin(package = "..", world = "..", imports(..), wit = "..")]`, each
@@ -106,23 +107,39 @@ impl Parse for PluginArgs {
     }
 }
 
-/// `#[host_interface(package = "..")]`, at most once.
+/// `#[host_interface(package = "..")]`, or `#[host_interface(wit = "..",
+/// interface = "..")]` for a published interface; each at most once.
 #[derive(Default)]
 pub(crate) struct HostArgs {
     pub(crate) package: Option<PackageName>,
+    pub(crate) wit: Option<syn::LitStr>,
+    pub(crate) interface: Option<syn::LitStr>,
 }
 
 impl Parse for HostArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        const ATTR: &str = "#[host_interface(..)]";
         let mut args = HostArgs::default();
         while !input.is_empty() {
             let look = input.lookahead1();
             if look.peek(kw::package) {
                 let (lit, arg) = string_arg::<kw::package>(input)?;
                 if args.package.is_some() {
-                    return Err(repeated(arg, "package", "#[host_interface(..)]"));
+                    return Err(repeated(arg, "package", ATTR));
                 }
                 args.package = Some(package_lit(&lit)?);
+            } else if look.peek(kw::wit) {
+                let (lit, arg) = string_arg::<kw::wit>(input)?;
+                if args.wit.is_some() {
+                    return Err(repeated(arg, "wit", ATTR));
+                }
+                args.wit = Some(lit);
+            } else if look.peek(kw::interface) {
+                let (lit, arg) = string_arg::<kw::interface>(input)?;
+                if args.interface.is_some() {
+                    return Err(repeated(arg, "interface", ATTR));
+                }
+                args.interface = Some(lit);
             } else {
                 return Err(look.error());
             }
@@ -177,6 +194,10 @@ mod tests {
         assert_eq!(args.wit.unwrap().value(), "f.wit");
         let args: HostArgs = syn::parse_str(r#"package = "acme:kv@1.0.0""#).unwrap();
         assert_eq!(args.package.unwrap().id(), "acme:kv@1.0.0");
+        let args: HostArgs =
+            syn::parse_str(r#"wit = "wit", interface = "acme:kv/store@1.0.0""#).unwrap();
+        assert_eq!(args.wit.unwrap().value(), "wit");
+        assert_eq!(args.interface.unwrap().value(), "acme:kv/store@1.0.0");
     }
 
     #[test]
@@ -211,5 +232,20 @@ mod tests {
             "`package` is given twice: it may appear only once in #[host_interface(..)]; \
              remove one"
         );
+        for repeated in [
+            r#"wit = "a", wit = "b""#,
+            r#"interface = "a", interface = "b""#,
+        ] {
+            let err = match syn::parse_str::<HostArgs>(repeated) {
+                Ok(_) => panic!("`{repeated}` parsed"),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                err.ends_with(
+                    "is given twice: it may appear only once in #[host_interface(..)]; remove one"
+                ),
+                "{err}"
+            );
+        }
     }
 }

@@ -243,6 +243,43 @@ pub(crate) fn bind(
     errors: &mut Errors,
 ) -> Binding {
     let w = &resolve.worlds[world];
+    bind_as(
+        resolve,
+        world,
+        iface,
+        types,
+        errors,
+        &format!("WIT world `{}`", w.name),
+        false,
+    )
+}
+
+/// Binds a `#[host_interface]` trait to the published WIT interface that
+/// `world` (made for the purpose) exports. The plugin imports that
+/// interface, so the types' binding paths are those of an import;
+/// messages name the interface (`what`).
+pub(crate) fn bind_host_interface(
+    resolve: &Resolve,
+    world: WorldId,
+    iface: &Interface,
+    types: &[TypeDef],
+    errors: &mut Errors,
+    what: &str,
+) -> Binding {
+    bind_as(resolve, world, iface, types, errors, what, true)
+}
+
+fn bind_as(
+    resolve: &Resolve,
+    world: WorldId,
+    iface: &Interface,
+    types: &[TypeDef],
+    errors: &mut Errors,
+    what: &str,
+    imported: bool,
+) -> Binding {
+    let w = &resolve.worlds[world];
+    let verb = if imported { "has" } else { "exports" };
     let mut exports: Vec<Export<'_>> = Vec::new();
     for (key, item) in &w.exports {
         match item {
@@ -282,6 +319,7 @@ pub(crate) fn bind(
     let exported_ifaces: Vec<wit_parser::InterfaceId> = w
         .exports
         .values()
+        .filter(|_| !imported)
         .filter_map(|item| match item {
             WorldItem::Interface { id, .. } => Some(*id),
             _ => None,
@@ -298,7 +336,6 @@ pub(crate) fn bind(
     };
 
     let mut binding = Binding::default();
-    let world_name = &w.name;
     for m in &iface.methods {
         let candidates: Vec<usize> = exports
             .iter()
@@ -306,40 +343,42 @@ pub(crate) fn bind(
             .filter(|(_, e)| e.func.name == m.wit)
             .map(|(i, _)| i)
             .collect();
-        let idx =
-            match candidates.as_slice() {
-                [i] => *i,
-                [] => {
-                    let names: Vec<String> =
-                        exports.iter().map(|e| e.export_name.clone()).collect();
-                    errors.push(syn::Error::new_spanned(
+        let idx = match candidates.as_slice() {
+            [i] => *i,
+            [] => {
+                let names: Vec<String> = exports.iter().map(|e| e.export_name.clone()).collect();
+                errors.push(syn::Error::new_spanned(
                     &m.ident,
                     format!(
-                        "the WIT world `{world_name}` exports no function `{}` (it exports: {}); \
+                        "the {what} {verb} no function `{}` (it {verb}: {}); \
                          remove the method, or add it to the WIT",
                         m.wit,
-                        if names.is_empty() { "nothing".to_string() } else { names.join(", ") }
+                        if names.is_empty() {
+                            "nothing".to_string()
+                        } else {
+                            names.join(", ")
+                        }
                     ),
                 ));
-                    continue;
-                }
-                many => {
-                    let names: Vec<String> = many
-                        .iter()
-                        .map(|i| exports[*i].export_name.clone())
-                        .collect();
-                    errors.push(syn::Error::new_spanned(
+                continue;
+            }
+            many => {
+                let names: Vec<String> = many
+                    .iter()
+                    .map(|i| exports[*i].export_name.clone())
+                    .collect();
+                errors.push(syn::Error::new_spanned(
                     &m.ident,
                     format!(
-                        "the WIT world `{world_name}` exports more than one function `{}` ({}); \
+                        "the {what} {verb} more than one function `{}` ({}); \
                          a trait method must match exactly one",
                         m.wit,
                         names.join(", ")
                     ),
                 ));
-                    continue;
-                }
-            };
+                continue;
+            }
+        };
         exports[idx].used = true;
         let e = &exports[idx];
         check_method(&mut binder, m, e.func, errors);
@@ -354,7 +393,7 @@ pub(crate) fn bind(
         errors.push(syn::Error::new_spanned(
             &iface.ident,
             format!(
-                "the WIT world `{world_name}` exports `{}: {}`, which the trait does not declare; \
+                "the {what} {verb} `{}: {}`, which the trait does not declare; \
                  add `{}`",
                 e.export_name,
                 render_func(resolve, e.func),

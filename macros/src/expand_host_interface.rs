@@ -11,7 +11,7 @@ use crate::errors::Errors;
 use crate::iface::{self, Role};
 use crate::model::{Payload, TypeDef, TypeKind, bindgen_ident, bindgen_type};
 use crate::package::PackageName;
-use crate::{guest, host, scan, world};
+use crate::{bind, guest, host, published, scan, world};
 
 /// Expands `#[host_interface]`. On error, the trait is emitted unchanged next
 /// to the error, so that one mistake does not cascade into errors at every
@@ -32,31 +32,16 @@ fn try_expand(args: HostArgs, item: &syn::ItemTrait) -> syn::Result<TokenStream>
     let mut errors = Errors::default();
     let types = world::resolve_types(&iface, &scan, &mut errors);
     errors.finish()?;
-    let package = args
-        .package
-        .unwrap_or_else(|| PackageName::derived(&iface.wit));
-    let import_name = package.item(&iface.wit);
-
-    // A world that only imports the interface, for the plugin-side bindings.
-    let imports_world = format!("{}-imports", iface.wit);
-    let import = world::Import {
-        package: package.clone(),
-        iface: iface.clone(),
-        types: types.clone(),
-    };
-    let text = import.render_standalone(&imports_world);
-    let world_id = package.item(&imports_world);
-    if let Err(e) = world::validate_text(&text, &world_id) {
-        return Err(syn::Error::new_spanned(
-            &item.ident,
-            format!(
-                "wasm-sandbox generated WIT that does not parse (a bug; please report it): {e}\n{text}"
-            ),
-        ));
-    }
-    let binding = Binding {
-        methods: Vec::new(),
-        types: derived_type_paths(&package, &types),
+    let Target {
+        import_name,
+        text,
+        world_id,
+        binding,
+        module,
+        files,
+    } = match &args.wit {
+        Some(wit) => published_interface(&args, wit, &iface, &types)?,
+        None => derived_interface(&args, &iface, &types, item)?,
     };
     let module_ident = format_ident!(
         "__wasm_sandbox_{}",
@@ -68,11 +53,6 @@ fn try_expand(args: HostArgs, item: &syn::ItemTrait) -> syn::Result<TokenStream>
         types: types.iter().map(|t| (t.ident.to_string(), t)).collect(),
     };
     let vis = &item.vis;
-    let module = vec![
-        bindgen_ident(&package.namespace),
-        bindgen_ident(&package.name),
-        bindgen_ident(&iface.wit),
-    ];
     let host_side = host::host_interface(vis, &iface, &import_name);
     let (traits, guest_item) = if iface.methods.iter().any(|m| m.asynchronous) {
         let (host_item, guest_item) = split_async(item);
@@ -87,8 +67,10 @@ fn try_expand(args: HostArgs, item: &syn::ItemTrait) -> syn::Result<TokenStream>
         (quote!(#item), item.clone())
     };
     let guest_side = guest::host_handle(vis, &guest_item, &iface, &conv, &text, &world_id, &module);
+    let track = published::track(&files);
     Ok(quote! {
         #traits
+        #track
         #host_side
         #guest_side
     })
@@ -123,6 +105,165 @@ fn split_async(item: &syn::ItemTrait) -> (syn::ItemTrait, syn::ItemTrait) {
         }
     }
     (host_item, guest_item)
+}
+
+/// What the plugin side binds to: the import's name, the WIT world that
+/// imports it (one text), that world's id, the binding of the trait's
+/// types, and the bindgen module path of the import.
+struct Target {
+    import_name: String,
+    text: String,
+    world_id: String,
+    binding: Binding,
+    module: Vec<String>,
+    /// The WIT files read (published WIT only).
+    files: Vec<std::path::PathBuf>,
+}
+
+/// The interface derived from the trait: `<package>/<trait-in-kebab-case>`.
+fn derived_interface(
+    args: &HostArgs,
+    iface: &iface::Interface,
+    types: &[TypeDef],
+    item: &syn::ItemTrait,
+) -> syn::Result<Target> {
+    if let Some(interface) = &args.interface {
+        return Err(syn::Error::new_spanned(
+            interface,
+            "`interface = ..` names an interface of published WIT: give the WIT with \
+             `wit = \"..\"` too, or remove it (the interface is then the trait's name in \
+             kebab case)",
+        ));
+    }
+    let package = args
+        .package
+        .clone()
+        .unwrap_or_else(|| PackageName::derived(&iface.wit));
+    let import_name = package.item(&iface.wit);
+    // A world that only imports the interface, for the plugin-side bindings.
+    let imports_world = format!("{}-imports", iface.wit);
+    let import = world::Import {
+        package: package.clone(),
+        iface: iface.clone(),
+        types: types.to_vec(),
+        published: None,
+    };
+    let text = import.render_standalone(&imports_world);
+    let world_id = package.item(&imports_world);
+    if let Err(e) = world::validate_text(&text, &world_id) {
+        return Err(syn::Error::new_spanned(
+            &item.ident,
+            format!(
+                "wasm-sandbox generated WIT that does not parse (a bug; please report it): {e}\n{text}"
+            ),
+        ));
+    }
+    let binding = Binding {
+        methods: Vec::new(),
+        types: derived_type_paths(&package, types),
+    };
+    let module = vec![
+        bindgen_ident(&package.namespace),
+        bindgen_ident(&package.name),
+        bindgen_ident(&iface.wit),
+    ];
+    Ok(Target {
+        import_name,
+        text,
+        world_id,
+        binding,
+        module,
+        files: Vec::new(),
+    })
+}
+
+/// A published interface (`wit = "..", interface = ".."`): the trait is
+/// checked against it, function by function and type by type, and plugins
+/// import it under its published name.
+fn published_interface(
+    args: &HostArgs,
+    wit: &syn::LitStr,
+    iface: &iface::Interface,
+    types: &[TypeDef],
+) -> syn::Result<Target> {
+    if let Some(package) = &args.package {
+        return Err(syn::Error::new_spanned(
+            wit,
+            format!(
+                "with `wit = ..`, the package comes from the WIT; remove `package = \"{}\"`",
+                package.id()
+            ),
+        ));
+    }
+    let mut published = published::load(wit)?;
+    let span = args
+        .interface
+        .as_ref()
+        .map_or_else(|| quote!(#wit), |i| quote!(#i));
+    let wanted = args
+        .interface
+        .as_ref()
+        .map_or_else(|| iface.wit.clone(), syn::LitStr::value);
+    let id = published
+        .find_interface(&wanted)
+        .map_err(|e| syn::Error::new_spanned(&span, e))?;
+    let resolve = &published.resolve;
+    let def = &resolve.interfaces[id];
+    let (Some(import_name), Some(package)) = (resolve.id_of(id), def.package) else {
+        return Err(syn::Error::new_spanned(
+            &span,
+            "the interface belongs to no package; give the WIT a `package` line",
+        ));
+    };
+    let pkg = &resolve.packages[package].name;
+    let module = vec![
+        bindgen_ident(&pkg.namespace),
+        bindgen_ident(&pkg.name),
+        bindgen_ident(def.name.as_deref().unwrap_or_default()),
+    ];
+    // Two worlds of our own next to the published packages: one exports the
+    // interface, to check the trait against it; one imports it, for the
+    // plugin side's bindings.
+    let ours = format!(
+        "package wasm-sandbox:host-interface;\n\
+         world check {{ export {import_name}; }}\n\
+         world imports {{ import {import_name}; }}\n"
+    );
+    let bug = |e: String| {
+        syn::Error::new_spanned(
+            wit,
+            format!(
+                "wasm-sandbox could not bind the published interface (a bug; please report it): {e}"
+            ),
+        )
+    };
+    let ours_pkg = published
+        .resolve
+        .push_str("host-interface.wit", &ours)
+        .map_err(|e| bug(format!("{e:#}")))?;
+    let check = published
+        .resolve
+        .select_world(&[ours_pkg], Some("check"))
+        .map_err(|e| bug(format!("{e:#}")))?;
+    let mut errors = Errors::default();
+    let binding = bind::bind_host_interface(
+        &published.resolve,
+        check,
+        iface,
+        types,
+        &mut errors,
+        &format!("WIT interface `{import_name}`"),
+    );
+    errors.finish()?;
+    let text = published.render(ours_pkg).map_err(bug)?;
+    Ok(Target {
+        import_name,
+        text,
+        world_id: "wasm-sandbox:host-interface/imports".to_string(),
+        binding,
+        module,
+        files: published.files.clone(),
+    })
 }
 
 /// Binding paths of a derived package's `types` interface.

@@ -9,7 +9,7 @@ use crate::errors::Errors;
 use crate::iface::{self, Role};
 use crate::package::PackageName;
 use crate::world::{self, World};
-use crate::{bind, guest, host, scan};
+use crate::{bind, guest, host, published, scan};
 
 /// Expands `#[sandbox_plugin]`. On error, the trait is emitted unchanged next
 /// to the error, so that one mistake does not cascade into errors at every
@@ -32,6 +32,12 @@ fn try_expand(args: PluginArgs, item: &syn::ItemTrait) -> syn::Result<TokenStrea
     let imports = world::resolve_imports(&args.imports, &scan, &mut errors);
     errors.finish()?;
 
+    // The WIT files read, whose changes must rebuild the crate.
+    let mut read: Vec<std::path::PathBuf> = imports
+        .iter()
+        .filter_map(|i| i.published.as_ref())
+        .flat_map(|p| p.files.iter().cloned())
+        .collect();
     let (wit_text, world_id, resolve, world_key) = if let Some(path) = &args.wit {
         if !args.imports.is_empty() || args.package.is_some() {
             return Err(syn::Error::new_spanned(
@@ -40,59 +46,54 @@ fn try_expand(args: PluginArgs, item: &syn::ItemTrait) -> syn::Result<TokenStrea
                  remove `package` and `imports`",
             ));
         }
-        // Like wit-bindgen's `path`, relative to the crate's Cargo.toml
-        // directory; failing that, relative to the file the trait is in.
-        let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
-        let mut tried = vec![std::path::Path::new(&dir).join(path.value())];
-        if let Some(file) = scan::call_site_file()
-            && let Some(parent) = file.parent()
-        {
-            tried.push(parent.join(path.value()));
-        }
-        let Some((file, text)) = tried
-            .iter()
-            .find_map(|f| std::fs::read_to_string(f).ok().map(|t| (f.clone(), t)))
-        else {
-            let list: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+        let published = published::load(path)?;
+        read.extend(published.files.iter().cloned());
+        let world_name = args.world.as_ref().map(|w| w.value());
+        let world_span = args
+            .world
+            .as_ref()
+            .map_or_else(|| quote!(#path), |w| quote!(#w));
+        let world = published.select_world(world_name.as_deref()).map_err(|e| {
+            syn::Error::new_spanned(
+                &world_span,
+                format!("cannot select the world: {e}; name it with `world = \"..\"`"),
+            )
+        })?;
+        let w = &published.resolve.worlds[world];
+        let Some(package) = w.package else {
             return Err(syn::Error::new_spanned(
-                path,
-                format!(
-                    "cannot read the WIT file (tried {}); the path is relative to the crate's \
-                     Cargo.toml directory, or to this source file",
-                    list.join(" and ")
-                ),
+                &world_span,
+                "the selected world belongs to no package; give the WIT a `package` line",
             ));
         };
-        let world_name = args.world.as_ref().map(|w| w.value());
-        let mut resolve = wit_parser::Resolve::default();
-        let pkg = resolve.push_str(&file, &text).map_err(|e| {
-            syn::Error::new_spanned(path, format!("the WIT file does not parse: {e:#}"))
+        let n = &published.resolve.packages[package].name;
+        let id = PackageName {
+            namespace: n.namespace.clone(),
+            name: n.name.clone(),
+            version: n.version.as_ref().map(|v| v.to_string()),
+        }
+        .item(&w.name);
+        // One text for everything downstream: the world's package first,
+        // every other package read (dependencies included) nested.
+        let text = published.render(package).map_err(|e| {
+            syn::Error::new_spanned(
+                path,
+                format!(
+                    "cannot print the WIT read from `{}` as one file: {e}",
+                    published.path.display()
+                ),
+            )
         })?;
-        let world = resolve
-            .select_world(&[pkg], world_name.as_deref())
-            .map_err(|e| {
-                syn::Error::new_spanned(
-                    args.world
-                        .as_ref()
-                        .map_or_else(|| quote!(#path), |w| quote!(#w)),
-                    format!("cannot select the world: {e:#}; name it with `world = \"..\"`"),
-                )
-            })?;
-        let id = {
-            let w = &resolve.worlds[world];
-            match w.package {
-                Some(p) => {
-                    let n = &resolve.packages[p].name;
-                    let pn = PackageName {
-                        namespace: n.namespace.clone(),
-                        name: n.name.clone(),
-                        version: n.version.as_ref().map(|v| v.to_string()),
-                    };
-                    pn.item(&w.name)
-                }
-                None => w.name.clone(),
-            }
-        };
+        let (resolve, world) = bind::load_text(&text, &id).map_err(|e| {
+            syn::Error::new_spanned(
+                path,
+                format!(
+                    "the WIT read from `{}` does not read back as one file (a bug; please report \
+                     it): {e}\n{text}",
+                    published.path.display()
+                ),
+            )
+        })?;
         (text, id, resolve, world)
     } else {
         let package = args
@@ -152,8 +153,10 @@ fn try_expand(args: PluginArgs, item: &syn::ItemTrait) -> syn::Result<TokenStrea
         " The WIT world of [`{}`] (`{world_id}`): what a plugin in any language implements.",
         iface.ident
     );
+    let track = published::track(&read);
     Ok(quote! {
         #item
+        #track
 
         #[doc = #const_doc]
         #vis const #const_name: &str = #wit_text;

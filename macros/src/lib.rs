@@ -17,7 +17,7 @@
 // (#[sandbox_plugin]), `expand_host_interface` (#[host_interface]),
 // `expand_export` (export!) and `derive` (#[derive(PluginType)]). They share
 // the model (`model`, `iface`, `typedef`), the WIT side (`package`, `world`,
-// `bind`, `scan`) and the code generators (`host`, `guest`).
+// `bind`, `scan`, `published` for `wit = ".."`) and the code generators (`host`, `guest`).
 mod args;
 mod bind;
 mod debug;
@@ -31,6 +31,7 @@ mod host;
 mod iface;
 mod model;
 mod package;
+mod published;
 mod scan;
 mod typedef;
 mod world;
@@ -43,6 +44,12 @@ use crate::expand_export::ExportInput;
 
 /// Declares a plugin interface. See the crate documentation of
 /// `wasm-sandbox` ("Declaring a plugin interface") for the full story.
+///
+/// Arguments, each at most once: `package = "ns:name@version"` and
+/// `world = ".."` for the derived world, `imports(HostTrait, ..)` for the
+/// host interfaces it imports; or `wit = "path"` (a `.wit` file, or a
+/// directory with its dependencies in `deps/`) with `world = ".."` to check
+/// the trait against published WIT instead.
 #[proc_macro_attribute]
 pub fn sandbox_plugin(args: TokenStream, item: TokenStream) -> TokenStream {
     let args = parse_macro_input!(args as PluginArgs);
@@ -52,7 +59,12 @@ pub fn sandbox_plugin(args: TokenStream, item: TokenStream) -> TokenStream {
     out.into()
 }
 
-/// Declares functions the host offers plugins.
+/// Declares functions the host offers plugins. Methods may be `async fn`:
+/// the host runs them as futures while the plugin waits.
+///
+/// Arguments, each at most once: `package = "ns:name@version"` for the
+/// derived interface (`<package>/<trait-in-kebab-case>`); or `wit = "path"`
+/// and `interface = ".."` to bind the trait to a published interface.
 #[proc_macro_attribute]
 pub fn host_interface(args: TokenStream, item: TokenStream) -> TokenStream {
     let args = parse_macro_input!(args as HostArgs);

@@ -19,12 +19,54 @@ pub(crate) struct Import {
     pub(crate) package: PackageName,
     pub(crate) iface: Interface,
     pub(crate) types: Vec<TypeDef>,
+    /// Set for a host interface bound to published WIT
+    /// (`#[host_interface(wit = ..)]`): its WIT is the published one.
+    pub(crate) published: Option<PublishedImport>,
+}
+
+/// A published interface a world imports, and the packages it was read
+/// with, each printed as a nested `package .. { }` block.
+#[derive(Clone, Debug)]
+pub(crate) struct PublishedImport {
+    pub(crate) import_name: String,
+    /// `(package id, block)`, dependencies first.
+    pub(crate) packages: Vec<(String, String)>,
+    /// The files it was read from.
+    pub(crate) files: Vec<std::path::PathBuf>,
+}
+
+impl PublishedImport {
+    /// Reads the interface a `#[host_interface(wit = ..)]` trait names.
+    fn read(
+        args: &crate::args::HostArgs,
+        wit: &syn::LitStr,
+        iface: &Interface,
+    ) -> Result<Self, String> {
+        let published = crate::published::load(wit).map_err(|e| e.to_string())?;
+        let wanted = args
+            .interface
+            .as_ref()
+            .map_or_else(|| iface.wit.clone(), syn::LitStr::value);
+        let id = published.find_interface(&wanted)?;
+        let import_name = published
+            .resolve
+            .id_of(id)
+            .ok_or_else(|| format!("the interface `{wanted}` belongs to no package"))?;
+        Ok(PublishedImport {
+            import_name,
+            packages: published.nested_blocks()?,
+            files: published.files.clone(),
+        })
+    }
 }
 
 impl Import {
     /// The name the plugin imports it under: `ns:pkg/iface@version`.
     pub(crate) fn import_name(&self) -> String {
-        self.package.item(&self.iface.wit)
+        match &self.published {
+            Some(p) => p.import_name.clone(),
+            None => self.package.item(&self.iface.wit),
+        }
     }
 
     /// The package's items: its `types` interface (if any) and the interface.
@@ -288,17 +330,32 @@ pub(crate) fn resolve_imports(
             )),
             Some([t]) => match crate::iface::parse(t, Role::Host) {
                 Ok(iface) => {
-                    let package = match crate::args::HostArgs::from_trait(t) {
-                        Ok(a) => a
-                            .package
-                            .unwrap_or_else(|| PackageName::derived(&iface.wit)),
-                        Err(_) => PackageName::derived(&iface.wit),
+                    let args = crate::args::HostArgs::from_trait(t).unwrap_or_default();
+                    let published = match &args.wit {
+                        None => None,
+                        Some(wit) => match PublishedImport::read(&args, wit, &iface) {
+                            Ok(p) => Some(p),
+                            Err(e) => {
+                                errors.push(syn::Error::new_spanned(
+                                    name,
+                                    format!(
+                                        "cannot read the published WIT of `{name}`: {e}; see \
+                                         the error on its definition"
+                                    ),
+                                ));
+                                continue;
+                            }
+                        },
                     };
+                    let package = args
+                        .package
+                        .unwrap_or_else(|| PackageName::derived(&iface.wit));
                     let types = resolve_types(&iface, scan, errors);
                     out.push(Import {
                         package,
                         iface,
                         types,
+                        published,
                     });
                 }
                 Err(_) => errors.push(syn::Error::new_spanned(
@@ -473,11 +530,29 @@ impl World {
         }
         let _ = writeln!(out, "    export {PLUGIN_INTERFACE};");
         let _ = writeln!(out, "}}");
+        // Each package once, even when two imports were read with the same
+        // published dependencies.
+        let mut written = std::collections::HashSet::new();
         for import in &self.imports {
-            out.push('\n');
-            let _ = writeln!(out, "package {} {{", import.package.id());
-            import.write_body(&mut out, "    ");
-            let _ = writeln!(out, "}}");
+            match &import.published {
+                Some(published) => {
+                    for (id, block) in &published.packages {
+                        if written.insert(id.clone()) {
+                            out.push('\n');
+                            out.push_str(block);
+                            out.push('\n');
+                        }
+                    }
+                }
+                None => {
+                    if written.insert(import.package.id()) {
+                        out.push('\n');
+                        let _ = writeln!(out, "package {} {{", import.package.id());
+                        import.write_body(&mut out, "    ");
+                        let _ = writeln!(out, "}}");
+                    }
+                }
+            }
         }
         out
     }

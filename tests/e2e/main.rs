@@ -25,6 +25,7 @@ mod polyglot;
 mod pool;
 mod profile;
 mod proxy;
+mod published_wit;
 mod reload;
 mod reset;
 mod security;

@@ -32,6 +32,9 @@ pub use intruder::*;
 pub mod directory;
 pub use directory::*;
 
+pub mod painter;
+pub use painter::*;
+
 // ANCHOR: key_value
 /// A key-value store the host offers plugins.
 #[host_interface]

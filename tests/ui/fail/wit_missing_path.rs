@@ -1,0 +1,8 @@
+use wasm_sandbox_guest::sandbox_plugin;
+
+#[sandbox_plugin(wit = "../wit/nowhere", world = "painter")]
+pub trait Painter {
+    fn name(&self) -> String;
+}
+
+fn main() {}
