@@ -404,6 +404,24 @@ pub(crate) struct Limits {
     /// [default: 256MiB for a component, 1GiB for an artifact]
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub(crate) max_plugin_size: Option<usize>,
+    /// The component model's async ABI (async exports, streams, futures,
+    /// `task.return`, as jco and WASIp3 toolchains produce): `auto` turns
+    /// wasmtime's support on for a plugin that uses it, `on` always (a
+    /// precompiled artifact of such a plugin needs it), `off` refuses such
+    /// a plugin
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub(crate) component_model_async: AsyncAbi,
+}
+
+/// `--component-model-async`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum AsyncAbi {
+    /// On for plugins that use it.
+    Auto,
+    /// Always on.
+    On,
+    /// Refused.
+    Off,
 }
 
 #[cfg(test)]

@@ -136,7 +136,8 @@ pub(crate) fn exit_for(error: &Error) -> Exit {
         | Error::Instantiate { .. }
         | Error::InvalidArtifact { .. }
         | Error::NotARegularFile { .. }
-        | Error::InputTooLarge { .. } => Exit::Load,
+        | Error::InputTooLarge { .. }
+        | Error::ComponentModelAsync { .. } => Exit::Load,
         Error::UnsatisfiableImport { .. } | Error::SecurityViolation { .. } => Exit::Denied,
         Error::Trap { .. } => Exit::Trap,
         // Too many core instances is a limit hit while loading.

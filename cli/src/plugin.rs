@@ -8,7 +8,7 @@ use wasm_sandbox::{
     AuditEvent, CapabilityKind, Decision, Error, ExportFunction, SandboxBuilder, WasmSandbox,
 };
 
-use crate::cli::Limits;
+use crate::cli::{AsyncAbi, Limits};
 use crate::exit::{Exit, Failure};
 
 /// The first bytes of a precompiled artifact (`compile -o`).
@@ -112,7 +112,11 @@ pub(crate) fn limits(
     if let Some(fuel) = limits.fuel {
         builder = builder.fuel(fuel);
     }
-    builder
+    match limits.component_model_async {
+        AsyncAbi::Auto => builder,
+        AsyncAbi::On => builder.component_model_async(true),
+        AsyncAbi::Off => builder.component_model_async(false),
+    }
 }
 
 /// Finds the export `name`: any name the host accepts (`math#add`, the full

@@ -3,6 +3,7 @@
 //! cache, link the host's interfaces and guards, check the imports against
 //! the policy).
 
+pub(crate) mod async_abi;
 pub(crate) mod counts;
 pub(crate) mod loader;
 pub(crate) mod sync;
@@ -69,6 +70,9 @@ pub struct SandboxBuilder {
     /// `synchronous_calls`: `Some(true)` requires the synchronous path,
     /// `Some(false)` refuses it, `None` takes it when `prefer_synchronous`.
     synchronous: Option<bool>,
+    /// The component model's async ABI: `None` turns wasmtime's support on
+    /// for plugins that use it, `Some(true)` always, `Some(false)` never.
+    component_model_async: Option<bool>,
     /// Take the synchronous path when the plugin can (a
     /// [`BlockingSandbox`](crate::BlockingSandbox)), else the async one.
     pub(crate) prefer_synchronous: bool,
@@ -365,6 +369,28 @@ impl SandboxBuilder {
         self
     }
 
+    /// Whether the plugin may use the component model's async ABI: async
+    /// exports and imports, `stream` and `future` types, built-ins such as
+    /// `task.return` (what jco's default output and WASIp3 toolchains
+    /// produce). Such a plugin needs an engine with wasmtime's concurrency
+    /// support, which makes every call on it about three times slower
+    /// for small calls, so the default engine leaves it off.
+    ///
+    /// By default (this method not called) the builder reads the plugin's
+    /// binary and gives a plugin that uses the async ABI an engine with the
+    /// support on, and every other plugin the fast one. `true` always uses
+    /// such an engine, which a [precompiled](Self::precompiled) artifact of
+    /// such a plugin needs (its binary is not at hand to read). `false`
+    /// refuses such a plugin with [`Error::ComponentModelAsync`]. A plugin
+    /// on that engine cannot take the
+    /// [synchronous path](Self::synchronous_calls). An engine given with
+    /// [`engine`](Self::engine) is used as it is: a plugin that needs the
+    /// support on an engine without it is refused the same way.
+    pub fn component_model_async(mut self, enable: bool) -> Self {
+        self.component_model_async = Some(enable);
+        self
+    }
+
     /// Caches compiled plugins on disk, so that the next process that loads
     /// the same plugin with the same engine settings skips compilation.
     /// Entries are keyed by the SHA-256 of the plugin and the engine's
@@ -537,11 +563,52 @@ impl SandboxBuilder {
     }
 
     /// The engine this builder's sandbox runs on.
+    /// The engine for a plugin that uses `uses` of the component model's
+    /// async ABI (see [`component_model_async`](Self::component_model_async)).
+    fn engine_for_plugin(
+        &self,
+        limits: &ResourceLimits,
+        effective: &Effective,
+        instances_hint: usize,
+        uses: &[String],
+    ) -> Result<Engine> {
+        let concurrent = match self.component_model_async {
+            Some(false) if !uses.is_empty() => {
+                return Err(Error::ComponentModelAsync {
+                    uses: uses.to_vec(),
+                    remedy: "this sandbox refuses it (`component_model_async(false)`, or \
+                             `--component-model-async off` on the CLI); drop that setting, \
+                             and the builder gives this plugin an engine with wasmtime's \
+                             concurrency support"
+                        .to_string(),
+                });
+            }
+            Some(enable) => enable,
+            None => !uses.is_empty(),
+        };
+        let engine = self.resolve_engine(limits, effective, instances_hint, concurrent)?;
+        if concurrent && !engine.config().get_concurrency_support() {
+            return Err(Error::ComponentModelAsync {
+                uses: if uses.is_empty() {
+                    vec!["`component_model_async(true)`".to_string()]
+                } else {
+                    uses.to_vec()
+                },
+                remedy: "the engine given with `.engine(..)` has wasmtime's concurrency support \
+                         off; make it with `EngineConfig::concurrency_support(true)`, or drop \
+                         `.engine(..)`"
+                    .to_string(),
+            });
+        }
+        Ok(engine)
+    }
+
     fn resolve_engine(
         &self,
         limits: &ResourceLimits,
         effective: &Effective,
         instances_hint: usize,
+        concurrent: bool,
     ) -> Result<Engine> {
         let knobs = self.optimization.is_some()
             || self.parallel_compilation.is_some()
@@ -571,6 +638,9 @@ impl SandboxBuilder {
                 }
                 if let Some(parallel) = self.parallel_compilation {
                     config.parallel_compilation(parallel);
+                }
+                if concurrent {
+                    config.concurrency_support(true);
                 }
                 match self.pooling {
                     Some(true) => {
@@ -615,17 +685,44 @@ impl SandboxBuilder {
     /// As [`build`](Self::build) for reading and compiling the plugin.
     pub fn precompile(self) -> Result<Vec<u8>> {
         let (limits, effective) = self.limits()?;
-        let engine = self.resolve_engine(&limits, &effective, 1)?;
         let source = self.source.as_ref().ok_or_else(no_source)?;
-        loader::precompile_source(&engine, source, &self.input_limits)
+        loader::precompile_source(
+            |uses| self.engine_for_plugin(&limits, &effective, 1, uses),
+            source,
+            &self.input_limits,
+        )
     }
 
     /// Reads, checks, compiles and links the plugin: everything but
     /// starting an instance.
     fn link(self, instances_hint: usize) -> Result<Linked> {
         let (limits, effective) = self.limits()?;
-        let engine = self.resolve_engine(&limits, &effective, instances_hint)?;
         let source = self.source.clone().ok_or_else(no_source)?;
+        let cache = match &self.cache {
+            CacheSetting::Off => None,
+            CacheSetting::Default => Some(CompileCache::new(
+                CompileCache::default_dir(),
+                CompileCache::DEFAULT_MAX_BYTES,
+            )),
+            CacheSetting::Dir(dir) => Some(CompileCache::new(
+                dir.clone(),
+                CompileCache::DEFAULT_MAX_BYTES,
+            )),
+        };
+        // The engine depends on what the plugin's binary uses.
+        let (
+            engine,
+            loader::Loaded {
+                component,
+                cache_outcome,
+                core_instances,
+            },
+        ) = loader::compile(
+            |uses| self.engine_for_plugin(&limits, &effective, instances_hint, uses),
+            &source,
+            cache.as_ref(),
+            &self.input_limits,
+        )?;
         if effective.fuel.is_some() && engine.config().get_interruption() != Interruption::Fuel {
             return Err(Error::Config {
                 detail: "a fuel budget needs an engine with `Interruption::Fuel`; \
@@ -646,22 +743,6 @@ impl SandboxBuilder {
         ))?);
         let audit = Arc::new(AuditSink::new(name.clone(), &self.audit)?);
         audit.set_policy_denials(self.policy.denials());
-        let cache = match &self.cache {
-            CacheSetting::Off => None,
-            CacheSetting::Default => Some(CompileCache::new(
-                CompileCache::default_dir(),
-                CompileCache::DEFAULT_MAX_BYTES,
-            )),
-            CacheSetting::Dir(dir) => Some(CompileCache::new(
-                dir.clone(),
-                CompileCache::DEFAULT_MAX_BYTES,
-            )),
-        };
-        let loader::Loaded {
-            component,
-            cache_outcome,
-            core_instances,
-        } = loader::compile(&engine, &source, cache.as_ref(), &self.input_limits)?;
         check_counts(&component, core_instances, effective.instances)?;
         let wants_sync = self.synchronous.unwrap_or(self.prefer_synchronous);
         let blockers = if wants_sync {

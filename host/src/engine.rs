@@ -216,6 +216,10 @@ impl EngineConfig {
         self
     }
 
+    pub(crate) fn get_concurrency_support(&self) -> bool {
+        self.concurrency_support
+    }
+
     pub(crate) fn get_interruption(&self) -> Interruption {
         self.interruption
     }

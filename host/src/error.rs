@@ -399,6 +399,23 @@ pub enum Error {
         /// Why, one entry per import or setting in the way.
         reasons: Vec<String>,
     },
+
+    /// The plugin uses the component model's async ABI (async exports,
+    /// `stream`/`future` types, built-ins such as `task.return`), which
+    /// runs only on an engine with wasmtime's concurrency support, and this
+    /// sandbox was not allowed one: `component_model_async(false)`, or an
+    /// engine given with `.engine(..)` that has it off. (By default the
+    /// builder gives such a plugin an engine with it on.)
+    #[error(
+        "the plugin uses the component model's async ABI ({}); {remedy}",
+        uses.join(", ")
+    )]
+    ComponentModelAsync {
+        /// What it uses, one phrase each (`the \`task.return\` built-in`).
+        uses: Vec<String>,
+        /// What to change.
+        remedy: String,
+    },
 }
 
 /// `text` with every mangled Rust symbol (legacy `_ZN…E` or v0 `_R…`, as

@@ -9,7 +9,7 @@ use wasmtime::component::types::ComponentItem;
 use crate::builder::loader::{self, Source};
 use crate::builder::needed_capability;
 use crate::cache::{CacheOutcome, CompileCache};
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineConfig};
 use crate::error::Result;
 use crate::guard::host::unversioned;
 use crate::plugin::exports::{ExportFunction, Exports};
@@ -96,14 +96,25 @@ impl ComponentInfo {
     }
 
     fn read(source: &Source) -> Result<ComponentInfo> {
-        let engine = Engine::shared()?;
         let cache = CompileCache::new(CompileCache::default_dir(), CompileCache::DEFAULT_MAX_BYTES);
-        let loader::Loaded {
-            component,
-            cache_outcome,
-            ..
-        } = loader::compile(
-            &engine,
+        // A component that uses the component model's async ABI is read on
+        // an engine with wasmtime's concurrency support, as a sandbox would
+        // load it.
+        let (
+            engine,
+            loader::Loaded {
+                component,
+                cache_outcome,
+                ..
+            },
+        ) = loader::compile(
+            |uses| {
+                if uses.is_empty() {
+                    Engine::shared()
+                } else {
+                    Engine::for_config(EngineConfig::new().concurrency_support(true))
+                }
+            },
             source,
             Some(&cache),
             &crate::read::InputLimits::default(),

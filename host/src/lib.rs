@@ -93,7 +93,17 @@ pub use crate::sandbox::WasmSandbox;
 /// as when loading the plugin.
 pub fn precompile(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> {
     builder::loader::precompile_source(
-        engine,
+        |uses| {
+            if !uses.is_empty() && !engine.config().get_concurrency_support() {
+                return Err(Error::ComponentModelAsync {
+                    uses: uses.to_vec(),
+                    remedy: "precompile it with an engine made with \
+                             `EngineConfig::concurrency_support(true)`"
+                        .to_string(),
+                });
+            }
+            Ok(engine.clone())
+        },
         &builder::loader::Source::Bytes(std::sync::Arc::from(wasm)),
         &crate::read::InputLimits::default(),
     )

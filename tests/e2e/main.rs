@@ -9,6 +9,7 @@ mod audit_sink;
 mod blocking;
 mod cache;
 mod calls;
+mod cm_async;
 mod errors;
 mod exports;
 mod fs_attacks;

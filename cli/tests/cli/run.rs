@@ -728,3 +728,26 @@ fn abort_on_violation_runs_no_denied_program() {
         out.stderr
     );
 }
+
+#[test]
+fn a_component_that_uses_the_async_abi_runs_unless_refused() {
+    let plugin = wat("async-lift.wat");
+    let out = run_cli(["run".as_ref(), plugin.as_os_str(), "run".as_ref()]).expect(0);
+    assert_eq!(out.stdout, "42\n");
+    let out = outcome(
+        wasm_sandbox()
+            .arg("run")
+            .arg(&plugin)
+            .arg("run")
+            .args(["--component-model-async", "off"]),
+    )
+    .expect(3);
+    assert!(
+        out.stderr
+            .contains("the plugin uses the component model's async ABI")
+            && out.stderr.contains("the `task.return` built-in"),
+        "{out:#?}"
+    );
+    let out = run_cli(["inspect".as_ref(), plugin.as_os_str()]).expect(0);
+    assert!(out.stdout.contains("run: func() -> u32"), "{out:#?}");
+}

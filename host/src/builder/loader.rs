@@ -121,19 +121,24 @@ pub(crate) struct Loaded {
 /// Reads, checks and compiles a plugin, through the compile cache when one
 /// is given.
 pub(crate) fn compile(
-    engine: &Engine,
+    engine_for: impl FnOnce(&[String]) -> Result<Engine>,
     source: &Source,
     cache: Option<&CompileCache>,
     limits: &InputLimits,
-) -> Result<Loaded> {
+) -> Result<(Engine, Loaded)> {
     let origin = source.origin();
     let bytes = source.read(limits)?;
     if let Source::Precompiled(path) = source {
+        // The binary is not at hand: the builder's own setting decides.
+        let engine = engine_for(&[])?;
         return load_artifact(engine.wasmtime(), &bytes)
-            .map(|component| Loaded {
-                component,
-                cache_outcome: None,
-                core_instances: None,
+            .map(|component| {
+                let loaded = Loaded {
+                    component,
+                    cache_outcome: None,
+                    core_instances: None,
+                };
+                (engine, loaded)
             })
             .map_err(|e| Error::InvalidArtifact {
                 path: path.clone(),
@@ -141,6 +146,7 @@ pub(crate) fn compile(
             });
     }
     let binary = to_component_binary(&origin, &bytes)?;
+    let engine = engine_for(&super::async_abi::uses(&binary))?;
     let core_instances = Some(super::counts::core_instances(&binary));
     let (component, cache_outcome) = match cache {
         Some(cache) => cache
@@ -153,23 +159,27 @@ pub(crate) fn compile(
             .map(|component| (component, None))
             .map_err(|e| Error::compile(&origin, e))?,
     };
-    Ok(Loaded {
+    let loaded = Loaded {
         component,
         cache_outcome,
         core_instances,
-    })
+    };
+    Ok((engine, loaded))
 }
 
 /// Reads, checks and compiles a plugin, and returns it as a precompiled
-/// artifact for [`SandboxBuilder::precompiled`](crate::SandboxBuilder::precompiled).
+/// artifact for [`SandboxBuilder::precompiled`](crate::SandboxBuilder::precompiled),
+/// compiled by the engine `engine_for` picks for what the plugin uses of
+/// the component model's async ABI.
 pub(crate) fn precompile_source(
-    engine: &Engine,
+    engine_for: impl FnOnce(&[String]) -> Result<Engine>,
     source: &Source,
     limits: &InputLimits,
 ) -> Result<Vec<u8>> {
     let origin = source.origin();
     let bytes = source.read(limits)?;
     let binary = to_component_binary(&origin, &bytes)?;
+    let engine = engine_for(&super::async_abi::uses(&binary))?;
     precompile(engine.wasmtime(), &binary).map_err(|e| Error::compile(&origin, e))
 }
 

@@ -58,6 +58,13 @@ pub(crate) fn blockers(
                 .to_string(),
         );
     }
+    if engine.config().get_concurrency_support() {
+        reasons.push(
+            "it runs on an engine with wasmtime's concurrency support (the component model's \
+             async ABI), whose calls wasmtime runs as tasks"
+                .to_string(),
+        );
+    }
     let wasmtime = engine.wasmtime();
     for (name, item) in component.component_type().imports(wasmtime) {
         let interface = unversioned(name);
