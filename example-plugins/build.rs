@@ -31,6 +31,7 @@ const PLUGINS: &[(&str, &str)] = &[
     ("resolver", "RESOLVER"),
     ("painter", "PAINTER"),
     ("swatch", "SWATCH"),
+    ("greeter-next", "GREETER_NEXT"),
 ];
 
 fn main() {

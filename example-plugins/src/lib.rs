@@ -26,6 +26,7 @@
 //! | [`RESOLVER`] | `guests/resolver` | `example_interfaces::Resolver`: calls the host's `Directory`, whose functions are `async fn` on the host |
 //! | [`PAINTER`] | `guests/painter` | `example_interfaces::Painter`: the `acme:shapes/painter` world, published as a WIT directory with a dependency in `deps/` |
 //! | [`SWATCH`] | `guests/swatch` | `example_interfaces::Swatch`: a world derived from a trait that imports the published `acme:shapes/palette` |
+//! | [`GREETER_NEXT`] | `guests/greeter-next` | `example_interfaces::GreeterNext`: version 0.2.0 of the greeter interface |
 //!
 //! The same interfaces implemented in Python, JavaScript and C are in
 //! [`polyglot`].

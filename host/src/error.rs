@@ -258,6 +258,24 @@ pub enum Error {
         problems: Vec<String>,
     },
 
+    /// The plugin implements none of the versions of an interface that the
+    /// host serves ([`plugin_versions!`](crate::plugin_versions)): each
+    /// version's missing or mistyped functions are listed.
+    #[error(
+        "the plugin implements none of the versions of `{interface}` this host serves ({}): {}; \
+         rebuild it against one of them",
+        served.join(", "),
+        problems.join("; ")
+    )]
+    NoServedVersion {
+        /// The enum of versions.
+        interface: String,
+        /// The WIT world of each version, in the order tried (newest first).
+        served: Vec<String>,
+        /// What each version missed, one entry per version.
+        problems: Vec<String>,
+    },
+
     /// The security policy is invalid: a relative or missing path (in
     /// `allow` or `deny`), a malformed host or port, a resource limit out of
     /// its range, or a policy file that does not parse or has an unknown key

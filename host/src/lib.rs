@@ -58,6 +58,7 @@ mod read;
 mod reload;
 mod sandbox;
 mod stack;
+mod versions;
 
 pub use crate::audit::{AuditEvent, AuditLog, CallAudit, CapabilityKind, Decision, learn_policy};
 pub use crate::blocking::BlockingSandbox;
@@ -80,6 +81,7 @@ pub use crate::profile::{ExportCalls, ProfileConfig, ProfileReport};
 pub use crate::proxy::{PluginHost, PluginType};
 pub use crate::reload::{ReloadReport, ReloadWatcher, ReloadablePool};
 pub use crate::sandbox::WasmSandbox;
+pub use crate::versions::ServedVersions;
 
 /// Compiles a component (binary or text format) for `engine` and returns a
 /// precompiled artifact that [`SandboxBuilder::precompiled`] loads without
@@ -132,6 +134,7 @@ pub mod __private {
     pub use crate::guard::store::HostState;
     pub use crate::plugin::exports::Exports;
     pub use crate::proxy::{ExportHandle, ExportsRef, InterfaceCheck};
+    pub use crate::versions::{__none_served as none_served, version_of};
     pub use wasmtime;
 
     /// The linker host interfaces register into.

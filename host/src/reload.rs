@@ -17,6 +17,11 @@
 //!   what a plugin can ask for; build a new pool for that);
 //! - and it must compile, link and pass the policy's load-time check, as
 //!   any plugin.
+//!
+//! With [`ReloadablePool::serve_versions`] the first rule becomes: the new
+//! version must implement one of the interface versions the host serves
+//! ([`plugin_versions!`](crate::plugin_versions)), which may be another
+//! one than the running version's.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +36,7 @@ use crate::error::{Error, Result};
 use crate::plugin::exports::ExportFunction;
 use crate::policy::{Compiled, SecurityPolicy};
 use crate::pool::{PoolBuilder, PoolMetrics, SandboxPool};
+use crate::versions::ServedVersions;
 
 /// A [`SandboxPool`] whose plugin can be replaced while it runs, by
 /// [`reload`](Self::reload) or by [`watch`](Self::watch)ing its file.
@@ -70,6 +76,16 @@ struct Inner {
     version: AtomicU64,
     /// Serialises reloads (building a version takes a while).
     reloading: tokio::sync::Mutex<()>,
+    /// Set by `serve_versions`: the check of a new version, and the world
+    /// the current one implements.
+    versions: RwLock<Option<Served>>,
+}
+
+/// The interface versions a reloadable pool accepts.
+#[derive(Debug, Clone, Copy)]
+struct Served {
+    check: fn(&SandboxPool) -> Result<&'static str>,
+    current: &'static str,
 }
 
 /// What a successful reload did.
@@ -82,6 +98,9 @@ pub struct ReloadReport {
     /// Functions the new version exports that the previous one did not
     /// (full names).
     pub added_exports: Vec<String>,
+    /// The WIT world of the interface version the new plugin implements,
+    /// when the pool [serves versions](ReloadablePool::serve_versions).
+    pub world: Option<&'static str>,
 }
 
 impl ReloadablePool {
@@ -100,6 +119,7 @@ impl ReloadablePool {
                 current: RwLock::new(pool),
                 version: AtomicU64::new(1),
                 reloading: tokio::sync::Mutex::new(()),
+                versions: RwLock::new(None),
             }),
         })
     }
@@ -114,6 +134,51 @@ impl ReloadablePool {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// From now on, accepts a new version of the plugin when it implements
+    /// any version of the interface that `V` (an enum made with
+    /// [`plugin_versions!`](crate::plugin_versions)) serves, instead of
+    /// requiring every function of the running version: a plugin built
+    /// against `@0.1.0` can be replaced by one built against `@0.2.0`, and
+    /// back. A reload still never widens what the plugin can ask for.
+    /// Returns the world the running plugin implements.
+    ///
+    /// ```text
+    /// let world = pool.serve_versions::<AnyGreeter<SandboxPool>>()?;
+    /// let report = pool.reload("plugins/greeter-next.wasm").await?;
+    /// assert_eq!(report.world, Some("example-interfaces:greeter/greeter@0.2.0"));
+    /// ```
+    ///
+    /// (The guide's "Interface versions" chapter has the whole program.)
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoServedVersion`] when the running plugin implements none
+    /// of them (nothing changes then).
+    pub fn serve_versions<V: ServedVersions>(&self) -> Result<&'static str> {
+        let check: fn(&SandboxPool) -> Result<&'static str> = V::served_world;
+        let current = check(&self.current())?;
+        *self
+            .inner
+            .versions
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(Served { check, current });
+        Ok(current)
+    }
+
+    /// The WIT world of the interface version the running plugin
+    /// implements, once the pool [serves versions](Self::serve_versions).
+    pub fn served_world(&self) -> Option<&'static str> {
+        self.served().map(|s| s.current)
+    }
+
+    fn served(&self) -> Option<Served> {
+        *self
+            .inner
+            .versions
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// The version serving new calls: 1, plus one per successful reload.
@@ -157,7 +222,30 @@ impl ReloadablePool {
         let old = self.current();
         // Same name in logs and audit events, whatever the new source is.
         let new = builder.name(old.name()).build().await?;
-        let added = compatible(&old, &new)?;
+        let served = self.served();
+        let world = match served {
+            // Any served version will do; every function of it is checked.
+            Some(served) => Some((served.check)(&new).map_err(|e| Error::ReloadRefused {
+                plugin: old.name().to_string(),
+                reason: e.to_string(),
+            })?),
+            None => {
+                keeps_exports(&old, &new)?;
+                None
+            }
+        };
+        no_wider(&old, &new)?;
+        let added = added_exports(&old, &new);
+        if let (Some(served), Some(world)) = (served, world) {
+            *self
+                .inner
+                .versions
+                .write()
+                .unwrap_or_else(|e| e.into_inner()) = Some(Served {
+                current: world,
+                ..served
+            });
+        }
         *self
             .inner
             .current
@@ -173,6 +261,7 @@ impl ReloadablePool {
         Ok(ReloadReport {
             version,
             added_exports: added,
+            world,
         })
     }
 
@@ -330,12 +419,17 @@ impl Drop for ReloadWatcher {
     }
 }
 
-/// Checks that `new` can replace `old`; returns the functions `new` adds.
-fn compatible(old: &SandboxPool, new: &SandboxPool) -> Result<Vec<String>> {
-    let refuse = |reason: String| Error::ReloadRefused {
+/// The refusal of a reload of `old`'s plugin.
+fn refuse(old: &SandboxPool, reason: String) -> Error {
+    Error::ReloadRefused {
         plugin: old.name().to_string(),
         reason,
-    };
+    }
+}
+
+/// Checks that `new` exports every function of `old`, with the same types.
+fn keeps_exports(old: &SandboxPool, new: &SandboxPool) -> Result<()> {
+    let refuse = |reason: String| refuse(old, reason);
     for function in old.list_exports() {
         let Ok(replacement) = new.export(function.name()) else {
             let from = function
@@ -355,6 +449,11 @@ fn compatible(old: &SandboxPool, new: &SandboxPool) -> Result<Vec<String>> {
             )));
         }
     }
+    Ok(())
+}
+
+/// Checks that `new` can ask for nothing `old` could not.
+fn no_wider(old: &SandboxPool, new: &SandboxPool) -> Result<()> {
     let nothing = Compiled::new(&SecurityPolicy::strict())?;
     let needs = |pool: &SandboxPool| -> Vec<(String, &'static str)> {
         let component = pool.component();
@@ -374,19 +473,25 @@ fn compatible(old: &SandboxPool, new: &SandboxPool) -> Result<Vec<String>> {
         .map(|(import, c)| format!("`{import}` (needs {c})"))
         .collect();
     if !wider.is_empty() {
-        return Err(refuse(format!(
-            "it imports {}, which the running version did not; a reload never widens what a \
-             plugin can ask for: build a new pool (with a policy for it) instead",
-            wider.join(", ")
-        )));
+        return Err(refuse(
+            old,
+            format!(
+                "it imports {}, which the running version did not; a reload never widens what a \
+                 plugin can ask for: build a new pool (with a policy for it) instead",
+                wider.join(", ")
+            ),
+        ));
     }
-    let added = new
-        .list_exports()
+    Ok(())
+}
+
+/// The functions `new` exports that `old` did not (full names).
+fn added_exports(old: &SandboxPool, new: &SandboxPool) -> Vec<String> {
+    new.list_exports()
         .iter()
         .filter(|f| old.export(f.name()).is_err())
         .map(|f| f.name().to_string())
-        .collect();
-    Ok(added)
+        .collect()
 }
 
 /// An imported instance that only carries type definitions.

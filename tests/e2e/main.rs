@@ -32,6 +32,7 @@ mod reset;
 mod security;
 mod sync_path;
 mod types;
+mod versions;
 
 use wasm_sandbox::WasmSandbox;
 

@@ -35,6 +35,9 @@ pub use directory::*;
 pub mod painter;
 pub use painter::*;
 
+pub mod versions;
+pub use versions::*;
+
 // ANCHOR: key_value
 /// A key-value store the host offers plugins.
 #[host_interface]
