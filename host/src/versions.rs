@@ -1,4 +1,4 @@
-//! Serving several versions of one plugin interface: [`plugin_versions!`]
+//! Serving several versions of one plugin interface: [`plugin_versions!`](crate::plugin_versions)
 //! makes an enum with one typed proxy per version, and loading it finds the
 //! version a plugin was built against.
 //!
@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::pool::SandboxPool;
 
 /// The versions of a plugin interface a host serves, newest first, as
-/// [`plugin_versions!`] declares them; [`ReloadablePool::serve_versions`](crate::ReloadablePool::serve_versions)
+/// [`plugin_versions!`](crate::plugin_versions) declares them; [`ReloadablePool::serve_versions`](crate::ReloadablePool::serve_versions)
 /// accepts a new plugin of any of them.
 pub trait ServedVersions {
     /// The WIT world of each version served, newest first.
