@@ -106,14 +106,7 @@ async fn component_model_async_false_refuses_it_naming_what_it_uses() {
             && message.contains("`--component-model-async off`"),
         "{message}"
     );
-    let chapter = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src/errors.md"),
-    )
-    .unwrap();
-    assert!(
-        chapter.contains(&message),
-        "book/src/errors.md does not quote this message; update it:\n{message}"
-    );
+    crate::assert_errors_chapter_quotes(&message);
     // A plugin that does not use it is not affected by the setting.
     let greeter = WasmSandbox::builder()
         .source(example_plugins::GREETER)

@@ -157,14 +157,7 @@ async fn mangled_rust_symbols_in_compile_errors_are_demangled() {
     };
     assert!(detail.contains("core::panicking::panic"), "{detail}");
     assert!(!detail.contains("_ZN"), "{detail}");
-    let chapter = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src/errors.md"),
-    )
-    .unwrap();
-    assert!(
-        chapter.contains(&err.to_string()),
-        "book/src/errors.md does not quote this message; update it:\n{err}"
-    );
+    crate::assert_errors_chapter_quotes(&err.to_string());
 }
 
 #[tokio::test]
@@ -182,14 +175,7 @@ async fn an_invalid_component_is_called_a_component() {
         "{detail}"
     );
     assert!(!err.to_string().contains("WebAssembly module"), "{err}");
-    let chapter = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src/errors.md"),
-    )
-    .unwrap();
-    assert!(
-        chapter.contains(&err.to_string()),
-        "book/src/errors.md does not quote this message; update it:\n{err}"
-    );
+    crate::assert_errors_chapter_quotes(&err.to_string());
 }
 
 #[tokio::test]

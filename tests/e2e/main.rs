@@ -60,3 +60,17 @@ async fn assert_host_usable() {
     let text: String = sandbox.call("plugin#greet", ("again",)).await.unwrap();
     assert_eq!(text, "Hello, again!");
 }
+
+/// Asserts that the guide's errors chapter quotes `message` word for word,
+/// so that the chapter cannot fall behind the messages users see.
+#[track_caller]
+fn assert_errors_chapter_quotes(message: &str) {
+    let chapter = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src/errors.md"),
+    )
+    .unwrap();
+    assert!(
+        chapter.contains(message),
+        "book/src/errors.md does not quote this message; update it:\n{message}"
+    );
+}

@@ -72,14 +72,7 @@ async fn a_plugin_of_no_served_version_is_refused_with_what_each_version_missed(
         message.ends_with("rebuild it against one of them"),
         "{message}"
     );
-    let chapter = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src/errors.md"),
-    )
-    .unwrap();
-    assert!(
-        chapter.contains(&message),
-        "book/src/errors.md does not quote this message; update it:\n{message}"
-    );
+    crate::assert_errors_chapter_quotes(&message);
 }
 
 #[tokio::test]
