@@ -63,7 +63,7 @@ mod versions;
 pub use crate::audit::{AuditEvent, AuditLog, CallAudit, CapabilityKind, Decision, learn_policy};
 pub use crate::blocking::BlockingSandbox;
 pub use crate::builder::SandboxBuilder;
-pub use crate::builder::loader::{MAX_NESTED_ITEMS, MAX_NESTING_DEPTH};
+pub use crate::builder::loader::{MAX_NESTED_ITEMS, MAX_NESTING_DEPTH, MAX_TYPE_NESTING};
 pub use crate::cache::CacheOutcome;
 pub use crate::engine::{Engine, EngineConfig, Interruption, OptimizationLevel, PoolingConfig};
 pub use crate::error::Limit;

@@ -358,3 +358,107 @@ async fn a_pool_takes_the_limits_too() {
     let text: String = pool.call("plugin#greet", ("pool",)).await.unwrap();
     assert_eq!(text, "Hello, pool!");
 }
+
+/// A component whose one type nests `levels` instance types inside one
+/// another (`(type (instance (type (instance ...))))`), in the binary format.
+fn nested_instance_types(levels: usize) -> Vec<u8> {
+    let mut ty = Vec::with_capacity(levels * 3 + 2);
+    for _ in 0..levels {
+        // An instance type with one declaration, which is a type.
+        ty.extend_from_slice(&[0x42, 0x01, 0x01]);
+    }
+    ty.extend_from_slice(&[0x42, 0x00]);
+    let mut section = vec![0x01];
+    section.extend_from_slice(&ty);
+    let mut out = b"\0asm\x0d\0\x01\0".to_vec();
+    out.push(0x07);
+    let mut len = section.len();
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            out.push(byte);
+            break;
+        }
+        out.push(byte | 0x80);
+    }
+    out.extend_from_slice(&section);
+    out
+}
+
+#[tokio::test]
+async fn deeply_nested_types_are_refused_before_anything_reads_them_recursively() {
+    // 3 KB: enough to overflow the stack of wasmtime's recursive type reader
+    // and abort the process, were it read.
+    for levels in [wasm_sandbox::MAX_TYPE_NESTING as usize, 1_000, 1_000_000] {
+        let err = refused(
+            WasmSandbox::builder()
+                .enable_cache(false)
+                .bytes(nested_instance_types(levels)),
+        )
+        .await;
+        match &err {
+            Error::ComponentTooComplex {
+                what, found, limit, ..
+            } => {
+                assert_eq!(what, "nesting depth of component and instance types");
+                assert_eq!(*limit, wasm_sandbox::MAX_TYPE_NESTING);
+                assert_eq!(*found, wasm_sandbox::MAX_TYPE_NESTING + 1);
+            }
+            other => panic!("{levels} levels: expected ComponentTooComplex, got {other:?}"),
+        }
+    }
+    // The same inside a nested component, and through `inspect`.
+    let mut outer = b"\0asm\x0d\0\x01\0".to_vec();
+    let inner = nested_instance_types(5_000);
+    outer.push(0x04);
+    let mut len = inner.len();
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            outer.push(byte);
+            break;
+        }
+        outer.push(byte | 0x80);
+    }
+    outer.extend_from_slice(&inner);
+    let err = refused(
+        WasmSandbox::builder()
+            .enable_cache(false)
+            .bytes(outer.clone()),
+    )
+    .await;
+    assert!(matches!(err, Error::ComponentTooComplex { .. }), "{err:?}");
+    let err = wasm_sandbox::ComponentInfo::from_bytes(outer).unwrap_err();
+    assert!(matches!(err, Error::ComponentTooComplex { .. }), "{err:?}");
+    // In the text format, the text parser's own nesting limit answers.
+    let levels = 10_000;
+    let text = format!(
+        "(component (type {}(instance){}))",
+        "(instance (type ".repeat(levels),
+        "))".repeat(levels)
+    );
+    let err = refused(WasmSandbox::builder().enable_cache(false).bytes(text)).await;
+    assert!(
+        matches!(
+            err,
+            Error::ComponentTooComplex { .. } | Error::InvalidBinary { .. }
+        ),
+        "{err:?}"
+    );
+    crate::assert_host_usable().await;
+}
+
+#[tokio::test]
+async fn types_nested_up_to_the_limit_load() {
+    // One level below the limit (the outermost type counts as one).
+    let levels = wasm_sandbox::MAX_TYPE_NESTING as usize - 1;
+    let sandbox = WasmSandbox::builder()
+        .enable_cache(false)
+        .bytes(nested_instance_types(levels))
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{levels} levels: {e}"));
+    assert!(sandbox.list_exports().is_empty());
+}

@@ -270,8 +270,83 @@ pub const MAX_NESTING_DEPTH: u64 = 100;
 /// A Rust `wasm32-wasip2` plugin nests a handful.
 pub const MAX_NESTED_ITEMS: u64 = 10_000;
 
+/// The deepest nesting of component and instance types inside one another
+/// that a plugin may have: type definitions nest a few levels in practice,
+/// and wasmparser and wasmtime read nested types recursively (a few hundred
+/// levels exhaust a 2 MiB thread stack and abort the process), so deeper
+/// ones are refused, without recursion, before anything else reads them.
+pub const MAX_TYPE_NESTING: u64 = 32;
+
+/// Reads a component type section's types without recursion and returns
+/// the first nesting depth over [`MAX_TYPE_NESTING`] with its offset, or
+/// `None`. A malformed section is left to the validator (`None`): only the
+/// depth is decided here.
+fn deepest_type(section: &[u8], offset: usize) -> Option<(u64, usize)> {
+    use wasmparser::{
+        BinaryReader, ComponentAlias, ComponentExternName, ComponentImport, ComponentType,
+        ComponentTypeRef, CoreType,
+    };
+    let mut reader = BinaryReader::new(section, offset);
+    let count = reader.read_var_u32().ok()?;
+    // For each open component or instance type: the declarations it has
+    // left, and whether it is a component type (which may also import).
+    let mut open: Vec<(u32, bool)> = Vec::new();
+    for _ in 0..count {
+        // Reads the type at the reader's position; opens it when it nests.
+        let mut at_type = true;
+        loop {
+            if at_type {
+                match reader.clone().read_u8().ok()? {
+                    kind @ (0x41 | 0x42) => {
+                        let position = reader.original_position();
+                        reader.read_u8().ok()?;
+                        let declarations = reader.read_var_u32().ok()?;
+                        open.push((declarations, kind == 0x41));
+                        if open.len() as u64 > MAX_TYPE_NESTING {
+                            return Some((open.len() as u64, position));
+                        }
+                    }
+                    // Every other type refers to others by index only.
+                    _ => {
+                        reader.read::<ComponentType>().ok()?;
+                    }
+                }
+                at_type = false;
+            }
+            let Some((left, component)) = open.last_mut() else {
+                break;
+            };
+            if *left == 0 {
+                open.pop();
+                continue;
+            }
+            *left -= 1;
+            let component = *component;
+            match reader.read_u8().ok()? {
+                0x03 if component => {
+                    reader.read::<ComponentImport>().ok()?;
+                }
+                0x00 => {
+                    reader.read::<CoreType>().ok()?;
+                }
+                0x01 => at_type = true,
+                0x02 => {
+                    reader.read::<ComponentAlias>().ok()?;
+                }
+                0x04 => {
+                    reader.read::<ComponentExternName>().ok()?;
+                    reader.read::<ComponentTypeRef>().ok()?;
+                }
+                _ => return None,
+            }
+        }
+    }
+    None
+}
+
 /// Walks the payloads of `binary` (without validating them) and checks the
-/// nesting depth and the number of nested components and modules.
+/// nesting depth and the number of nested components and modules, and how
+/// deeply its types nest.
 fn check_structure(origin: &str, binary: &[u8]) -> Result<()> {
     use wasmparser::Payload;
     let too_complex = |what: &str, found: u64, limit: u64, offset: usize| {
@@ -321,6 +396,17 @@ fn check_structure(origin: &str, binary: &[u8]) -> Result<()> {
                         items,
                         MAX_NESTED_ITEMS,
                         unchecked_range.start,
+                    );
+                }
+            }
+            Ok(Payload::ComponentTypeSection(section)) => {
+                let range = section.range();
+                if let Some((found, offset)) = deepest_type(&binary[range.clone()], range.start) {
+                    return too_complex(
+                        "nesting depth of component and instance types",
+                        found,
+                        MAX_TYPE_NESTING,
+                        offset,
                     );
                 }
             }
