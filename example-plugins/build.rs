@@ -32,6 +32,7 @@ const PLUGINS: &[(&str, &str)] = &[
     ("painter", "PAINTER"),
     ("swatch", "SWATCH"),
     ("greeter-next", "GREETER_NEXT"),
+    ("tally", "TALLY"),
 ];
 
 fn main() {

@@ -50,7 +50,9 @@ mod bindings {
     });
 }
 
-pub use wasm_sandbox_macros::{PluginType, export, host_interface, sandbox_plugin};
+pub use wasm_sandbox_macros::{
+    PluginType, export, host_interface, plugin_resource, sandbox_plugin,
+};
 
 pub mod log {
     //! Log lines that arrive on the host as `tracing` events (target

@@ -381,6 +381,45 @@ pub enum Error {
         max_instances: usize,
     },
 
+    /// A handle on a plugin object (a resource the plugin exports) was used
+    /// after the instance that made the object went away. Nothing ran.
+    #[error(
+        "the plugin's `{resource}` object can no longer be used: {why}; make a new one (a \
+         plugin object lives in the instance that made it)"
+    )]
+    ResourceExpired {
+        /// The resource's WIT name (`counter`).
+        resource: String,
+        /// Why the object is gone.
+        why: String,
+    },
+
+    /// A function that takes or returns plugin objects (WIT resources) was
+    /// called by name. A raw resource handle carries no instance: on a
+    /// pool, or after a reset, it could name another instance's object, so
+    /// only the typed handles of a `#[sandbox_plugin]` proxy pass them.
+    /// Nothing ran.
+    #[error(
+        "`{function}` takes or returns plugin objects (WIT resources), which can only be passed \
+         through the typed handles of a #[sandbox_plugin] proxy; call it through the proxy"
+    )]
+    PluginObjectsNeedHandles {
+        /// The function called.
+        function: String,
+    },
+
+    /// One call was given handles on plugin objects made by different
+    /// instances; a call runs on one instance, which cannot see objects of
+    /// another. Nothing ran.
+    #[error(
+        "`{function}` was given plugin objects made by different instances; pass objects made \
+         by the same instance (on a pool, each instance keeps its own objects)"
+    )]
+    ResourcesFromDifferentInstances {
+        /// The function called.
+        function: String,
+    },
+
     /// [`ReloadablePool::reload`](crate::ReloadablePool::reload) refused a
     /// new version of the plugin; the running version keeps serving.
     #[error(

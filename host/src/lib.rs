@@ -73,6 +73,7 @@ pub use crate::inspect::{ComponentImport, ComponentInfo};
 pub use crate::limits::{CallReport, ResourceLimits};
 pub use crate::plugin::Plugin;
 pub use crate::plugin::exports::ExportFunction;
+pub use crate::plugin::resources::PluginResource;
 pub use crate::policy::{
     Capability, ImportCheck, PolicyDiff, PortRange, SecurityPolicy, ViolationAction,
 };
@@ -117,6 +118,9 @@ pub use wasm_sandbox_macros::PluginType;
 /// Declares functions the host offers plugins; see the guide's "Host
 /// interfaces" chapter.
 pub use wasm_sandbox_macros::host_interface;
+/// Declares what a plugin object (a resource the plugin exports) can do;
+/// see the guide's "Resources: objects in plugins" chapter.
+pub use wasm_sandbox_macros::plugin_resource;
 /// Declares a plugin interface; see the guide's "Declaring a plugin
 /// interface" chapter.
 pub use wasm_sandbox_macros::sandbox_plugin;
@@ -133,9 +137,11 @@ pub mod __private {
     pub use crate::guard::host::{host_call, host_call_async};
     pub use crate::guard::store::HostState;
     pub use crate::plugin::exports::Exports;
+    pub use crate::plugin::resources::{Origin, Pin};
     pub use crate::proxy::{ExportHandle, ExportsRef, InterfaceCheck};
     pub use crate::versions::{__none_served as none_served, version_of};
     pub use wasmtime;
+    pub use wasmtime::component::ResourceAny;
 
     /// The linker host interfaces register into.
     pub type Linker = wasmtime::component::Linker<HostState>;

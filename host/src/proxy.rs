@@ -8,6 +8,7 @@ use wasmtime::component::{ComponentExportIndex, ComponentNamedList, ComponentTyp
 use crate::error::{Error, Result};
 use crate::plugin::Plugin;
 use crate::plugin::exports::Exports;
+use crate::plugin::resources::{Origin, Pin, PluginResource};
 use crate::pool::SandboxPool;
 use crate::reload::ReloadablePool;
 use crate::sandbox::WasmSandbox;
@@ -38,6 +39,23 @@ pub trait PluginHost: Send + Sync {
     where
         P: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static;
+
+    /// A typed call that uses or returns plugin objects: on the instance
+    /// `pin` names, with the instance it ran on.
+    #[doc(hidden)]
+    fn __call_pinned<P, R>(
+        &self,
+        pin: Option<Pin>,
+        export: &ExportHandle,
+        params: P,
+    ) -> impl Future<Output = Result<(R, Origin)>> + Send
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static;
+
+    /// Releases a plugin object now, on its instance.
+    #[doc(hidden)]
+    fn __release(&self, resource: PluginResource) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Implements [`PluginHost`] for an owner of a plugin that dereferences to
@@ -60,6 +78,27 @@ macro_rules! plugin_host_by_deref {
                 R: ComponentType + Lift + Send + Sync + 'static,
             {
                 self.call_handle(export, params)
+            }
+
+            fn __call_pinned<P, R>(
+                &self,
+                pin: Option<Pin>,
+                export: &ExportHandle,
+                params: P,
+            ) -> impl Future<Output = Result<(R, Origin)>> + Send
+            where
+                P: ComponentNamedList + Lower + Send + Sync,
+                R: ComponentType + Lift + Send + Sync + 'static,
+            {
+                let position = check_handle(self.exports(), export).map(|()| export.position);
+                async move { self.call_pinned(pin, position?, params).await }
+            }
+
+            fn __release(
+                &self,
+                resource: PluginResource,
+            ) -> impl Future<Output = Result<()>> + Send {
+                self.release(resource)
             }
         }
     )*};
@@ -87,6 +126,32 @@ impl PluginHost for ReloadablePool {
         let pool = self.current();
         let name = export.name.as_str();
         async move { pool.call(name, params).await }
+    }
+
+    fn __call_pinned<P, R>(
+        &self,
+        pin: Option<Pin>,
+        export: &ExportHandle,
+        params: P,
+    ) -> impl Future<Output = Result<(R, Origin)>> + Send
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        // An object made by an earlier version fails in the pinned lease:
+        // its instance belongs to that version's instances.
+        let pool = self.current();
+        let name = export.name.as_str();
+        async move {
+            let plugin = pool.shared();
+            let position = plugin.exports().resolve(name)?.0.position();
+            plugin.call_pinned(pin, position, params).await
+        }
+    }
+
+    fn __release(&self, resource: PluginResource) -> impl Future<Output = Result<()>> + Send {
+        let pool = self.current();
+        async move { pool.shared().release(resource).await }
     }
 }
 
@@ -145,6 +210,26 @@ macro_rules! plugin_host_through_pointer {
                 R: ComponentType + Lift + Send + Sync + 'static,
             {
                 (**self).__call(export, params)
+            }
+
+            fn __call_pinned<P, R>(
+                &self,
+                pin: Option<Pin>,
+                export: &ExportHandle,
+                params: P,
+            ) -> impl Future<Output = Result<(R, Origin)>> + Send
+            where
+                P: ComponentNamedList + Lower + Send + Sync,
+                R: ComponentType + Lift + Send + Sync + 'static,
+            {
+                (**self).__call_pinned(pin, export, params)
+            }
+
+            fn __release(
+                &self,
+                resource: PluginResource,
+            ) -> impl Future<Output = Result<()>> + Send {
+                (**self).__release(resource)
             }
         }
     )*};

@@ -251,6 +251,9 @@ impl ReloadablePool {
             .current
             .write()
             .unwrap_or_else(|e| e.into_inner()) = new;
+        // Objects the old version made cannot be used with the new one; its
+        // instances go once their calls end.
+        old.shared().retire();
         let version = self.inner.version.fetch_add(1, Ordering::SeqCst) + 1;
         tracing::info!(
             target: "wasm_sandbox::reload",
@@ -501,9 +504,13 @@ fn type_only(item: &ComponentItem, engine: &wasmtime::Engine) -> bool {
 }
 
 /// The same WIT signature, compared structurally (record fields, variant
-/// cases, ... all the way down), not only by type names.
+/// cases, ... all the way down), not only by type names. Resources are
+/// nominal in WIT: each version's are its own types, so they match by the
+/// names the signatures give them (objects of the old version expire at
+/// the reload either way).
 fn same_signature(a: &ExportFunction, b: &ExportFunction) -> bool {
-    a.params().len() == b.params().len()
+    (!a.uses_plugin_objects() || a.signature() == b.signature())
+        && a.params().len() == b.params().len()
         && a.params()
             .zip(b.params())
             .all(|((na, ta), (nb, tb))| na == nb && same_type(ta, tb))
@@ -548,8 +555,10 @@ fn same_type(a: &Type, b: &Type) -> bool {
         (Type::Result(x), Type::Result(y)) => {
             same_opt(x.ok(), y.ok()) && same_opt(x.err(), y.err())
         }
-        // Resources, futures and streams are identified by their component:
-        // never the same across two versions.
+        // Resources match by name (see `same_signature`).
+        (Type::Own(_), Type::Own(_)) | (Type::Borrow(_), Type::Borrow(_)) => true,
+        // Futures and streams are identified by their component: never the
+        // same across two versions.
         (Type::Own(_) | Type::Borrow(_) | Type::Future(_) | Type::Stream(_), _) => false,
         _ => std::mem::discriminant(a) == std::mem::discriminant(b) && is_primitive(a),
     }

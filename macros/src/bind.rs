@@ -15,7 +15,7 @@ use wit_parser::{
 };
 
 use crate::errors::Errors;
-use crate::iface::Interface;
+use crate::iface::{Interface, ResourceFn};
 use crate::model::{Method, Payload, Ty, TypeDef, TypeKind, bindgen_ident, bindgen_type};
 
 /// Where a method's export lives.
@@ -49,11 +49,24 @@ pub(crate) struct BoundType {
     pub(crate) case_records: HashMap<String, Vec<String>>,
 }
 
+/// A plugin object (resource) bound to a WIT resource.
+#[derive(Clone, Debug)]
+pub(crate) struct BoundResource {
+    /// The associated type's name (`Counter`).
+    pub(crate) rust: String,
+    /// Module path of wit-bindgen's resource type (`..::Counter`), relative
+    /// to the bindings root; its `Guest` trait is `Guest<Name>` next to it.
+    pub(crate) path: Vec<String>,
+    /// The resource's functions, in `ResourceDef::functions` order.
+    pub(crate) functions: Vec<BoundMethod>,
+}
+
 /// The whole binding.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Binding {
     pub(crate) methods: Vec<BoundMethod>,
     pub(crate) types: HashMap<String, BoundType>,
+    pub(crate) resources: Vec<BoundResource>,
 }
 
 impl BoundType {
@@ -135,7 +148,14 @@ pub(crate) fn render(resolve: &Resolve, ty: &WType) -> String {
                     Some(t) => format!("stream<{}>", render(resolve, t)),
                     None => "stream".into(),
                 },
-                TypeDefKind::Handle(_) => "handle".into(),
+                TypeDefKind::Handle(wit_parser::Handle::Own(r)) => resolve.types[*r]
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| "resource".into()),
+                TypeDefKind::Handle(wit_parser::Handle::Borrow(r)) => format!(
+                    "borrow<{}>",
+                    resolve.types[*r].name.as_deref().unwrap_or("resource")
+                ),
                 _ => "type".into(),
             }
         }
@@ -218,6 +238,21 @@ fn rust_hint(resolve: &Resolve, f: &wit_parser::Function) -> String {
     }
     s.push(';');
     s
+}
+
+/// Whether `f` is a plain function, not a resource's.
+fn is_freestanding(f: &wit_parser::Function) -> bool {
+    matches!(f.kind, wit_parser::FunctionKind::Freestanding)
+}
+
+/// The resource a resource function belongs to.
+fn resource_of(f: &wit_parser::Function) -> Option<TypeId> {
+    match f.kind {
+        wit_parser::FunctionKind::Constructor(id)
+        | wit_parser::FunctionKind::Method(id)
+        | wit_parser::FunctionKind::Static(id) => Some(id),
+        _ => None,
+    }
 }
 
 struct Export<'a> {
@@ -333,6 +368,7 @@ fn bind_as(
         by_rust,
         exported_ifaces,
         bound: HashMap::new(),
+        resources: HashMap::new(),
     };
 
     let mut binding = Binding::default();
@@ -340,7 +376,7 @@ fn bind_as(
         let candidates: Vec<usize> = exports
             .iter()
             .enumerate()
-            .filter(|(_, e)| e.func.name == m.wit)
+            .filter(|(_, e)| e.func.name == m.wit && is_freestanding(e.func))
             .map(|(i, _)| i)
             .collect();
         let idx = match candidates.as_slice() {
@@ -389,6 +425,68 @@ fn bind_as(
             wit_signature: render_func(resolve, e.func),
         });
     }
+    for decl in &iface.resources {
+        let Some(def) = &decl.def else {
+            continue;
+        };
+        let mut functions = Vec::new();
+        let mut path = None;
+        for (kind, m) in def.functions() {
+            let wit_name = kind.wit_name(&decl.wit, &m.wit);
+            let Some(e) = exports
+                .iter_mut()
+                .find(|e| e.func.name == wit_name && !is_freestanding(e.func))
+            else {
+                errors.push(syn::Error::new_spanned(
+                    &m.ident,
+                    format!(
+                        "the {what} {verb} no `{wit_name}` for `{}::{}`; remove it, or add it to \
+                         the resource `{}` in the WIT",
+                        def.ident, m.ident, decl.wit
+                    ),
+                ));
+                continue;
+            };
+            e.used = true;
+            if let Some(rid) = resource_of(e.func) {
+                path = Some(binder.type_path(binder.dealias(rid)));
+            }
+            let mut f = e.func.clone();
+            match kind {
+                // The receiver is the object itself.
+                ResourceFn::Method => {
+                    if !f.params.is_empty() {
+                        f.params.remove(0);
+                    }
+                }
+                // The result is the object itself.
+                ResourceFn::Constructor => f.result = None,
+                ResourceFn::Static => {}
+            }
+            check_method(&mut binder, m, &f, errors);
+            functions.push(BoundMethod {
+                location: e.location.clone(),
+                wit_name: e.func.name.clone(),
+                export_name: e.export_name.clone(),
+                wit_signature: render_func(resolve, e.func),
+            });
+        }
+        let path = path.or_else(|| binder.resources.get(&decl.ident.to_string()).cloned());
+        match path {
+            Some(path) => binding.resources.push(BoundResource {
+                rust: decl.ident.to_string(),
+                path,
+                functions,
+            }),
+            None => errors.push(syn::Error::new_spanned(
+                &decl.ident,
+                format!(
+                    "the {what} does not use the resource `{}`: no function takes or returns it",
+                    decl.wit
+                ),
+            )),
+        }
+    }
     for e in exports.iter().filter(|e| !e.used) {
         errors.push(syn::Error::new_spanned(
             &iface.ident,
@@ -410,6 +508,8 @@ struct TypeBinder<'a> {
     by_rust: HashMap<String, &'a TypeDef>,
     exported_ifaces: Vec<wit_parser::InterfaceId>,
     bound: HashMap<String, BoundType>,
+    /// Resource paths found while checking handles, by associated type.
+    resources: HashMap<String, Vec<String>>,
 }
 
 impl TypeBinder<'_> {
@@ -511,8 +611,40 @@ impl TypeBinder<'_> {
                         "the WIT type `{}` is a `flags`, which #[sandbox_plugin] traits cannot express",
                         render(self.resolve, wty)
                     ))),
+                    (TypeDefKind::Handle(handle), Ty::Handle(h)) => {
+                        let (rid, owned) = match handle {
+                            wit_parser::Handle::Own(r) => (*r, true),
+                            wit_parser::Handle::Borrow(r) => (*r, false),
+                        };
+                        if owned != h.owned {
+                            return Err(Some(format!(
+                                "the WIT has `{}`, the trait has `{}`: {}",
+                                render(self.resolve, wty),
+                                self.ours(ty),
+                                if owned {
+                                    "the object is given away here; take `Self::X` by value"
+                                } else {
+                                    "the object is lent here; take `&Self::X`"
+                                }
+                            )));
+                        }
+                        let rid = self.dealias(rid);
+                        let name = self.resolve.types[rid].name.clone().unwrap_or_default();
+                        if name != h.wit {
+                            return Err(Some(format!(
+                                "the WIT has the resource `{name}` here, but `Self::{}` is the \
+                                 resource `{}`",
+                                h.rust, h.wit
+                            )));
+                        }
+                        let path = self.type_path(rid);
+                        self.resources.insert(h.rust.clone(), path);
+                        Ok(())
+                    }
                     (TypeDefKind::Resource | TypeDefKind::Handle(_), _) => Err(Some(format!(
-                        "the WIT type `{}` is a resource, which #[sandbox_plugin] traits cannot express",
+                        "the WIT type `{}` is a resource: declare it in the trait as \
+                         `type Name: MyResourceTrait;` (a #[plugin_resource] trait) and use \
+                         `Self::Name` (given away) or `&Self::Name` (lent)",
                         render(self.resolve, wty)
                     ))),
                     _ => Err(None),

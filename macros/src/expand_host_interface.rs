@@ -161,6 +161,7 @@ fn derived_interface(
     let binding = Binding {
         methods: Vec::new(),
         types: derived_type_paths(&package, types),
+        resources: Vec::new(),
     };
     let module = vec![
         bindgen_ident(&package.namespace),

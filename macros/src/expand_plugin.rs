@@ -24,9 +24,113 @@ pub(crate) fn expand(args: PluginArgs, item: &syn::ItemTrait) -> TokenStream {
     }
 }
 
+/// Expands `#[plugin_resource]`: checks the trait and emits it unchanged
+/// (the `#[sandbox_plugin]` trait that names it does the rest).
+pub(crate) fn expand_resource(args: TokenStream, item: &syn::ItemTrait) -> TokenStream {
+    let mut out = quote!(#item);
+    if !args.is_empty() {
+        let e = syn::Error::new_spanned(&args, "#[plugin_resource] takes no arguments");
+        out.extend(e.into_compile_error());
+    }
+    if let Err(e) = iface::parse_resource(item) {
+        out.extend(e.into_compile_error());
+    }
+    out
+}
+
+/// Finds the `#[plugin_resource]` trait of each resource the trait declares.
+fn resolve_resources(iface: &mut iface::Interface, scan: &scan::Scan, errors: &mut Errors) {
+    for decl in &mut iface.resources {
+        let name = decl
+            .bound
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        match scan.resource_traits.get(&name).map(Vec::as_slice) {
+            None | Some([]) => errors.push(syn::Error::new_spanned(
+                &decl.bound,
+                format!(
+                    "`{name}` is not a #[plugin_resource] trait of this crate: declare \
+                     `#[plugin_resource] pub trait {name} {{ .. }}` in this crate (the macro \
+                     reads the crate's `src/` files to find it)"
+                ),
+            )),
+            Some([t]) => match iface::parse_resource(t) {
+                Ok(def) => decl.def = Some(def),
+                Err(_) => errors.push(syn::Error::new_spanned(
+                    &decl.bound,
+                    format!("`{name}` is not a valid #[plugin_resource] trait; see the error on its definition"),
+                )),
+            },
+            Some(_) => errors.push(syn::Error::new_spanned(
+                &decl.bound,
+                format!("more than one #[plugin_resource] trait is named `{name}` in this crate"),
+            )),
+        }
+    }
+}
+
+/// The trait as emitted: each plugin object's bound gets `'static` (the
+/// plugin keeps its objects in a table), and on `wasm32` the trait gets one
+/// hidden provided function per resource function, through which the
+/// export glue (expanded in the plugin crate, where the resource trait's
+/// path is unknown) reaches the resource trait.
+fn emitted_trait(item: &syn::ItemTrait, iface: &iface::Interface) -> syn::ItemTrait {
+    let mut item = item.clone();
+    for ti in &mut item.items {
+        if let syn::TraitItem::Type(t) = ti {
+            t.bounds.push(syn::parse_quote!('static));
+        }
+    }
+    for decl in &iface.resources {
+        let Some(def) = &decl.def else {
+            continue;
+        };
+        let assoc = &decl.ident;
+        let bound = &decl.bound;
+        for (kind, m) in def.functions() {
+            let shim = guest::resource_shim(&assoc.to_string(), &m.ident);
+            let ident = &m.ident;
+            let params = m.params.iter().map(|p| {
+                let id = &p.ident;
+                let ty = &p.rust;
+                quote!(#id: #ty)
+            });
+            let args: Vec<_> = m.params.iter().map(|p| &p.ident).collect();
+            let ret = match (kind, &m.result) {
+                (iface::ResourceFn::Constructor, _) => quote!(-> Self::#assoc),
+                (_, Some((_, rust))) => quote!(-> #rust),
+                (_, None) => quote!(),
+            };
+            let (receiver, call) = match kind {
+                iface::ResourceFn::Method => (
+                    quote!(this: &Self::#assoc,),
+                    quote!(<Self::#assoc as #bound>::#ident(this, #(#args),*)),
+                ),
+                _ => (
+                    quote!(),
+                    quote!(<Self::#assoc as #bound>::#ident(#(#args),*)),
+                ),
+            };
+            item.items.push(syn::parse_quote! {
+                #[cfg(target_family = "wasm")]
+                #[doc(hidden)]
+                fn #shim(#receiver #(#params),*) #ret where Self: Sized {
+                    #call
+                }
+            });
+        }
+    }
+    item
+}
+
 fn try_expand(args: PluginArgs, item: &syn::ItemTrait) -> syn::Result<TokenStream> {
-    let iface = iface::parse(item, Role::Plugin)?;
+    let mut iface = iface::parse(item, Role::Plugin)?;
     let scan = scan::scan_crate(scan::call_site_file());
+    let mut errors = Errors::default();
+    resolve_resources(&mut iface, &scan, &mut errors);
+    errors.finish()?;
     let mut errors = Errors::default();
     let types = world::resolve_types(&iface, &scan, &mut errors);
     let imports = world::resolve_imports(&args.imports, &scan, &mut errors);
@@ -141,7 +245,30 @@ fn try_expand(args: PluginArgs, item: &syn::ItemTrait) -> syn::Result<TokenStrea
             wit_signature: b.wit_signature.clone(),
         })
         .collect();
-    let proxy = host::proxy(vis, &iface, &bound, &wit_text, &world_id);
+    let resources: Vec<_> = iface
+        .resources
+        .iter()
+        .zip(&binding.resources)
+        .filter_map(|(decl, b)| {
+            let def = decl.def.as_ref()?;
+            let fns = def
+                .functions()
+                .zip(&b.functions)
+                .map(|((kind, m), bm)| {
+                    (
+                        kind,
+                        host::Bound {
+                            method: m,
+                            export_name: bm.export_name.clone(),
+                            wit_signature: bm.wit_signature.clone(),
+                        },
+                    )
+                })
+                .collect();
+            Some((decl, fns))
+        })
+        .collect();
+    let proxy = host::proxy(vis, &iface, &bound, &resources, &wit_text, &world_id);
     let conv = guest::Conv {
         root: quote!(__bindings),
         binding: &binding,
@@ -154,6 +281,7 @@ fn try_expand(args: PluginArgs, item: &syn::ItemTrait) -> syn::Result<TokenStrea
         iface.ident
     );
     let track = published::track(&read);
+    let item = emitted_trait(item, &iface);
     Ok(quote! {
         #item
         #track

@@ -82,7 +82,31 @@ impl Conv<'_> {
                 quote!((#(#ts,)*))
             }
             Ty::Named(n) => self.binding_path(n),
+            Ty::Handle(h) => {
+                let path = self.resource_path(&h.rust);
+                if h.owned {
+                    path_tokens(&self.root, &path)
+                } else {
+                    let mut path = path;
+                    if let Some(last) = path.last_mut() {
+                        last.push_str("Borrow");
+                    }
+                    let t = path_tokens(&self.root, &path);
+                    quote!(#t<'_>)
+                }
+            }
         }
+    }
+
+    /// The path (from the bindings' root) of the type wit-bindgen generates
+    /// for the resource of associated type `rust`.
+    fn resource_path(&self, rust: &str) -> Vec<String> {
+        self.binding
+            .resources
+            .iter()
+            .find(|r| r.rust == rust)
+            .map(|r| r.path.clone())
+            .unwrap_or_else(|| vec![format!("__wasm_sandbox_no_binding_for_{rust}")])
     }
 
     /// Converts `expr` (a wit-bindgen value of type `ty`) into the user's
@@ -93,6 +117,14 @@ impl Conv<'_> {
         }
         let p = private();
         match ty {
+            Ty::Handle(h) => {
+                let adapter = resource_adapter(&h.rust);
+                if h.owned {
+                    quote!(#expr.into_inner::<#adapter>().0)
+                } else {
+                    quote!(&#expr.get::<#adapter>().0)
+                }
+            }
             Ty::List(t) => {
                 let inner = self.to_user(quote!(__x), t);
                 quote!(::core::iter::Iterator::collect(::core::iter::Iterator::map(
@@ -192,6 +224,11 @@ impl Conv<'_> {
         }
         let p = private();
         match ty {
+            Ty::Handle(h) => {
+                let adapter = resource_adapter(&h.rust);
+                let path = path_tokens(&self.root, &self.resource_path(&h.rust));
+                quote!(#path::new(#adapter(#expr)))
+            }
             Ty::List(t) => {
                 let inner = self.to_binding(quote!(__x), t);
                 let bty = self.binding_ty(t);
@@ -310,30 +347,35 @@ pub(crate) fn export_macro(
 ) -> TokenStream {
     let macro_name = export_macro_name(&iface.ident);
     let p = private();
-    // Group methods by the Guest trait they implement.
-    let mut groups: Vec<(Option<Vec<String>>, Vec<TokenStream>)> = Vec::new();
-    for (m, b) in iface.methods.iter().zip(&conv.binding.methods) {
-        let module = match &b.location {
-            Location::World => None,
-            Location::Interface { module, .. } => Some(module.clone()),
-        };
-        let fname = format_ident!("{}", bindgen_ident(&b.wit_name));
+    // The pieces of one exported function: its parameter declarations (in
+    // wit-bindgen's types), the user's arguments, its return type and the
+    // conversion of the user's result.
+    let pieces = |m: &crate::model::Method| {
         let params: Vec<_> = (0..m.params.len())
             .map(|i| format_ident!("__a{}", i))
             .collect();
-        let decls = m.params.iter().zip(&params).map(|(pm, n)| {
-            let t = conv.binding_ty(&pm.ty);
-            quote!(#n: #t)
-        });
-        let args = m.params.iter().zip(&params).map(|(pm, n)| {
-            let v = conv.to_user(quote!(#n), &pm.ty);
-            match pm.passing {
-                Passing::Owned => v,
-                Passing::Str => quote!(&#v),
-                Passing::Slice => quote!(#p::slice_arg(&#v)),
-            }
-        });
-        let ident = &m.ident;
+        let decls: Vec<TokenStream> = m
+            .params
+            .iter()
+            .zip(&params)
+            .map(|(pm, n)| {
+                let t = conv.binding_ty(&pm.ty);
+                quote!(#n: #t)
+            })
+            .collect();
+        let args: Vec<TokenStream> = m
+            .params
+            .iter()
+            .zip(&params)
+            .map(|(pm, n)| {
+                let v = conv.to_user(quote!(#n), &pm.ty);
+                match pm.passing {
+                    Passing::Owned => v,
+                    Passing::Str => quote!(&#v),
+                    Passing::Slice => quote!(#p::slice_arg(&#v)),
+                }
+            })
+            .collect();
         let (ret, body) = match &m.result {
             Some((ty, _)) => {
                 let t = conv.binding_ty(ty);
@@ -342,18 +384,90 @@ pub(crate) fn export_macro(
             }
             None => (quote!(), quote!(__r)),
         };
-        let f = quote! {
-            fn #fname(#(#decls),*) #ret {
-                __Instance::with(|__p| {
-                    let __r = <$plugin as $($trait)*>::#ident(__p, #(#args),*);
-                    #body
-                })
-            }
+        (decls, args, ret, body)
+    };
+    // Group methods by the Guest trait they implement.
+    let mut groups: Vec<(Option<Vec<String>>, Vec<TokenStream>)> = Vec::new();
+    let mut group = |module: Option<Vec<String>>, f: TokenStream| match groups
+        .iter_mut()
+        .find(|(g, _)| *g == module)
+    {
+        Some((_, fns)) => fns.push(f),
+        None => groups.push((module, vec![f])),
+    };
+    for (m, b) in iface.methods.iter().zip(&conv.binding.methods) {
+        let module = match &b.location {
+            Location::World => None,
+            Location::Interface { module, .. } => Some(module.clone()),
         };
-        match groups.iter_mut().find(|(g, _)| *g == module) {
-            Some((_, fns)) => fns.push(f),
-            None => groups.push((module, vec![f])),
-        }
+        let fname = format_ident!("{}", bindgen_ident(&b.wit_name));
+        let (decls, args, ret, body) = pieces(m);
+        let ident = &m.ident;
+        group(
+            module,
+            quote! {
+                fn #fname(#(#decls),*) #ret {
+                    __Instance::with(|__p| {
+                        let __r = <$plugin as $($trait)*>::#ident(__p, #(#args),*);
+                        #body
+                    })
+                }
+            },
+        );
+    }
+    // Each plugin object: a local type wrapping the plugin's type, which
+    // implements wit-bindgen's `Guest<Resource>` trait through the hidden
+    // functions of the plugin trait.
+    let mut adapters = Vec::new();
+    for (decl, bound) in iface.resources.iter().zip(&conv.binding.resources) {
+        let Some(def) = &decl.def else {
+            continue;
+        };
+        let assoc = &decl.ident;
+        let adapter = resource_adapter(&assoc.to_string());
+        let module = bound.path[..bound.path.len().saturating_sub(1)].to_vec();
+        let type_name = bound.path.last().cloned().unwrap_or_default();
+        let mut guest_trait = module.clone();
+        guest_trait.push(format!("Guest{type_name}"));
+        let guest_trait = path_tokens(&quote!(__bindings), &guest_trait);
+        let type_ident = format_ident!("{}", type_name);
+        group(Some(module), quote!(type #type_ident = #adapter;));
+        let fns = def.functions().map(|(kind, m)| {
+            let shim = resource_shim(&assoc.to_string(), &m.ident);
+            let (decls, args, ret, body) = pieces(m);
+            match kind {
+                crate::iface::ResourceFn::Constructor => quote! {
+                    fn new(#(#decls),*) -> Self {
+                        #adapter(<$plugin as $($trait)*>::#shim(#(#args),*))
+                    }
+                },
+                crate::iface::ResourceFn::Method => {
+                    let fname = format_ident!("{}", bindgen_ident(&m.wit));
+                    quote! {
+                        fn #fname(&self, #(#decls),*) #ret {
+                            let __r = <$plugin as $($trait)*>::#shim(&self.0, #(#args),*);
+                            #body
+                        }
+                    }
+                }
+                crate::iface::ResourceFn::Static => {
+                    let fname = format_ident!("{}", bindgen_ident(&m.wit));
+                    quote! {
+                        fn #fname(#(#decls),*) #ret {
+                            let __r = <$plugin as $($trait)*>::#shim(#(#args),*);
+                            #body
+                        }
+                    }
+                }
+            }
+        });
+        adapters.push(quote! {
+            struct #adapter(<$plugin as $($trait)*>::#assoc);
+
+            impl #guest_trait for #adapter {
+                #(#fns)*
+            }
+        });
     }
     let impls = groups.into_iter().map(|(module, fns)| {
         let guest = match module {
@@ -407,11 +521,29 @@ pub(crate) fn export_macro(
 
                     #(#impls)*
 
+                    #(#adapters)*
+
                     __bindings::export!(__Adapter with_types_in __bindings);
                 };
             };
         }
     }
+}
+
+/// The local type that implements wit-bindgen's `Guest<Resource>` trait for
+/// the plugin's type of the resource `rust`.
+pub(crate) fn resource_adapter(rust: &str) -> syn::Ident {
+    format_ident!("__Resource{}", rust)
+}
+
+/// The hidden trait function through which the export glue reaches the
+/// resource trait's function `function` of the resource `rust`.
+pub(crate) fn resource_shim(rust: &str, function: &syn::Ident) -> syn::Ident {
+    format_ident!(
+        "__wasm_sandbox_{}_{}",
+        rust.to_snake_case(),
+        function.to_string().trim_start_matches("r#")
+    )
 }
 
 /// The name of a trait's export macro.

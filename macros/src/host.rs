@@ -5,7 +5,9 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::iface::Interface;
+use heck::ToSnakeCase;
+
+use crate::iface::{Interface, ResourceDecl, ResourceFn};
 use crate::model::{Method, Param, Passing, Ty, doc_attrs};
 
 /// Where a method is exported, as the host calls it: `filter` or `math#add`.
@@ -21,6 +23,9 @@ pub(crate) struct Bound<'a> {
 fn checked_param_types(m: &Method) -> TokenStream {
     let tys = m.params.iter().map(|p| {
         let rust = &p.rust;
+        if p.ty.handle().is_some() {
+            return resource_any();
+        }
         match p.passing {
             Passing::Str => quote!(&'static str),
             Passing::Slice => {
@@ -117,9 +122,105 @@ fn proxy_param_value(p: &Param) -> TokenStream {
 
 fn result_type(m: &Method) -> TokenStream {
     match &m.result {
+        Some((ty, _)) if ty.handle().is_some() => resource_any(),
         Some((_, rust)) => quote!(#rust),
         None => quote!(()),
     }
+}
+
+fn resource_any() -> TokenStream {
+    quote!(::wasm_sandbox::__private::ResourceAny)
+}
+
+/// Whether a method takes or returns plugin objects.
+fn uses_handles(m: &Method) -> bool {
+    m.params.iter().any(|p| p.ty.handle().is_some())
+        || m.result.as_ref().is_some_and(|(t, _)| t.handle().is_some())
+}
+
+/// The generated handle type of the resource `rust`: `CounterHandle`.
+pub(crate) fn handle_ident(rust: &str) -> syn::Ident {
+    format_ident!("{}Handle", rust)
+}
+
+/// A proxy (or handle) method that takes or returns plugin objects: the
+/// call runs on the instance of the objects it is given, and objects it
+/// returns are wrapped with the instance they came from.
+///
+/// `receiver` is the object a handle method is called on (`self.raw`);
+/// `proxy` the expression of the proxy.
+fn pinned_call(
+    m: &Method,
+    index: usize,
+    export: &str,
+    receiver: Option<TokenStream>,
+    proxy: &TokenStream,
+) -> (Vec<TokenStream>, TokenStream, TokenStream) {
+    let mut args = Vec::new();
+    let mut pins = Vec::new();
+    let mut values = Vec::new();
+    let mut types = Vec::new();
+    if let Some(recv) = &receiver {
+        pins.push(quote!(#recv.__pin()));
+        values.push(quote!(#recv.__lend()));
+        types.push(resource_any());
+    }
+    for p in &m.params {
+        let id = &p.ident;
+        match p.ty.handle() {
+            Some(h) => {
+                let handle = handle_ident(&h.rust);
+                if h.owned {
+                    args.push(quote!(#id: #handle<'_, H>));
+                    pins.push(quote!(#id.raw.__pin()));
+                    values.push(quote!(#id.raw.__give()));
+                } else {
+                    args.push(quote!(#id: &#handle<'_, H>));
+                    pins.push(quote!(#id.raw.__pin()));
+                    values.push(quote!(#id.raw.__lend()));
+                }
+                types.push(resource_any());
+            }
+            None => {
+                args.push(proxy_arg(p));
+                values.push(proxy_param_value(p));
+                types.push(proxy_param_type(p));
+            }
+        }
+    }
+    let result_ty = result_type(m);
+    let (ret, wrap) = match &m.result {
+        Some((ty, _)) if ty.handle().is_some() => {
+            let h = ty.handle().expect("checked");
+            let handle = handle_ident(&h.rust);
+            let wit = &h.wit;
+            (
+                quote!(#handle<'_, H>),
+                quote!(#handle {
+                    proxy: #proxy,
+                    raw: ::wasm_sandbox::PluginResource::__new(__r, &__origin, #wit),
+                }),
+            )
+        }
+        Some((_, rust)) => (quote!(#rust), quote!(__r)),
+        None => (quote!(()), quote!(__r)),
+    };
+    let body = quote! {
+        let __pin = ::wasm_sandbox::__private::Pin::__of_all(
+            ::std::vec![#(#pins),*],
+            #export,
+        )?;
+        let (__r, __origin) = ::wasm_sandbox::PluginHost::__call_pinned::<(#(#types,)*), #result_ty>(
+            &#proxy.host,
+            __pin,
+            &#proxy.exports[#index],
+            (#(#values,)*),
+        )
+        .await?;
+        let _ = &__origin;
+        ::core::result::Result::Ok(#wrap)
+    };
+    (args, ret, body)
 }
 
 /// The typed proxy `<Trait>Plugin<H>` and its blocking twin.
@@ -127,6 +228,7 @@ pub(crate) fn proxy(
     vis: &syn::Visibility,
     iface: &Interface,
     bound: &[Bound<'_>],
+    resources: &[(&ResourceDecl, Vec<(ResourceFn, Bound<'_>)>)],
     wit_text: &str,
     world_id: &str,
 ) -> TokenStream {
@@ -134,14 +236,39 @@ pub(crate) fn proxy(
     let trait_name = trait_ident.to_string();
     let proxy = format_ident!("{}Plugin", trait_ident);
     let blocking = format_ident!("{}PluginBlocking", trait_ident);
-    let n = bound.len();
+    // Every export the proxy calls: the trait's methods, then each
+    // resource's functions.
+    let all: Vec<(Option<ResourceFn>, &Bound<'_>)> = bound
+        .iter()
+        .map(|b| (None, b))
+        .chain(
+            resources
+                .iter()
+                .flat_map(|(_, fns)| fns.iter().map(|(k, b)| (Some(*k), b))),
+        )
+        .collect();
+    let n = all.len();
 
-    let checks = bound
+    let checks = all
         .iter()
         .enumerate()
-        .map(|(i, b)| {
+        .map(|(i, (kind, b))| {
             let params = checked_param_types(b.method);
-            let result = result_type(b.method);
+            // A method's receiver is the object, lent; a constructor
+            // returns the object.
+            let params = match kind {
+                Some(ResourceFn::Method) => {
+                    let any = resource_any();
+                    let syn_params: syn::TypeTuple = syn::parse2(params).expect("a tuple type");
+                    let rest = syn_params.elems.iter();
+                    quote!((#any, #(#rest,)*))
+                }
+                _ => params,
+            };
+            let result = match kind {
+                Some(ResourceFn::Constructor) => resource_any(),
+                _ => result_type(b.method),
+            };
             let export = &b.export_name;
             let sig = &b.wit_signature;
             let var = format_ident!("__e{}", i);
@@ -162,6 +289,35 @@ pub(crate) fn proxy(
 
     let async_methods = bound.iter().enumerate().map(|(i, b)| {
         let m = b.method;
+        if uses_handles(m) {
+            let (args, ret, body) = pinned_call(m, i, &b.export_name, None, &quote!(self));
+            let ident = &m.ident;
+            let mut docs = m.docs.clone();
+            if !docs.is_empty() {
+                docs.push(String::new());
+            }
+            docs.push(format!(
+                "Calls the plugin's `{}` export: `{}`. Runs on the instance that made the \
+                 objects it is given.",
+                b.export_name, b.wit_signature
+            ));
+            docs.push(String::new());
+            docs.push("# Errors".to_string());
+            docs.push(String::new());
+            docs.push(
+                "As `WasmSandbox::call`; `Error::ResourceExpired` when an object's instance is \
+                 gone; `Error::ResourcesFromDifferentInstances` when the objects come from \
+                 different instances."
+                    .to_string(),
+            );
+            let docs = doc_attrs(&docs);
+            return quote! {
+                #docs
+                pub async fn #ident(&self, #(#args),*) -> ::wasm_sandbox::Result<#ret> {
+                    #body
+                }
+            };
+        }
         let (sig, result) = method_sig(b);
         let params = m.params.iter().map(proxy_param_type);
         let params = quote!((#(#params,)*));
@@ -194,7 +350,7 @@ pub(crate) fn proxy(
         }
     });
 
-    let blocking_methods = bound.iter().enumerate().map(|(i, b)| {
+    let blocking_methods = bound.iter().enumerate().filter(|(_, b)| !uses_handles(b.method)).map(|(i, b)| {
         let m = b.method;
         let (sig, result) = method_sig(b);
         let params = m.params.iter().map(proxy_param_type);
@@ -212,6 +368,151 @@ pub(crate) fn proxy(
             }
         }
     });
+
+    // Constructors and static functions are the proxy's; methods are the
+    // handle's.
+    let mut index = bound.len();
+    let mut resource_functions = Vec::new();
+    let mut handles = Vec::new();
+    for (decl, fns) in resources {
+        let rust = decl.ident.to_string();
+        let handle = handle_ident(&rust);
+        let wit = &decl.wit;
+        let mut handle_methods = Vec::new();
+        for (kind, b) in fns {
+            let m = b.method;
+            let i = index;
+            index += 1;
+            let mut docs = m.docs.clone();
+            if !docs.is_empty() {
+                docs.push(String::new());
+            }
+            docs.push(format!(
+                "Calls the plugin's `{}`: `{}`.",
+                b.export_name, b.wit_signature
+            ));
+            docs.push(String::new());
+            docs.push("# Errors".to_string());
+            docs.push(String::new());
+            docs.push(
+                "As `WasmSandbox::call`, and `Error::ResourceExpired` when the object's instance \
+                 is gone."
+                    .to_string(),
+            );
+            let docs = doc_attrs(&docs);
+            match kind {
+                ResourceFn::Constructor => {
+                    let name = format_ident!("new_{}", rust.to_snake_case());
+                    let mut ctor = m.clone();
+                    ctor.result = Some((
+                        crate::model::Ty::Handle(crate::model::Handle {
+                            rust: rust.clone(),
+                            wit: wit.clone(),
+                            owned: true,
+                        }),
+                        syn::parse_quote!(Self),
+                    ));
+                    let (args, ret, body) =
+                        pinned_call(&ctor, i, &b.export_name, None, &quote!(self));
+                    resource_functions.push(quote! {
+                        #docs
+                        pub async fn #name(&self, #(#args),*) -> ::wasm_sandbox::Result<#ret> {
+                            #body
+                        }
+                    });
+                }
+                ResourceFn::Static => {
+                    let name = format_ident!(
+                        "{}_{}",
+                        rust.to_snake_case(),
+                        m.ident.to_string().trim_start_matches("r#")
+                    );
+                    let (args, ret, body) = pinned_call(m, i, &b.export_name, None, &quote!(self));
+                    resource_functions.push(quote! {
+                        #docs
+                        pub async fn #name(&self, #(#args),*) -> ::wasm_sandbox::Result<#ret> {
+                            #body
+                        }
+                    });
+                }
+                ResourceFn::Method => {
+                    let ident = &m.ident;
+                    let (args, ret, body) = pinned_call(
+                        m,
+                        i,
+                        &b.export_name,
+                        Some(quote!(self.raw)),
+                        &quote!(self.proxy),
+                    );
+                    handle_methods.push(quote! {
+                        #docs
+                        pub async fn #ident(&self, #(#args),*) -> ::wasm_sandbox::Result<#ret> {
+                            #body
+                        }
+                    });
+                }
+            }
+        }
+        let mut doc = vec![format!(
+            "A `{wit}` object the plugin made, generated by `#[sandbox_plugin]` from \
+             `type {rust}` of [`{trait_name}`]."
+        )];
+        if !decl.docs.is_empty() {
+            doc.push(String::new());
+            doc.extend(decl.docs.iter().cloned());
+        }
+        doc.push(String::new());
+        doc.push(
+            "Its methods call the plugin, on the instance that made the object. Dropping the \
+             handle releases the object before that instance's next call; `close().await` \
+             releases it at once. Once that instance is gone (a trap, a limit, a reset or a \
+             reload), every use is `Error::ResourceExpired`."
+                .to_string(),
+        );
+        let doc = doc_attrs(&doc);
+        handles.push(quote! {
+            #[cfg(not(target_family = "wasm"))]
+            #doc
+            #vis struct #handle<'p, H> {
+                proxy: &'p #proxy<H>,
+                raw: ::wasm_sandbox::PluginResource,
+            }
+
+            #[cfg(not(target_family = "wasm"))]
+            impl<H> ::core::fmt::Debug for #handle<'_, H> {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.debug_struct(::core::stringify!(#handle)).field("raw", &self.raw).finish_non_exhaustive()
+                }
+            }
+
+            #[cfg(not(target_family = "wasm"))]
+            #[automatically_derived]
+            impl<'p, H: ::wasm_sandbox::PluginHost> #handle<'p, H> {
+                /// The untyped handle underneath.
+                pub fn raw(&self) -> &::wasm_sandbox::PluginResource {
+                    &self.raw
+                }
+
+                /// Whether the instance that made the object still exists.
+                pub fn is_alive(&self) -> bool {
+                    self.raw.is_alive()
+                }
+
+                /// Releases the object now: the plugin's destructor runs on the
+                /// instance that made it, under the call deadline.
+                ///
+                /// # Errors
+                ///
+                /// `Error::ResourceExpired` when that instance is gone (the
+                /// object went with it); a trap or limit of the destructor.
+                pub async fn close(self) -> ::wasm_sandbox::Result<()> {
+                    ::wasm_sandbox::PluginHost::__release(&self.proxy.host, self.raw).await
+                }
+
+                #(#handle_methods)*
+            }
+        });
+    }
 
     let proxy_doc = format!(
         " Typed access to a plugin that implements [`{trait_name}`], generated by \
@@ -280,7 +581,11 @@ pub(crate) fn proxy(
             }
 
             #(#async_methods)*
+
+            #(#resource_functions)*
         }
+
+        #(#handles)*
 
         #[cfg(not(target_family = "wasm"))]
         #[doc = #blocking_doc]

@@ -74,6 +74,19 @@ pub fn host_interface(args: TokenStream, item: TokenStream) -> TokenStream {
     out.into()
 }
 
+/// Declares what a plugin object can do: a WIT resource the plugin exports.
+/// A `#[sandbox_plugin]` trait of the same crate names it as the bound of an
+/// associated type (`type Counter: Counter;`). Functions: `fn new(..) ->
+/// Self` is the constructor, `fn m(&self, ..)` are methods, functions
+/// without `self` are static.
+#[proc_macro_attribute]
+pub fn plugin_resource(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = parse_macro_input!(item as syn::ItemTrait);
+    let out = expand_plugin::expand_resource(args.into(), &item);
+    debug::dump(&item.ident.to_string(), &out);
+    out.into()
+}
+
 /// Maps a struct or enum to a WIT record, enum or variant.
 #[proc_macro_derive(PluginType)]
 pub fn derive_plugin_type(input: TokenStream) -> TokenStream {

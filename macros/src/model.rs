@@ -31,6 +31,19 @@ pub(crate) enum Ty {
     Tuple(Vec<Ty>),
     /// A `PluginType`, by its Rust name.
     Named(String),
+    /// A plugin object: a resource of the trait (`Self::Counter`), given
+    /// away (`owned`) or lent (`&Self::Counter`, a WIT `borrow`).
+    Handle(Handle),
+}
+
+/// A resource handle in a signature.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Handle {
+    /// The associated type's name (`Counter`).
+    pub(crate) rust: String,
+    /// The resource's WIT name (`counter`).
+    pub(crate) wit: String,
+    pub(crate) owned: bool,
 }
 
 impl Ty {
@@ -85,15 +98,26 @@ impl Ty {
                     .join(", ")
             ),
             Ty::Named(n) => wit_name(n),
+            Ty::Handle(h) if h.owned => wit_ident(&h.wit),
+            Ty::Handle(h) => format!("borrow<{}>", wit_ident(&h.wit)),
         }
     }
 
-    /// True when the type contains no `PluginType`: its Rust form is the same
-    /// in the user's code and in generated bindings, so it needs no conversion.
+    /// True when the type contains no `PluginType` and no handle: its Rust
+    /// form is the same in the user's code and in generated bindings, so it
+    /// needs no conversion.
     pub(crate) fn is_plain(&self) -> bool {
         let mut named = Vec::new();
         self.named(&mut named);
-        named.is_empty()
+        named.is_empty() && !matches!(self, Ty::Handle(_))
+    }
+
+    /// The handle, when the type is one.
+    pub(crate) fn handle(&self) -> Option<&Handle> {
+        match self {
+            Ty::Handle(h) => Some(h),
+            _ => None,
+        }
     }
 }
 
@@ -382,6 +406,9 @@ pub(crate) fn classify(ty: &syn::Type, pos: Position) -> syn::Result<(Ty, Passin
                     },
                 ));
             }
+            if let Some(assoc) = self_assoc(&r.elem) {
+                return Ok((Ty::Handle(handle(&assoc, false)?), Passing::Owned));
+            }
             match &*r.elem {
                 syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("str") => {
                     Ok((Ty::String, Passing::Str))
@@ -419,12 +446,48 @@ pub(crate) fn classify(ty: &syn::Type, pos: Position) -> syn::Result<(Ty, Passin
             ty,
             format!("arrays and bare slices are not supported; use `Vec<T>`; {SUPPORTED}"),
         )),
+        syn::Type::Path(_) if self_assoc(ty).is_some() => {
+            let assoc = self_assoc(ty).expect("checked");
+            if matches!(pos, Position::Param | Position::Result) {
+                Ok((Ty::Handle(handle(&assoc, true)?), Passing::Owned))
+            } else {
+                Err(syn::Error::new_spanned(
+                    ty,
+                    format!(
+                        "a plugin object (`Self::{assoc}`) can be a parameter or the whole \
+                         result of a method, not part of another type"
+                    ),
+                ))
+            }
+        }
         syn::Type::Path(p) if p.qself.is_none() => classify_path(ty, &p.path),
         _ => Err(syn::Error::new_spanned(
             ty,
             format!("this type cannot cross the plugin boundary; {SUPPORTED}"),
         )),
     }
+}
+
+/// `X` of a type written `Self::X`.
+pub(crate) fn self_assoc(ty: &syn::Type) -> Option<syn::Ident> {
+    let syn::Type::Path(p) = ty else {
+        return None;
+    };
+    if p.qself.is_some() || p.path.leading_colon.is_some() || p.path.segments.len() != 2 {
+        return None;
+    }
+    let first = &p.path.segments[0];
+    let second = &p.path.segments[1];
+    (first.ident == "Self" && first.arguments.is_empty() && second.arguments.is_empty())
+        .then(|| second.ident.clone())
+}
+
+fn handle(assoc: &syn::Ident, owned: bool) -> syn::Result<Handle> {
+    Ok(Handle {
+        rust: assoc.to_string(),
+        wit: to_wit_name(assoc)?,
+        owned,
+    })
 }
 
 fn generic_args(seg: &syn::PathSegment) -> Vec<&syn::Type> {

@@ -3,7 +3,7 @@
 //! A proc macro sees only the item it is attached to. To write the WIT world
 //! of a trait (and the plugin-side bindings, which need it at compile time),
 //! `#[sandbox_plugin]` needs the definitions of the `PluginType`s and
-//! `#[host_interface]` traits the trait uses. They live in the same crate, so
+//! `#[host_interface]` and `#[plugin_resource]` traits the trait uses. They live in the same crate, so
 //! the macro reads the crate's source files (`src/**/*.rs` under
 //! `CARGO_MANIFEST_DIR`, plus the file the trait is in) and picks out the
 //! items carrying those attributes. Items produced by other macros, or behind
@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 pub(crate) struct Scan {
     pub(crate) types: BTreeMap<String, Vec<syn::DeriveInput>>,
     pub(crate) host_traits: BTreeMap<String, Vec<syn::ItemTrait>>,
+    pub(crate) resource_traits: BTreeMap<String, Vec<syn::ItemTrait>>,
 }
 
 /// Reads the crate's sources.
@@ -83,6 +84,12 @@ fn visit_items(items: &[syn::Item], scan: &mut Scan) {
             }
             syn::Item::Trait(t) if has_attr(&t.attrs, "host_interface") => {
                 scan.host_traits
+                    .entry(t.ident.to_string())
+                    .or_default()
+                    .push(t.clone());
+            }
+            syn::Item::Trait(t) if has_attr(&t.attrs, "plugin_resource") => {
+                scan.resource_traits
                     .entry(t.ident.to_string())
                     .or_default()
                     .push(t.clone());

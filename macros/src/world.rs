@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use crate::errors::Errors;
-use crate::iface::{Interface, Role};
+use crate::iface::{Interface, ResourceDecl, ResourceFn, Role};
 use crate::model::{Payload, TypeDef, TypeKind, wit_ident};
 use crate::package::PackageName;
 use crate::scan::Scan;
@@ -132,7 +132,12 @@ pub(crate) fn resolve_types(iface: &Interface, scan: &Scan, errors: &mut Errors)
     let mut defs: HashMap<String, TypeDef> = HashMap::new();
     // (name, span for errors)
     let mut todo: Vec<(String, proc_macro2::Span)> = Vec::new();
-    for m in &iface.methods {
+    let resource_fns = iface
+        .resources
+        .iter()
+        .filter_map(|r| r.def.as_ref())
+        .flat_map(|d| d.functions().map(|(_, m)| m));
+    for m in iface.methods.iter().chain(resource_fns) {
         for p in &m.params {
             let mut names = Vec::new();
             p.ty.named(&mut names);
@@ -395,6 +400,49 @@ fn write_docs(out: &mut String, indent: &str, docs: &[String]) {
     }
 }
 
+/// `resource counter { .. }` in the plugin interface.
+fn write_resource(out: &mut String, r: &ResourceDecl, names: &dyn Fn(&str) -> String) {
+    let mut docs = r.docs.clone();
+    if let Some(def) = &r.def {
+        if !docs.is_empty() && !def.docs.is_empty() {
+            docs.push(String::new());
+        }
+        docs.extend(def.docs.iter().cloned());
+    }
+    write_docs(out, "    ", &docs);
+    let Some(def) = &r.def else {
+        let _ = writeln!(out, "    resource {};", wit_ident(&r.wit));
+        return;
+    };
+    if def.functions().next().is_none() {
+        let _ = writeln!(out, "    resource {};", wit_ident(&r.wit));
+        return;
+    }
+    let _ = writeln!(out, "    resource {} {{", wit_ident(&r.wit));
+    for (kind, m) in def.functions() {
+        write_docs(out, "        ", &m.docs);
+        let sig = m.wit_signature(names);
+        match kind {
+            ResourceFn::Constructor => {
+                let params = sig
+                    .strip_prefix("func")
+                    .unwrap_or(&sig)
+                    .split(" -> ")
+                    .next()
+                    .unwrap_or_default();
+                let _ = writeln!(out, "        constructor{params};");
+            }
+            ResourceFn::Method => {
+                let _ = writeln!(out, "        {}: {sig};", wit_ident(&m.wit));
+            }
+            ResourceFn::Static => {
+                let _ = writeln!(out, "        {}: static {sig};", wit_ident(&m.wit));
+            }
+        }
+    }
+    let _ = writeln!(out, "    }}");
+}
+
 fn write_types_interface(out: &mut String, indent: &str, types: &[TypeDef]) {
     let names = wit_names(types);
     let _ = writeln!(
@@ -511,6 +559,9 @@ impl World {
         let _ = writeln!(out, "interface {PLUGIN_INTERFACE} {{");
         if let Some(line) = use_line(&self.types) {
             let _ = writeln!(out, "    {line}");
+        }
+        for r in &self.iface.resources {
+            write_resource(&mut out, r, &names);
         }
         for m in &self.iface.methods {
             write_docs(&mut out, "    ", &m.docs);

@@ -28,6 +28,7 @@ const GOLDEN: &[(&str, &str, &str)] = &[
     ("fetcher", "fetcher", example_interfaces::FETCHER_WIT),
     ("fs-script", "fs-script", example_interfaces::FS_SCRIPT_WIT),
     ("resolver", "resolver", example_interfaces::RESOLVER_WIT),
+    ("tallies", "tallies", example_interfaces::TALLIES_WIT),
 ];
 
 fn golden_path(dir: &str) -> PathBuf {

@@ -29,6 +29,7 @@ mod proxy;
 mod published_wit;
 mod reload;
 mod reset;
+mod resources;
 mod security;
 mod sync_path;
 mod types;

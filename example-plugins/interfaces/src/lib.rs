@@ -38,6 +38,9 @@ pub use painter::*;
 pub mod versions;
 pub use versions::*;
 
+pub mod tally;
+pub use tally::*;
+
 // ANCHOR: key_value
 /// A key-value store the host offers plugins.
 #[host_interface]

@@ -41,6 +41,9 @@ pub struct ExportFunction {
     signature: String,
     func_ty: ComponentFunc,
     position: usize,
+    /// Takes or returns a resource handle (`own<..>`/`borrow<..>`), at any
+    /// depth.
+    uses_objects: bool,
 }
 
 impl ExportFunction {
@@ -88,6 +91,44 @@ impl ExportFunction {
     /// plugin gave them.
     pub fn signature(&self) -> &str {
         &self.signature
+    }
+}
+
+impl ExportFunction {
+    /// Whether the function takes or returns plugin objects (resource
+    /// handles), which only typed handles can pass.
+    pub fn uses_plugin_objects(&self) -> bool {
+        self.uses_objects
+    }
+
+    #[cold]
+    fn needs_handles(&self) -> Error {
+        Error::PluginObjectsNeedHandles {
+            function: self.name.clone(),
+        }
+    }
+}
+
+/// Whether `ty` holds a resource handle anywhere. Types nest at most
+/// `MAX_TYPE_NESTING` deep (the loader refuses deeper ones); the depth
+/// bound keeps this safe regardless.
+fn holds_handle(ty: &Type, depth: usize) -> bool {
+    if depth > 64 {
+        return true;
+    }
+    let d = depth + 1;
+    match ty {
+        Type::Own(_) | Type::Borrow(_) => true,
+        Type::List(l) => holds_handle(&l.ty(), d),
+        Type::Option(o) => holds_handle(&o.ty(), d),
+        Type::Result(r) => {
+            r.ok().is_some_and(|t| holds_handle(&t, d))
+                || r.err().is_some_and(|t| holds_handle(&t, d))
+        }
+        Type::Tuple(t) => t.types().any(|t| holds_handle(&t, d)),
+        Type::Record(r) => r.fields().any(|f| holds_handle(&f.ty, d)),
+        Type::Variant(v) => v.cases().any(|c| c.ty.is_some_and(|t| holds_handle(&t, d))),
+        _ => false,
     }
 }
 
@@ -180,6 +221,11 @@ impl Exports {
             .collect();
         let result = func.results().next();
         let signature = render_signature(&params, result.as_ref(), names);
+        let uses_objects = params
+            .iter()
+            .map(|(_, t)| t)
+            .chain(result.as_ref())
+            .any(|t| holds_handle(t, 0));
         let (name, aliases) = match interface {
             None => (function.to_string(), vec![function.to_string()]),
             Some(iface) => {
@@ -219,6 +265,7 @@ impl Exports {
             signature,
             func_ty: func.clone(),
             position: idx,
+            uses_objects,
         });
         self.indices.push(index);
     }
@@ -307,9 +354,24 @@ impl Exports {
     #[inline]
     pub(crate) fn position_of(&self, name: &str) -> Outcome<usize> {
         match self.by_name.get(name) {
-            Some(Lookup::One(idx)) => Ok(*idx),
+            Some(Lookup::One(idx)) if !self.functions[*idx].uses_objects => Ok(*idx),
+            Some(Lookup::One(idx)) => Err(Box::new(self.functions[*idx].needs_handles())),
             _ => Err(Box::new(self.not_found(name))),
         }
+    }
+
+    /// [`resolve`](Self::resolve) for a call by name: a function that takes
+    /// or returns plugin objects is refused, since a raw handle carries no
+    /// instance and could name another instance's object.
+    pub(crate) fn resolve_by_name(
+        &self,
+        name: &str,
+    ) -> Result<(&ExportFunction, ComponentExportIndex)> {
+        let (f, index) = self.resolve(name)?;
+        if f.uses_objects {
+            return Err(f.needs_handles());
+        }
+        Ok((f, index))
     }
 
     /// Why there is no single function called `name`.
@@ -332,7 +394,10 @@ impl Exports {
 
     /// Finds the function called `name`, or explains why there is none.
     pub(crate) fn resolve(&self, name: &str) -> Result<(&ExportFunction, ComponentExportIndex)> {
-        let idx = self.position_of(name)?;
+        let idx = match self.by_name.get(name) {
+            Some(Lookup::One(idx)) => *idx,
+            _ => return Err(self.not_found(name)),
+        };
         Ok((&self.functions[idx], self.indices[idx]))
     }
 

@@ -2,10 +2,11 @@
 //! pre-linked component, and what every instance is made from.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use wasmtime::Store;
-use wasmtime::component::{Instance, InstancePre};
+use wasmtime::component::{Instance, InstancePre, ResourceAny};
 use wasmtime_wasi::WasiCtx;
 
 use crate::audit::AuditSink;
@@ -101,13 +102,99 @@ pub(crate) struct Live {
     pub(crate) poisoned: bool,
     /// When the current call started, if it is being profiled.
     pub(crate) call_started: Option<std::time::Instant>,
+    /// This instance's identity, shared with the plugin objects
+    /// (resources) it made; see `plugin/resources.rs`.
+    pub(crate) cell: Arc<InstanceCell>,
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        // The objects this instance made are gone with it.
+        self.cell.alive.store(false, Ordering::Release);
+    }
+}
+
+/// Why the objects of a reloaded version cannot be used.
+pub(crate) const RELOADED: &str =
+    "it was made by a version of the plugin that has since been reloaded";
+
+/// The identity of one live instance, shared with the handles of the
+/// plugin objects it made: a handle is used only on the instance whose
+/// cell it holds, and only while that instance is alive.
+#[derive(Debug)]
+pub(crate) struct InstanceCell {
+    /// Unique in the process: instances are never confused, even across
+    /// sandboxes.
+    pub(crate) id: u64,
+    /// The [`Instances`](crate::plugin::instances::Instances) that made it.
+    pub(crate) owner: u64,
+    /// Cleared when the instance is dropped.
+    pub(crate) alive: AtomicBool,
+    /// Set when the instance belongs to a version of the plugin that a
+    /// reload replaced.
+    pub(crate) reloaded: AtomicBool,
+    /// Set while `pending` holds something: one load on every call.
+    pub(crate) has_pending: AtomicBool,
+    /// Plugin objects whose handles were dropped without `close`: released
+    /// before the instance's next call.
+    pub(crate) pending: Mutex<Vec<ResourceAny>>,
+}
+
+impl InstanceCell {
+    fn new(owner: u64) -> InstanceCell {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        InstanceCell {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            owner,
+            alive: AtomicBool::new(true),
+            reloaded: AtomicBool::new(false),
+            has_pending: AtomicBool::new(false),
+            pending: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Why the instance's objects cannot be used, once it is gone.
+    pub(crate) fn why_gone(&self) -> &'static str {
+        if self.reloaded.load(Ordering::Acquire) {
+            RELOADED
+        } else {
+            crate::plugin::instances::GONE
+        }
+    }
+
+    /// Whether the instance still exists.
+    pub(crate) fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::Acquire)
+    }
+
+    /// Queues `resource` for release before the instance's next call.
+    pub(crate) fn release_later(&self, resource: ResourceAny) {
+        if !self.is_alive() {
+            return;
+        }
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(resource);
+        self.has_pending.store(true, Ordering::Release);
+    }
+
+    /// The queued objects, taken.
+    pub(crate) fn take_pending(&self) -> Vec<ResourceAny> {
+        self.has_pending.store(false, Ordering::Release);
+        std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()))
+    }
 }
 
 impl Live {
     /// Creates a fresh instance from the pre-linked component, recording its
     /// privileged operations in `audit` (the sandbox's sink, or one sharing
     /// its log for an instance of a pool).
-    pub(crate) async fn new(setup: &InstanceSetup, audit: Arc<AuditSink>) -> Result<Live> {
+    pub(crate) async fn new(
+        setup: &InstanceSetup,
+        audit: Arc<AuditSink>,
+        owner: u64,
+    ) -> Result<Live> {
         let stderr = GuestStderr::new(setup.plugin.clone(), setup.limits.log_output);
         let mut builder = WasiCtx::builder();
         builder.stderr(stderr.clone());
@@ -164,6 +251,7 @@ impl Live {
             stderr,
             poisoned: false,
             call_started: None,
+            cell: Arc::new(InstanceCell::new(owner)),
         })
     }
 }

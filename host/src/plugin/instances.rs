@@ -8,7 +8,7 @@
 //! kept for the next call, or dropped if the call failed, was cancelled, or
 //! the plugin runs a fresh instance per call.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 
 use crate::deadline::{ticks, with_deadline};
 use crate::error::{Error, Result};
-use crate::plugin::instance::{InstanceSetup, Live};
+use crate::plugin::instance::{InstanceCell, InstanceSetup, Live};
 
 /// How a plugin keeps its instances.
 pub(crate) struct Instances {
@@ -25,7 +25,15 @@ pub(crate) struct Instances {
     fresh_instance_per_call: bool,
     /// Instances made so far.
     created: AtomicU64,
+    /// Unique in the process: the owner recorded in each instance's cell.
+    id: u64,
+    /// Set when a reloadable pool moved on to a new version: instances are
+    /// no longer kept, and plugin objects made here can no longer be used.
+    retired: AtomicBool,
 }
+
+/// The next [`Instances::id`].
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 enum Kind {
     /// One instance, which calls take turns on.
@@ -45,6 +53,10 @@ struct Pool {
     /// Calls waiting for an instance.
     waiters: AtomicUsize,
     freed: Notify,
+    /// Calls waiting for one particular instance (a plugin object's).
+    pinned_waiters: AtomicUsize,
+    /// Woken (all of them) whenever an instance is returned.
+    pinned_freed: Notify,
     max_instances: usize,
     checkout_timeout: Duration,
     discarded: AtomicU64,
@@ -90,6 +102,8 @@ impl Instances {
             kind: Kind::One(futures_util::lock::Mutex::new(None)),
             fresh_instance_per_call,
             created: AtomicU64::new(0),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            retired: AtomicBool::new(false),
         }
     }
 
@@ -102,6 +116,8 @@ impl Instances {
                 count: AtomicUsize::new(0),
                 waiters: AtomicUsize::new(0),
                 freed: Notify::new(),
+                pinned_waiters: AtomicUsize::new(0),
+                pinned_freed: Notify::new(),
                 max_instances: max,
                 checkout_timeout: settings.checkout_timeout,
                 discarded: AtomicU64::new(0),
@@ -112,6 +128,8 @@ impl Instances {
             }),
             fresh_instance_per_call,
             created: AtomicU64::new(0),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            retired: AtomicBool::new(false),
         }
     }
 
@@ -209,12 +227,132 @@ impl Instances {
         }
     }
 
+    /// The instance `cell` names, for a call on a plugin object it made:
+    /// never another instance. Waits while a pool's other call uses it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ResourceExpired`] when that instance is gone (a call on it
+    /// failed, the sandbox was reset or reloaded, or the plugin runs a fresh
+    /// instance per call) or belongs to another sandbox;
+    /// [`Error::PoolTimeout`] when it stayed busy past the checkout timeout.
+    pub(crate) async fn lease_pinned<'a>(
+        &'a self,
+        cell: &InstanceCell,
+        resource: &str,
+    ) -> Result<Lease<'a>> {
+        let expired = |why: &'static str| Error::ResourceExpired {
+            resource: resource.to_string(),
+            why: why.to_string(),
+        };
+        if cell.owner != self.id {
+            return Err(expired(if cell.reloaded.load(Ordering::Acquire) {
+                crate::plugin::instance::RELOADED
+            } else {
+                "it was made by another sandbox, or by a version of the plugin that has since \
+                 been reloaded"
+            }));
+        }
+        if self.retired.load(Ordering::Acquire) {
+            return Err(expired(crate::plugin::instance::RELOADED));
+        }
+        match &self.kind {
+            Kind::One(live) => {
+                let guard = live.lock().await;
+                match &*guard {
+                    Some(live) if live.cell.id == cell.id && !live.poisoned => Ok(Lease {
+                        instances: self,
+                        held: Held::One(guard),
+                    }),
+                    Some(live) if live.cell.id == cell.id => Err(expired(
+                        "a call on the instance that made it failed (a trap or a limit), so the \
+                         instance is being replaced",
+                    )),
+                    _ => Err(expired(cell.why_gone())),
+                }
+            }
+            Kind::Pool(pool) => {
+                let take = || -> Option<Box<Live>> {
+                    let mut idle = pool.idle();
+                    let at = idle.iter().position(|live| live.cell.id == cell.id)?;
+                    Some(idle.swap_remove(at))
+                };
+                if let Some(live) = take() {
+                    pool.checkouts.fetch_add(1, Ordering::Relaxed);
+                    return Ok(Lease {
+                        instances: self,
+                        held: Held::Pool(pool, Some(live)),
+                    });
+                }
+                if !cell.is_alive() {
+                    return Err(expired(cell.why_gone()));
+                }
+                // Busy with another call: wait for it to come back.
+                let start = Instant::now();
+                pool.waits.fetch_add(1, Ordering::Relaxed);
+                pool.pinned_waiters.fetch_add(1, Ordering::SeqCst);
+                let waiting = Waiting(&pool.pinned_waiters);
+                let wait = async {
+                    loop {
+                        let notified = pool.pinned_freed.notified();
+                        let mut notified = std::pin::pin!(notified);
+                        notified.as_mut().enable();
+                        if let Some(live) = take() {
+                            return Ok(live);
+                        }
+                        if !cell.is_alive() {
+                            return Err(expired(cell.why_gone()));
+                        }
+                        notified.await;
+                    }
+                };
+                let outcome =
+                    with_deadline(std::pin::pin!(wait), ticks(), pool.checkout_timeout).await;
+                drop(waiting);
+                let waited = start.elapsed();
+                pool.wait_nanos.fetch_add(
+                    u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX),
+                    Ordering::Relaxed,
+                );
+                match outcome {
+                    Ok(Ok(live)) => {
+                        pool.checkouts.fetch_add(1, Ordering::Relaxed);
+                        Ok(Lease {
+                            instances: self,
+                            held: Held::Pool(pool, Some(live)),
+                        })
+                    }
+                    Ok(Err(e)) => Err(e),
+                    Err(_) => {
+                        pool.timeouts.fetch_add(1, Ordering::Relaxed);
+                        Err(Error::PoolTimeout {
+                            waited,
+                            max_instances: pool.max_instances,
+                        })
+                    }
+                }
+            }
+        }
+    }
+
+    /// Marks these instances as an old version of a reloaded plugin: none
+    /// is kept after its call, and their plugin objects expire.
+    pub(crate) fn retire(&self) {
+        self.retired.store(true, Ordering::Release);
+        if let Kind::Pool(pool) = &self.kind {
+            for live in pool.idle().iter() {
+                live.cell.reloaded.store(true, Ordering::Release);
+            }
+        }
+        self.clear_idle();
+    }
+
     async fn instantiate(
         &self,
         setup: &InstanceSetup,
         audit: Arc<crate::audit::AuditSink>,
     ) -> Result<Live> {
-        let live = Live::new(setup, audit).await?;
+        let live = Live::new(setup, audit, self.id).await?;
         self.created.fetch_add(1, Ordering::Relaxed);
         Ok(live)
     }
@@ -272,6 +410,10 @@ impl Instances {
     }
 }
 
+/// Why a plugin object's instance is gone, in [`Error::ResourceExpired`].
+pub(crate) const GONE: &str = "the instance that made it is gone: a call on it failed (a trap or a limit), \
+                    the sandbox was reset, or the plugin runs a fresh instance per call";
+
 /// One live instance, lent to one call. Dereferences to the instance;
 /// when dropped, keeps it for the next call or discards it.
 pub(crate) struct Lease<'a> {
@@ -327,7 +469,11 @@ impl Drop for Lease<'_> {
                 // `poisoned` is still set when the call failed or its
                 // future was dropped mid-call: that instance must not run
                 // again.
-                if live.poisoned || fresh {
+                let retired = self.instances.retired.load(Ordering::Relaxed);
+                if retired {
+                    live.cell.reloaded.store(true, Ordering::Release);
+                }
+                if live.poisoned || fresh || retired {
                     pool.discarded.fetch_add(1, Ordering::Relaxed);
                     drop(live);
                     pool.count.fetch_sub(1, Ordering::SeqCst);
@@ -335,6 +481,9 @@ impl Drop for Lease<'_> {
                     pool.idle().push(live);
                 }
                 pool.wake_one();
+                if pool.pinned_waiters.load(Ordering::SeqCst) > 0 {
+                    pool.pinned_freed.notify_waiters();
+                }
             }
         }
     }
@@ -458,5 +607,8 @@ impl Pool {
         self.count.fetch_sub(dropped.len(), Ordering::SeqCst);
         drop(dropped);
         self.wake_one();
+        if self.pinned_waiters.load(Ordering::SeqCst) > 0 {
+            self.pinned_freed.notify_waiters();
+        }
     }
 }

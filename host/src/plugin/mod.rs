@@ -14,6 +14,7 @@ pub(crate) mod call;
 pub(crate) mod exports;
 pub(crate) mod instance;
 pub(crate) mod instances;
+pub(crate) mod resources;
 pub(crate) mod values;
 
 use std::path::PathBuf;
@@ -295,7 +296,7 @@ impl Plugin {
         Params: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
-        let position = match self.exports.resolve(name) {
+        let position = match self.exports.resolve_by_name(name) {
             Ok((export, _)) => export.position(),
             Err(e) => return (Err(e), CallAudit::default()),
         };
@@ -361,7 +362,7 @@ impl Plugin {
     /// [`max_output`](crate::SandboxBuilder::max_output) is
     /// `Limit::Output` (and the instance is kept).
     pub async fn call_dynamic(&self, name: &str, params: &[Val]) -> Result<Vec<Val>> {
-        let export = self.exports.resolve(name)?.0;
+        let export = self.exports.resolve_by_name(name)?.0;
         call::check_dynamic(export, params)?;
         let mut live = self.lease().await?;
         live.call_dynamic(&self.setup, &self.exports, export.position(), params)
@@ -400,6 +401,15 @@ impl Plugin {
                 &mut waited
             }
         };
+        if live
+            .cell
+            .has_pending
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            resources::release_pending(live, &self.setup)
+                .await
+                .map_err(Box::new)?;
+        }
         live.call_typed(&self.setup, &self.exports, position, params, report)
             .await
     }
@@ -432,15 +442,26 @@ impl Plugin {
         }
         let mut lease = self.instances.try_lease();
         match lease.as_mut() {
-            Some(live) => live.call_typed_sync(&self.setup, &self.exports, position, params, None),
-            None => wait(params),
+            // Objects to release first: the async path does that.
+            Some(live)
+                if !live
+                    .cell
+                    .has_pending
+                    .load(std::sync::atomic::Ordering::Relaxed) =>
+            {
+                live.call_typed_sync(&self.setup, &self.exports, position, params, None)
+            }
+            _ => {
+                drop(lease);
+                wait(params)
+            }
         }
     }
 
     /// A live instance for one call: at once when one is free and
     /// healthy, otherwise by waiting for one or making one.
     #[inline]
-    async fn lease(&self) -> Result<Lease<'_>> {
+    pub(crate) async fn lease(&self) -> Result<Lease<'_>> {
         match self.instances.try_lease() {
             Some(lease) => Ok(lease),
             None => self.instances.lease(&self.setup).await,
@@ -465,6 +486,12 @@ impl Plugin {
     /// Replaces the single instance with a fresh one.
     pub(crate) async fn reset(&self) -> Result<()> {
         self.instances.reset(&self.setup).await
+    }
+
+    /// Marks the plugin as replaced by a reload: its instances are not kept,
+    /// and the objects they made expire.
+    pub(crate) fn retire(&self) {
+        self.instances.retire();
     }
 
     /// Drops a pool's idle instances.

@@ -1,0 +1,242 @@
+//! Plugin objects: resources a plugin exports, held by the host.
+//!
+//! A WIT resource the plugin exports (`resource counter { .. }`) lives in
+//! the resource table of the instance that made it. wasmtime hands the host
+//! a [`ResourceAny`], an index into *that store's* table: lowered into
+//! another instance's store it could name a different object, or none. So a
+//! [`PluginResource`] keeps the identity of its instance (its
+//! [`InstanceCell`]), every call that uses it runs on exactly that instance
+//! (`Instances::lease_pinned`), and when that instance is gone (a trap, a
+//! limit, a reset, a reload, a fresh instance per call) the handle is a typed
+//! [`Error::ResourceExpired`], never a call on whatever instance is there now.
+//!
+//! Releasing an object runs the plugin's destructor, which is guest code and
+//! needs the store. `close().await` does it at once, on the object's
+//! instance, under the call deadline. Dropping a handle cannot wait, so it
+//! queues the object on its instance's cell; the next call on that instance
+//! releases it first.
+
+use std::sync::Arc;
+
+use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower, ResourceAny};
+
+use crate::deadline::{ticks, with_deadline};
+use crate::error::{Error, Limit, Result};
+use crate::plugin::Plugin;
+use crate::plugin::instance::{InstanceCell, InstanceSetup, Live};
+use crate::plugin::instances::Lease;
+
+/// A handle on an object the plugin made: a WIT resource the plugin exports
+/// (`resource counter { .. }`), returned by one of its functions.
+///
+/// The typed handles `#[sandbox_plugin]` generates (`CounterHandle`) wrap
+/// one; applications rarely use it directly. It is tied to the instance that
+/// made the object: calls with it run on that instance, and once that
+/// instance is gone every use is [`Error::ResourceExpired`].
+///
+/// Dropping it releases the object before that instance's next call
+/// (the plugin's destructor runs then); the typed handles' `close().await`
+/// releases it at once and reports the destructor's failure, if any.
+#[derive(Debug)]
+pub struct PluginResource {
+    resource: Option<ResourceAny>,
+    cell: Arc<InstanceCell>,
+    name: &'static str,
+}
+
+/// The instance a call ran on, for wrapping the objects it returned.
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub struct Origin(pub(crate) Arc<InstanceCell>);
+
+impl PluginResource {
+    /// Wraps `resource`, which a call on `origin`'s instance returned.
+    #[doc(hidden)]
+    pub fn __new(resource: ResourceAny, origin: &Origin, name: &'static str) -> PluginResource {
+        PluginResource {
+            resource: Some(resource),
+            cell: origin.0.clone(),
+            name,
+        }
+    }
+
+    /// The resource's WIT name (`counter`).
+    pub fn resource_name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Whether the instance that made the object still exists. A `true`
+    /// here can turn `false` before the next call (another call on that
+    /// instance may trap); the call's own result is what counts.
+    pub fn is_alive(&self) -> bool {
+        self.cell.is_alive()
+    }
+
+    /// The object, lent to one call (a `borrow<..>` parameter).
+    #[doc(hidden)]
+    pub fn __lend(&self) -> ResourceAny {
+        self.resource
+            .expect("a handle holds its object until closed or given away")
+    }
+
+    /// The object, given away to one call (an `own<..>` parameter): the
+    /// plugin owns it from then on, so the handle no longer releases it.
+    #[doc(hidden)]
+    pub fn __give(mut self) -> ResourceAny {
+        self.resource
+            .take()
+            .expect("a handle holds its object until closed or given away")
+    }
+
+    /// The instance the object lives in, for a call that uses it.
+    #[doc(hidden)]
+    pub fn __pin(&self) -> Pin {
+        Pin {
+            cell: self.cell.clone(),
+            name: self.name,
+        }
+    }
+}
+
+impl Drop for PluginResource {
+    fn drop(&mut self) {
+        if let Some(resource) = self.resource.take() {
+            self.cell.release_later(resource);
+        }
+    }
+}
+
+/// The instance a call must run on: the one that made its objects.
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub struct Pin {
+    cell: Arc<InstanceCell>,
+    name: &'static str,
+}
+
+impl Pin {
+    /// The pin of a call given several objects: they must all live in the
+    /// same instance.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ResourcesFromDifferentInstances`] naming `function`.
+    #[doc(hidden)]
+    pub fn __of_all(pins: Vec<Pin>, function: &str) -> Result<Option<Pin>> {
+        // An object whose instance is gone says so, whatever it is mixed with.
+        if let Some(dead) = pins.iter().find(|p| !p.cell.is_alive()) {
+            return Err(Error::ResourceExpired {
+                resource: dead.name.to_string(),
+                why: dead.cell.why_gone().to_string(),
+            });
+        }
+        let mut pins = pins.into_iter();
+        let Some(first) = pins.next() else {
+            return Ok(None);
+        };
+        if pins.any(|p| p.cell.id != first.cell.id) {
+            return Err(Error::ResourcesFromDifferentInstances {
+                function: function.to_string(),
+            });
+        }
+        Ok(Some(first))
+    }
+}
+
+impl Plugin {
+    /// A typed call that returns or uses plugin objects: on the instance
+    /// `pin` names (or any instance, without one), with the identity of
+    /// the instance it ran on, for wrapping what it returned.
+    pub(crate) async fn call_pinned<P, R>(
+        &self,
+        pin: Option<Pin>,
+        position: usize,
+        params: P,
+    ) -> Result<(R, Origin)>
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        let mut lease = self.pinned_lease(pin).await?;
+        let origin = Origin(lease.cell.clone());
+        release_pending(&mut lease, &self.setup).await?;
+        let r = lease
+            .call_typed(&self.setup, &self.exports, position, params, None)
+            .await
+            .map_err(|e| *e)?;
+        Ok((r, origin))
+    }
+
+    /// Releases `resource` now, on its instance: the plugin's destructor
+    /// runs under the call deadline.
+    pub(crate) async fn release(&self, mut resource: PluginResource) -> Result<()> {
+        let Some(object) = resource.resource.take() else {
+            return Ok(());
+        };
+        let mut lease = self.pinned_lease(Some(resource.__pin())).await?;
+        release_pending(&mut lease, &self.setup).await?;
+        release_one(&mut lease, &self.setup, object, resource.name).await
+    }
+
+    async fn pinned_lease(&self, pin: Option<Pin>) -> Result<Lease<'_>> {
+        match pin {
+            Some(pin) => self.instances.lease_pinned(&pin.cell, pin.name).await,
+            None => self.lease().await,
+        }
+    }
+}
+
+/// Releases the objects whose handles were dropped since the instance's
+/// last call. One load when there are none.
+#[inline]
+pub(crate) async fn release_pending(live: &mut Live, setup: &InstanceSetup) -> Result<()> {
+    if !live
+        .cell
+        .has_pending
+        .load(std::sync::atomic::Ordering::Acquire)
+    {
+        return Ok(());
+    }
+    for object in live.cell.take_pending() {
+        release_one(live, setup, object, "dropped").await?;
+    }
+    Ok(())
+}
+
+/// Runs the plugin's destructor of `object` on `live`, under the call
+/// deadline. A destructor that fails leaves the instance poisoned, as any
+/// failed call does.
+async fn release_one(
+    live: &mut Live,
+    setup: &InstanceSetup,
+    object: ResourceAny,
+    name: &str,
+) -> Result<()> {
+    live.poisoned = true;
+    let outcome = if setup.runs_here() {
+        live.store.data_mut().call_deadline = ticks().saturating_add(setup.deadline_ticks);
+        object.resource_drop(&mut live.store)
+    } else {
+        let drop = std::pin::pin!(object.resource_drop_async(&mut live.store));
+        match with_deadline(drop, ticks(), setup.limits.timeout).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                return Err(Error::ResourceLimitExceeded(Limit::Time {
+                    deadline: setup.limits.timeout,
+                }));
+            }
+        }
+    };
+    match outcome {
+        Ok(()) => {
+            live.poisoned = false;
+            Ok(())
+        }
+        Err(e) => Err(crate::plugin::call::classify(
+            &format!("the destructor of `{name}`"),
+            e,
+            live.stderr.take_recent(),
+            &setup.limits,
+        )),
+    }
+}
