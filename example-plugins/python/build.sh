@@ -26,7 +26,7 @@ wit_root=$(cd "$here/../../wit/example-interfaces" && pwd)
 source "$here/toolchain.env"
 
 # plugin name (= WIT world = WIT directory) -> Python package directory
-plugins=(text-filter:text_filter file-reader:file_reader)
+plugins=(text-filter:text_filter file-reader:file_reader tallies:tallies)
 
 if ! found=$(componentize-py --version 2>/dev/null); then
     echo "componentize-py $COMPONENTIZE_PY_VERSION (PyPI) is not installed" >&2

@@ -45,11 +45,15 @@ impl Language {
     }
 
     /// The plugins the language's build script produces, by file stem
-    /// (`text-filter` is `text-filter.wasm`).
+    /// (`text-filter` is `text-filter.wasm`). Each is named after its WIT
+    /// world; they implement different interfaces (`tallies`, Python only,
+    /// exports plugin objects), so code that calls one interface picks its
+    /// plugin by name rather than iterating over this list.
     pub fn plugins(self) -> &'static [&'static str] {
         match self {
-            Language::Python | Language::C => &["text-filter", "file-reader"],
+            Language::Python => &["text-filter", "file-reader", "tallies"],
             Language::JavaScript => &["text-filter", "file-reader", "fetcher"],
+            Language::C => &["text-filter", "file-reader"],
         }
     }
 

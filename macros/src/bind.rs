@@ -438,7 +438,7 @@ fn bind_as(
                 .find(|e| e.func.name == wit_name && !is_freestanding(e.func))
             else {
                 errors.push(syn::Error::new_spanned(
-                    &m.ident,
+                    &decl.bound,
                     format!(
                         "the {what} {verb} no `{wit_name}` for `{}::{}`; remove it, or add it to \
                          the resource `{}` in the WIT",
@@ -622,9 +622,12 @@ impl TypeBinder<'_> {
                                 render(self.resolve, wty),
                                 self.ours(ty),
                                 if owned {
-                                    "the object is given away here; take `Self::X` by value"
+                                    format!(
+                                        "the object is given away here; take `Self::{}` by value",
+                                        h.rust
+                                    )
                                 } else {
-                                    "the object is lent here; take `&Self::X`"
+                                    format!("the object is lent here; take `&Self::{}`", h.rust)
                                 }
                             )));
                         }

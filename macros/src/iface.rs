@@ -352,7 +352,14 @@ fn resource_decl(t: &syn::TraitItemType) -> syn::Result<ResourceDecl> {
         })
         .collect();
     let [bound] = bounds.as_slice() else {
-        return Err(syn::Error::new_spanned(t, usage));
+        return Err(syn::Error::new_spanned(
+            t,
+            format!(
+                "an associated type of a #[sandbox_plugin] trait is a plugin object (a WIT \
+                 resource) and needs exactly one bound: {usage}; for plain values, use a \
+                 concrete type in the signatures instead"
+            ),
+        ));
     };
     Ok(ResourceDecl {
         ident: t.ident.clone(),
@@ -443,9 +450,14 @@ fn method(f: &syn::TraitItemFn, role: Role, kind: ResourceFn) -> syn::Result<Met
             let shared_ref =
                 r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none();
             if !shared_ref {
+                let keeper = if role == Role::Resource {
+                    "the object"
+                } else {
+                    "the instance"
+                };
                 let msg = if r.mutability.is_some() && r.reference.is_some() {
                     format!(
-                        "methods of a {attr} trait take `&self`, not `&mut self`: the instance \
+                        "methods of a {attr} trait take `&self`, not `&mut self`: {keeper} \
                          keeps its state between calls, so use interior mutability \
                          (`Cell`, `RefCell`) for state that changes"
                     )

@@ -1,0 +1,14 @@
+use wasm_sandbox_guest::{plugin_resource, sandbox_plugin};
+
+#[plugin_resource]
+pub trait Counter {
+    fn fork(&self) -> Self;
+}
+
+#[sandbox_plugin]
+pub trait Counters {
+    type Counter: Counter;
+    fn open(&self) -> Self::Counter;
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use wasm_sandbox_guest::sandbox_plugin;
+
+#[sandbox_plugin]
+pub trait Counters {
+    fn open(&self) -> Self::Counter;
+}
+
+fn main() {}
