@@ -1,6 +1,8 @@
 //! The same interfaces implemented in Rust, Python, JavaScript and C, driven
 //! by the same typed proxies with the same assertions: each function in
 //! [`contract`] is one test, run once per language by [`per_language!`].
+//! [`python_objects`] tests plugin objects (a WIT resource) exported by a
+//! Python plugin, `tallies`, which only Python implements among these.
 //!
 //! The Python, JavaScript and C plugins are built by
 //! `example-plugins/<lang>/build.sh` on first use. A machine without a
@@ -301,3 +303,153 @@ per_language!(
     Some(example_plugins::polyglot::Language::C),
     ImportCheck::Deny
 );
+
+/// Plugin objects (a WIT resource the plugin exports) from a plugin not
+/// written in Rust: `example-plugins/python/tallies`, the Python twin of the
+/// Rust `tally` plugin that `resources.rs` tests in depth.
+mod python_objects {
+    use example_interfaces::TalliesPlugin;
+    use wasm_sandbox::{Error, ImportCheck, SecurityPolicy, WasmSandbox};
+
+    use super::{Language, component};
+
+    /// The Python `tallies` plugin in a sandbox with the policy of the other
+    /// Python tests (see `per_language!` below for why `Warn`), or `None`
+    /// when componentize-py is missing outside CI.
+    async fn python_tallies() -> Option<WasmSandbox> {
+        let path = component(Some(Language::Python), "tallies")?;
+        let sandbox = WasmSandbox::builder()
+            .source(&path)
+            .security_policy(SecurityPolicy::strict().import_check(ImportCheck::Warn))
+            .build()
+            .await
+            .unwrap_or_else(|e| panic!("{} loads: {e}", path.display()));
+        Some(sandbox)
+    }
+
+    fn expired(err: &Error) -> &str {
+        match err {
+            Error::ResourceExpired { resource, why } => {
+                assert_eq!(resource, "tally");
+                why
+            }
+            other => panic!("expected ResourceExpired, got {other:?}: {other}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn python_tallies_keep_state_per_object_and_move_words() {
+        let Some(sandbox) = python_tallies().await else {
+            return;
+        };
+        let tallies = TalliesPlugin::load(&sandbox).unwrap();
+
+        let a = tallies.open().await.unwrap();
+        let b = tallies.new_tally(10).await.unwrap();
+        assert_eq!(a.add("one two three").await.unwrap(), 3);
+        assert_eq!(b.add("four").await.unwrap(), 11);
+        assert_eq!(
+            a.add("five").await.unwrap(),
+            4,
+            "each object keeps its own state"
+        );
+        assert_eq!(a.words().await.unwrap(), ["one", "two", "three", "five"]);
+        assert_eq!(b.words().await.unwrap(), ["four"]);
+        assert_eq!(tallies.sum(&a, &b).await.unwrap(), 15);
+        assert_eq!(
+            tallies.tally_unit().await.unwrap(),
+            "words",
+            "a static function"
+        );
+        assert_eq!(tallies.live().await.unwrap(), 2);
+
+        // `from` is given to the plugin, which moves its words and releases it.
+        let from = tallies.open().await.unwrap();
+        from.add("six seven").await.unwrap();
+        assert_eq!(tallies.live().await.unwrap(), 3);
+        assert_eq!(tallies.absorb(&a, from).await.unwrap(), 6);
+        assert_eq!(
+            a.words().await.unwrap(),
+            ["one", "two", "three", "five", "six", "seven"]
+        );
+        assert_eq!(
+            tallies.live().await.unwrap(),
+            2,
+            "the plugin counted its own release"
+        );
+
+        // The same checksum as the Rust plugin for the same total.
+        let rust = WasmSandbox::builder()
+            .source(example_plugins::TALLY)
+            .build()
+            .await
+            .unwrap();
+        let rust_tallies = TalliesPlugin::load(&rust).unwrap();
+        let twin = rust_tallies.new_tally(6).await.unwrap();
+        assert_eq!(a.spin(1000).await.unwrap(), twin.spin(1000).await.unwrap());
+
+        // The host releases `b` at once and `c` before the next call; both
+        // succeed. componentize-py 0.25.1 runs no Python code when the host
+        // releases an object (see example-plugins/python/tallies/plugin.py),
+        // so `fail-on-release` does not fail `close`, unlike in Rust, and
+        // `live` does not go down.
+        b.fail_on_release().await.unwrap();
+        b.close().await.unwrap();
+        let c = tallies.open().await.unwrap();
+        drop(c);
+        assert_eq!(
+            tallies.live().await.unwrap(),
+            3,
+            "a Python plugin is not told of the host's releases"
+        );
+        assert_eq!(a.total().await.unwrap(), 6, "the other object is untouched");
+    }
+
+    #[tokio::test]
+    async fn python_tallies_expire_after_a_trap() {
+        let Some(sandbox) = python_tallies().await else {
+            return;
+        };
+        let tallies = TalliesPlugin::load(&sandbox).unwrap();
+        let a = tallies.open().await.unwrap();
+        a.add("x").await.unwrap();
+
+        // A Python exception out of `crash` traps the instance.
+        let err = tallies.crash().await.unwrap_err();
+        match &err {
+            Error::Trap {
+                function,
+                guest_stderr,
+                ..
+            } => {
+                assert!(function.ends_with("#crash"), "{err:?}");
+                assert!(
+                    guest_stderr
+                        .iter()
+                        .any(|l| l == "RuntimeError: asked to crash"),
+                    "{guest_stderr:?}"
+                );
+            }
+            other => panic!("expected a trap, got {other:?}"),
+        }
+        let why = expired(&a.total().await.unwrap_err()).to_string();
+        assert!(why.contains("failed"), "{why}");
+
+        // The next call runs on a new instance, with new module state.
+        let fresh = tallies.open().await.unwrap();
+        assert_eq!(fresh.add("still works").await.unwrap(), 2);
+        assert_eq!(tallies.live().await.unwrap(), 1);
+        expired(&a.add("y").await.unwrap_err());
+        expired(&tallies.sum(&a, &fresh).await.unwrap_err());
+
+        // The release the plugin does itself can fail: that traps too.
+        let bomb = tallies.open().await.unwrap();
+        bomb.fail_on_release().await.unwrap();
+        let err = tallies.absorb(&fresh, bomb).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Trap { function, .. } if function.ends_with("#absorb")),
+            "{err:?}"
+        );
+        expired(&fresh.total().await.unwrap_err());
+    }
+}
