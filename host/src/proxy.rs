@@ -45,10 +45,11 @@ pub trait PluginHost: Send + Sync {
     #[doc(hidden)]
     fn __call_pinned<P, R>(
         &self,
-        pin: Option<Pin>,
+        pin: Option<Pin<'_>>,
         export: &ExportHandle,
         params: P,
-    ) -> impl Future<Output = Result<(R, Origin)>> + Send
+        makes_objects: bool,
+    ) -> impl Future<Output = Result<(R, Option<Origin>)>> + Send
     where
         P: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static;
@@ -80,18 +81,20 @@ macro_rules! plugin_host_by_deref {
                 self.call_handle(export, params)
             }
 
+            #[inline]
             fn __call_pinned<P, R>(
                 &self,
-                pin: Option<Pin>,
+                pin: Option<Pin<'_>>,
                 export: &ExportHandle,
                 params: P,
-            ) -> impl Future<Output = Result<(R, Origin)>> + Send
+                makes_objects: bool,
+            ) -> impl Future<Output = Result<(R, Option<Origin>)>> + Send
             where
                 P: ComponentNamedList + Lower + Send + Sync,
                 R: ComponentType + Lift + Send + Sync + 'static,
             {
                 let position = check_handle(self.exports(), export).map(|()| export.position);
-                async move { self.call_pinned(pin, position?, params).await }
+                async move { self.call_pinned(pin, position?, params, makes_objects).await }
             }
 
             fn __release(
@@ -130,10 +133,11 @@ impl PluginHost for ReloadablePool {
 
     fn __call_pinned<P, R>(
         &self,
-        pin: Option<Pin>,
+        pin: Option<Pin<'_>>,
         export: &ExportHandle,
         params: P,
-    ) -> impl Future<Output = Result<(R, Origin)>> + Send
+        makes_objects: bool,
+    ) -> impl Future<Output = Result<(R, Option<Origin>)>> + Send
     where
         P: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
@@ -145,7 +149,9 @@ impl PluginHost for ReloadablePool {
         async move {
             let plugin = pool.shared();
             let position = plugin.exports().resolve(name)?.0.position();
-            plugin.call_pinned(pin, position, params).await
+            plugin
+                .call_pinned(pin, position, params, makes_objects)
+                .await
         }
     }
 
@@ -214,15 +220,16 @@ macro_rules! plugin_host_through_pointer {
 
             fn __call_pinned<P, R>(
                 &self,
-                pin: Option<Pin>,
+                pin: Option<Pin<'_>>,
                 export: &ExportHandle,
                 params: P,
-            ) -> impl Future<Output = Result<(R, Origin)>> + Send
+                makes_objects: bool,
+            ) -> impl Future<Output = Result<(R, Option<Origin>)>> + Send
             where
                 P: ComponentNamedList + Lower + Send + Sync,
                 R: ComponentType + Lift + Send + Sync + 'static,
             {
-                (**self).__call_pinned(pin, export, params)
+                (**self).__call_pinned(pin, export, params, makes_objects)
             }
 
             fn __release(

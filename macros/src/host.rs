@@ -160,8 +160,9 @@ fn pinned_call(
     let mut pins = Vec::new();
     let mut values = Vec::new();
     let mut types = Vec::new();
+    let mut given = Vec::new();
     if let Some(recv) = &receiver {
-        pins.push(quote!(#recv.__pin()));
+        pins.push(quote!(&#recv));
         values.push(quote!(#recv.__lend()));
         types.push(resource_any());
     }
@@ -172,13 +173,14 @@ fn pinned_call(
                 let handle = handle_ident(&h.rust);
                 if h.owned {
                     args.push(quote!(#id: #handle<'_, H>));
-                    pins.push(quote!(#id.raw.__pin()));
-                    values.push(quote!(#id.raw.__give()));
+                    // Lowered from a copy; the handle lets go of the object
+                    // only once the call has taken it.
+                    given.push(quote!(#id.raw.__given();));
                 } else {
                     args.push(quote!(#id: &#handle<'_, H>));
-                    pins.push(quote!(#id.raw.__pin()));
-                    values.push(quote!(#id.raw.__lend()));
                 }
+                pins.push(quote!(&#id.raw));
+                values.push(quote!(#id.raw.__lend()));
                 types.push(resource_any());
             }
             None => {
@@ -189,6 +191,7 @@ fn pinned_call(
         }
     }
     let result_ty = result_type(m);
+    let makes = m.result.as_ref().is_some_and(|(t, _)| t.handle().is_some());
     let (ret, wrap) = match &m.result {
         Some((ty, _)) if ty.handle().is_some() => {
             let h = ty.handle().expect("checked");
@@ -198,7 +201,7 @@ fn pinned_call(
                 quote!(#handle<'_, H>),
                 quote!(#handle {
                     proxy: #proxy,
-                    raw: ::wasm_sandbox::PluginResource::__new(__r, &__origin, #wit),
+                    raw: ::wasm_sandbox::PluginResource::__new(__r, __origin, #wit),
                 }),
             )
         }
@@ -206,18 +209,17 @@ fn pinned_call(
         None => (quote!(()), quote!(__r)),
     };
     let body = quote! {
-        let __pin = ::wasm_sandbox::__private::Pin::__of_all(
-            ::std::vec![#(#pins),*],
-            #export,
-        )?;
+        let __pin = ::wasm_sandbox::__private::Pin::__of_all(&[#(#pins),*], #export)?;
         let (__r, __origin) = ::wasm_sandbox::PluginHost::__call_pinned::<(#(#types,)*), #result_ty>(
             &#proxy.host,
             __pin,
             &#proxy.exports[#index],
             (#(#values,)*),
+            #makes,
         )
         .await?;
         let _ = &__origin;
+        #(#given)*
         ::core::result::Result::Ok(#wrap)
     };
     (args, ret, body)

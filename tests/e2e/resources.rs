@@ -363,3 +363,25 @@ async fn objects_work_on_the_synchronous_path() {
     a.close().await.unwrap();
     assert_eq!(tallies.live().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn a_trait_bound_to_published_wit_with_a_resource_drives_the_same_plugin() {
+    use example_interfaces::published::PublishedTalliesPlugin;
+    let sandbox = sandbox().await;
+    let tallies = PublishedTalliesPlugin::load(&sandbox).unwrap();
+    let a = tallies.new_tally(1).await.unwrap();
+    let b = tallies.open().await.unwrap();
+    assert_eq!(a.add("x y").await.unwrap(), 3);
+    assert_eq!(b.add("z").await.unwrap(), 1);
+    assert_eq!(tallies.absorb(&a, b).await.unwrap(), 4);
+    assert_eq!(a.words().await.unwrap(), ["x", "y", "z"]);
+    assert_eq!(tallies.tally_unit().await.unwrap(), "words");
+    assert_eq!(tallies.live().await.unwrap(), 1);
+    // The two proxies describe the same world: an object of one is an
+    // object of the same instance for the other.
+    let derived = TalliesPlugin::load(&sandbox).unwrap();
+    let c = derived.open().await.unwrap();
+    assert_eq!(derived.live().await.unwrap(), 2);
+    c.close().await.unwrap();
+    assert_eq!(tallies.live().await.unwrap(), 1);
+}

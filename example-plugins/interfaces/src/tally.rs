@@ -50,3 +50,30 @@ pub trait Tallies {
     fn crash(&self);
 }
 // ANCHOR_END: plugin_trait
+
+/// The same world bound from its published WIT file instead of derived from
+/// a trait: what a host does with a third-party world that has resources.
+/// (In a module of its own: its handle type is also called `TallyHandle`.)
+pub mod published {
+    use wasm_sandbox_guest::sandbox_plugin;
+
+    // ANCHOR: published
+    /// `example-interfaces:tallies/tallies`, read from its WIT file.
+    #[sandbox_plugin(wit = "../../wit/example-interfaces/tallies", world = "tallies")]
+    pub trait PublishedTallies {
+        /// The WIT's `resource tally`.
+        type Tally: super::Tally;
+
+        /// `open: func() -> tally`
+        fn open(&self) -> Self::Tally;
+        /// `sum: func(a: borrow<tally>, b: borrow<tally>) -> u32`
+        fn sum(&self, a: &Self::Tally, b: &Self::Tally) -> u32;
+        /// `absorb: func(into: borrow<tally>, from: tally) -> u32`
+        fn absorb(&self, into: &Self::Tally, from: Self::Tally) -> u32;
+        /// `live: func() -> u32`
+        fn live(&self) -> u32;
+        /// `crash: func()`
+        fn crash(&self);
+    }
+    // ANCHOR_END: published
+}

@@ -33,6 +33,7 @@ _live = 0
 _U64 = (1 << 64) - 1
 
 
+# ANCHOR: tally
 class Tally(plugin.Tally):
     """One tally of words: a running word count kept between calls."""
 
@@ -67,6 +68,7 @@ class Tally(plugin.Tally):
     @classmethod
     def unit(cls) -> str:
         return "words"
+# ANCHOR_END: tally
 
 
 def release(tally: Tally) -> None:

@@ -227,6 +227,28 @@ impl Instances {
         }
     }
 
+    /// [`lease_pinned`](Self::lease_pinned) when the instance is free and
+    /// healthy at once; `None` otherwise (the slow path says why).
+    #[inline]
+    pub(crate) fn try_lease_pinned(&self, cell: &InstanceCell) -> Option<Lease<'_>> {
+        if cell.owner != self.id {
+            return None;
+        }
+        match &self.kind {
+            Kind::One(live) => {
+                let guard = live.try_lock()?;
+                if !matches!(&*guard, Some(live) if live.cell.id == cell.id && !live.poisoned) {
+                    return None;
+                }
+                Some(Lease {
+                    instances: self,
+                    held: Held::One(guard),
+                })
+            }
+            Kind::Pool(_) => None,
+        }
+    }
+
     /// The instance `cell` names, for a call on a plugin object it made:
     /// never another instance. Waits while a pool's other call uses it.
     ///

@@ -52,10 +52,16 @@ pub struct Origin(pub(crate) Arc<InstanceCell>);
 impl PluginResource {
     /// Wraps `resource`, which a call on `origin`'s instance returned.
     #[doc(hidden)]
-    pub fn __new(resource: ResourceAny, origin: &Origin, name: &'static str) -> PluginResource {
+    pub fn __new(
+        resource: ResourceAny,
+        origin: Option<Origin>,
+        name: &'static str,
+    ) -> PluginResource {
         PluginResource {
             resource: Some(resource),
-            cell: origin.0.clone(),
+            cell: origin
+                .expect("a call that makes objects says where it ran")
+                .0,
             name,
         }
     }
@@ -79,20 +85,19 @@ impl PluginResource {
             .expect("a handle holds its object until closed or given away")
     }
 
-    /// The object, given away to one call (an `own<..>` parameter): the
-    /// plugin owns it from then on, so the handle no longer releases it.
+    /// Marks the object as the plugin's: a call it was given to (an
+    /// `own<..>` parameter, lowered with [`__lend`](Self::__lend)) returned,
+    /// so the handle no longer releases it.
     #[doc(hidden)]
-    pub fn __give(mut self) -> ResourceAny {
-        self.resource
-            .take()
-            .expect("a handle holds its object until closed or given away")
+    pub fn __given(mut self) {
+        self.resource = None;
     }
 
     /// The instance the object lives in, for a call that uses it.
     #[doc(hidden)]
-    pub fn __pin(&self) -> Pin {
+    pub fn __pin(&self) -> Pin<'_> {
         Pin {
-            cell: self.cell.clone(),
+            cell: &self.cell,
             name: self.name,
         }
     }
@@ -108,38 +113,39 @@ impl Drop for PluginResource {
 
 /// The instance a call must run on: the one that made its objects.
 #[doc(hidden)]
-#[derive(Clone, Debug)]
-pub struct Pin {
-    cell: Arc<InstanceCell>,
+#[derive(Clone, Copy, Debug)]
+pub struct Pin<'a> {
+    cell: &'a Arc<InstanceCell>,
     name: &'static str,
 }
 
-impl Pin {
-    /// The pin of a call given several objects: they must all live in the
-    /// same instance.
+impl<'a> Pin<'a> {
+    /// The pin of a call given the objects `objects`: they must all live in
+    /// the same instance, and it must still exist.
     ///
     /// # Errors
     ///
+    /// [`Error::ResourceExpired`] for an object whose instance is gone;
     /// [`Error::ResourcesFromDifferentInstances`] naming `function`.
     #[doc(hidden)]
-    pub fn __of_all(pins: Vec<Pin>, function: &str) -> Result<Option<Pin>> {
+    #[inline]
+    pub fn __of_all(objects: &[&'a PluginResource], function: &str) -> Result<Option<Pin<'a>>> {
         // An object whose instance is gone says so, whatever it is mixed with.
-        if let Some(dead) = pins.iter().find(|p| !p.cell.is_alive()) {
+        if let Some(dead) = objects.iter().find(|o| !o.cell.is_alive()) {
             return Err(Error::ResourceExpired {
                 resource: dead.name.to_string(),
                 why: dead.cell.why_gone().to_string(),
             });
         }
-        let mut pins = pins.into_iter();
-        let Some(first) = pins.next() else {
+        let Some(first) = objects.first() else {
             return Ok(None);
         };
-        if pins.any(|p| p.cell.id != first.cell.id) {
+        if objects.iter().any(|o| o.cell.id != first.cell.id) {
             return Err(Error::ResourcesFromDifferentInstances {
                 function: function.to_string(),
             });
         }
-        Ok(Some(first))
+        Ok(Some(first.__pin()))
     }
 }
 
@@ -149,16 +155,17 @@ impl Plugin {
     /// the instance it ran on, for wrapping what it returned.
     pub(crate) async fn call_pinned<P, R>(
         &self,
-        pin: Option<Pin>,
+        pin: Option<Pin<'_>>,
         position: usize,
         params: P,
-    ) -> Result<(R, Origin)>
+        makes_objects: bool,
+    ) -> Result<(R, Option<Origin>)>
     where
         P: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
         let mut lease = self.pinned_lease(pin).await?;
-        let origin = Origin(lease.cell.clone());
+        let origin = makes_objects.then(|| Origin(lease.cell.clone()));
         release_pending(&mut lease, &self.setup).await?;
         let r = lease
             .call_typed(&self.setup, &self.exports, position, params, None)
@@ -178,9 +185,13 @@ impl Plugin {
         release_one(&mut lease, &self.setup, object, resource.name).await
     }
 
-    async fn pinned_lease(&self, pin: Option<Pin>) -> Result<Lease<'_>> {
+    #[inline]
+    async fn pinned_lease(&self, pin: Option<Pin<'_>>) -> Result<Lease<'_>> {
         match pin {
-            Some(pin) => self.instances.lease_pinned(&pin.cell, pin.name).await,
+            Some(pin) => match self.instances.try_lease_pinned(pin.cell) {
+                Some(lease) => Ok(lease),
+                None => self.instances.lease_pinned(pin.cell, pin.name).await,
+            },
             None => self.lease().await,
         }
     }
