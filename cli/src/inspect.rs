@@ -1,6 +1,6 @@
 //! `wasm-sandbox inspect`.
 
-use wasm_sandbox::ComponentInfo;
+use wasm_sandbox::ComponentOutline;
 
 use crate::cli::InspectArgs;
 use crate::exit::{Exit, Failure, how_to_grant};
@@ -15,7 +15,8 @@ pub(crate) fn inspect(args: InspectArgs, json: bool) -> Result<Exit, Failure> {
         ))
         .hint("inspect the .wasm it was compiled from"));
     }
-    let info = ComponentInfo::from_file(&args.plugin)?;
+    // Read from the binary, not compiled: works on any valid component.
+    let info = ComponentOutline::from_file(&args.plugin)?;
     if json {
         print_json(&to_json(&info, &args));
     } else {
@@ -24,23 +25,24 @@ pub(crate) fn inspect(args: InspectArgs, json: bool) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
-fn to_json(info: &ComponentInfo, args: &InspectArgs) -> serde_json::Value {
+fn to_json(info: &ComponentOutline, args: &InspectArgs) -> serde_json::Value {
     let exports: Vec<serde_json::Value> = info
-        .exports()
+        .exports
         .iter()
         .map(|e| {
             serde_json::json!({
-                "name": e.name(),
-                "short_name": e.short_name(),
-                "interface": e.interface(),
-                "function": e.function(),
-                "signature": e.signature(),
-                "params": crate::wave::param_wit_types(e),
+                "name": e.name,
+                "short_name": e.short_name,
+                "interface": e.interface,
+                "function": e.function,
+                "signature": e.signature,
+                "params": e.params.iter().map(|(_, t)| t).collect::<Vec<_>>(),
+                "param_names": e.params.iter().map(|(n, _)| n).collect::<Vec<_>>(),
             })
         })
         .collect();
     let imports: Vec<serde_json::Value> = info
-        .imports()
+        .imports
         .iter()
         .map(|i| {
             serde_json::json!({
@@ -53,44 +55,40 @@ fn to_json(info: &ComponentInfo, args: &InspectArgs) -> serde_json::Value {
         .collect();
     serde_json::json!({
         "plugin": args.plugin,
-        "package": info.package(),
-        "exported_interfaces": info.exported_interfaces(),
+        "package": info.package,
+        "exported_interfaces": info.exported_interfaces,
+        "component_model_async": info.async_abi,
         "exports": exports,
         "imports": imports,
-        "capabilities": info.needed_capabilities(),
+        "capabilities": needed_capabilities(info),
         "exit_code": Exit::Success.code(),
     })
 }
 
-fn print_text(info: &ComponentInfo, args: &InspectArgs) {
+fn print_text(info: &ComponentOutline, args: &InspectArgs) {
     outln!("{}", args.plugin.display());
-    match info.package() {
+    match &info.package {
         Some(package) => outln!("package: {package} (from its exports)"),
         None => outln!("package: unknown (it exports no interface)"),
     }
     outln!();
     outln!("exports:");
     let width = info
-        .exports()
+        .exports
         .iter()
-        .map(|e| e.short_name().len())
+        .map(|e| e.short_name.len())
         .max()
         .unwrap_or(0);
-    for export in info.exports() {
-        outln!("  {:<width$}  {export}", export.short_name());
+    for export in &info.exports {
+        outln!("  {:<width$}  {export}", export.short_name);
     }
-    if info.exports().is_empty() {
+    if info.exports.is_empty() {
         outln!("  (none)");
     }
     outln!();
     outln!("imports:");
-    let width = info
-        .imports()
-        .iter()
-        .map(|i| i.name.len())
-        .max()
-        .unwrap_or(0);
-    for import in info.imports() {
+    let width = info.imports.iter().map(|i| i.name.len()).max().unwrap_or(0);
+    for import in &info.imports {
         let what = if import.types_only {
             "types only".to_string()
         } else {
@@ -107,12 +105,19 @@ fn print_text(info: &ComponentInfo, args: &InspectArgs) {
             None => outln!("  {:<width$}  {what}", import.name),
         }
     }
-    if info.imports().is_empty() {
+    if info.imports.is_empty() {
         outln!("  (none)");
+    }
+    if !info.async_abi.is_empty() {
+        outln!();
+        outln!(
+            "component model async ABI: {} (loaded with wasmtime's concurrency support)",
+            info.async_abi.join(", ")
+        );
     }
     outln!();
     outln!("capabilities it can ever use:");
-    let needed = info.needed_capabilities();
+    let needed = needed_capabilities(info);
     if needed.is_empty() {
         outln!(
             "  none: it can compute, log, and read clocks and random numbers, nothing privileged"
@@ -121,4 +126,15 @@ fn print_text(info: &ComponentInfo, args: &InspectArgs) {
     for capability in needed {
         outln!("  {capability}: {}", how_to_grant(capability));
     }
+}
+
+/// Each distinct capability of the imports, in order of first use.
+fn needed_capabilities(info: &ComponentOutline) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for capability in info.imports.iter().filter_map(|i| i.capability.as_deref()) {
+        if !out.contains(&capability) {
+            out.push(capability);
+        }
+    }
+    out
 }

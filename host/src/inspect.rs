@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use wasmtime::component::types::ComponentItem;
 
+pub(crate) mod outline;
+
 use crate::builder::loader::{self, Source};
 use crate::builder::needed_capability;
 use crate::cache::{CacheOutcome, CompileCache};
@@ -229,7 +231,7 @@ impl ComponentInfo {
 }
 
 /// `ns:pkg@1.0.0` when every interface is `ns:pkg/<name>@1.0.0`.
-fn common_package(interfaces: &[String]) -> Option<String> {
+pub(crate) fn common_package(interfaces: &[String]) -> Option<String> {
     let mut package: Option<String> = None;
     for name in interfaces {
         let (path, version) = match name.split_once('@') {

@@ -69,6 +69,7 @@ pub use crate::engine::{Engine, EngineConfig, Interruption, OptimizationLevel, P
 pub use crate::error::Limit;
 pub use crate::error::{BoxError, Error, Result, TrapCode};
 pub use crate::guard::host::HostInterface;
+pub use crate::inspect::outline::{ComponentOutline, ExportOutline};
 pub use crate::inspect::{ComponentImport, ComponentInfo};
 pub use crate::limits::{CallReport, ResourceLimits};
 pub use crate::plugin::Plugin;

@@ -430,8 +430,17 @@ async fn deeply_nested_types_are_refused_before_anything_reads_them_recursively(
     )
     .await;
     assert!(matches!(err, Error::ComponentTooComplex { .. }), "{err:?}");
-    let err = wasm_sandbox::ComponentInfo::from_bytes(outer).unwrap_err();
+    let err = wasm_sandbox::ComponentInfo::from_bytes(outer.clone()).unwrap_err();
     assert!(matches!(err, Error::ComponentTooComplex { .. }), "{err:?}");
+    // The outline reads types without compiling, recursively too: the same
+    // check runs first.
+    let err = wasm_sandbox::ComponentOutline::from_bytes(outer).unwrap_err();
+    assert!(matches!(err, Error::ComponentTooComplex { .. }), "{err:?}");
+    for levels in [wasm_sandbox::MAX_TYPE_NESTING as usize, 1_000_000] {
+        let err =
+            wasm_sandbox::ComponentOutline::from_bytes(nested_instance_types(levels)).unwrap_err();
+        assert!(matches!(err, Error::ComponentTooComplex { .. }), "{err:?}");
+    }
     // In the text format, the text parser's own nesting limit answers.
     let levels = 10_000;
     let text = format!(

@@ -122,3 +122,41 @@ fn a_precompiled_artifact_or_a_bad_file_cannot_be_inspected() {
     );
     run_cli(["inspect", "missing.wasm"]).expect(3);
 }
+
+#[test]
+fn reads_a_component_that_wasmtime_will_not_compile_without_compiling_it() {
+    // Valid WebAssembly, but its core module uses custom page sizes, which
+    // wasmtime's defaults refuse: `run` cannot load it, `inspect` reads it.
+    let plugin = crate::wat("custom-page-size.wat");
+    let out = run_cli(["inspect".as_ref(), plugin.as_os_str()]).expect(0);
+    assert!(
+        out.stdout.contains("  seven  seven: func() -> s32\n"),
+        "{out:#?}"
+    );
+    let out = run_cli(["run".as_ref(), plugin.as_os_str(), "seven".as_ref()]);
+    assert_ne!(out.code, Some(0), "{out:#?}");
+    assert!(out.stderr.contains("custom page sizes"), "{out:#?}");
+}
+
+#[test]
+fn json_lists_parameter_names_and_the_async_abi() {
+    let plugin = crate::wat("async-lift.wat");
+    let out = run_cli(["--json".as_ref(), "inspect".as_ref(), plugin.as_os_str()]).expect(0);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let uses = json["component_model_async"].as_array().unwrap();
+    assert!(
+        uses.iter()
+            .any(|u| u.as_str().unwrap().contains("task.return")),
+        "{json:#}"
+    );
+    let out = run_cli(["--json", "inspect", CALCULATOR]).expect(0);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let apply = json["exports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["function"] == "apply")
+        .unwrap();
+    assert_eq!(apply["param_names"], serde_json::json!(["op", "a", "b"]));
+    assert_eq!(apply["params"], serde_json::json!(["op", "s64", "s64"]));
+}

@@ -120,6 +120,15 @@ pub(crate) struct Loaded {
 
 /// Reads, checks and compiles a plugin, through the compile cache when one
 /// is given.
+/// The component binary of `source`, read and checked as for loading
+/// (size, format, nesting), without compiling it. Not for precompiled
+/// artifacts.
+pub(crate) fn checked_binary(source: &Source, limits: &InputLimits) -> Result<Vec<u8>> {
+    let origin = source.origin();
+    let bytes = source.read(limits)?;
+    Ok(to_component_binary(&origin, &bytes)?.into_owned())
+}
+
 pub(crate) fn compile(
     engine_for: impl FnOnce(&[String]) -> Result<Engine>,
     source: &Source,
