@@ -33,6 +33,7 @@ const PLUGINS: &[(&str, &str)] = &[
     ("swatch", "SWATCH"),
     ("greeter-next", "GREETER_NEXT"),
     ("tally", "TALLY"),
+    ("reviewer", "REVIEWER"),
 ];
 
 fn main() {

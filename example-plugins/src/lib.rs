@@ -27,6 +27,7 @@
 //! | [`PAINTER`] | `guests/painter` | `example_interfaces::Painter`: the `acme:shapes/painter` world, published as a WIT directory with a dependency in `deps/` |
 //! | [`SWATCH`] | `guests/swatch` | `example_interfaces::Swatch`: a world derived from a trait that imports the published `acme:shapes/palette` |
 //! | [`GREETER_NEXT`] | `guests/greeter-next` | `example_interfaces::GreeterNext`: version 0.2.0 of the greeter interface |
+//! | [`REVIEWER`] | `guests/reviewer` | `example_interfaces::Reviewer`: reads pages, objects of the host's `Workspace`; hostile `forge` and `reuse` |
 //! | [`TALLY`] | `guests/tally` | `example_interfaces::Tallies`: plugin objects (a WIT resource) the host holds handles on |
 //!
 //! The same interfaces implemented in Python, JavaScript and C are in

@@ -135,7 +135,7 @@ pub use wasmtime;
 /// API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::guard::host::{host_call, host_call_async};
+    pub use crate::guard::host::{host_call, host_call_async, host_catch};
     pub use crate::guard::store::HostState;
     pub use crate::plugin::exports::Exports;
     pub use crate::plugin::resources::{Origin, Pin};

@@ -27,9 +27,30 @@ pub(crate) fn expand(args: HostArgs, item: &syn::ItemTrait) -> TokenStream {
 }
 
 fn try_expand(args: HostArgs, item: &syn::ItemTrait) -> syn::Result<TokenStream> {
-    let iface = iface::parse(item, Role::Host)?;
+    let mut iface = iface::parse(item, Role::Host)?;
     let scan = scan::scan_crate(scan::call_site_file());
     let mut errors = Errors::default();
+    crate::expand_plugin::resolve_resources(&mut iface, &scan, &mut errors);
+    if !iface.resources.is_empty() {
+        if let Some(wit) = &args.wit {
+            errors.push(syn::Error::new_spanned(
+                wit,
+                "objects (associated types) in a #[host_interface] bound to published WIT are \
+                 not supported yet; derive the interface from the trait (remove `wit = ..`)",
+            ));
+        }
+        if let Some(m) = iface.methods.iter().find(|m| {
+            m.asynchronous
+                && (m.params.iter().any(|p| p.ty.handle().is_some())
+                    || m.result.as_ref().is_some_and(|(t, _)| t.handle().is_some()))
+        }) {
+            errors.push(syn::Error::new_spanned(
+                &m.ident,
+                "an `async fn` of a host interface cannot take or return objects yet; make it a \
+                 plain `fn`",
+            ));
+        }
+    }
     let types = world::resolve_types(&iface, &scan, &mut errors);
     errors.finish()?;
     let Target {

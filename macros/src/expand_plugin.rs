@@ -39,7 +39,11 @@ pub(crate) fn expand_resource(args: TokenStream, item: &syn::ItemTrait) -> Token
 }
 
 /// Finds the `#[plugin_resource]` trait of each resource the trait declares.
-fn resolve_resources(iface: &mut iface::Interface, scan: &scan::Scan, errors: &mut Errors) {
+pub(crate) fn resolve_resources(
+    iface: &mut iface::Interface,
+    scan: &scan::Scan,
+    errors: &mut Errors,
+) {
     for decl in &mut iface.resources {
         let name = decl
             .bound

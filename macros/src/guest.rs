@@ -570,44 +570,152 @@ pub(crate) fn host_handle(
     let module = format_ident!("__wasm_sandbox_{}", trait_ident.to_string().to_snake_case());
     let p = private();
     let import_path = path_tokens(&quote!(#module::bindings), import_module);
-    let fns = iface.methods.iter().zip(&item.items).filter_map(|(m, ti)| {
-        let syn::TraitItem::Fn(f) = ti else {
-            return None;
-        };
-        let sig = &f.sig;
-        let fname = format_ident!("{}", bindgen_ident(&m.wit));
-        let prep: Vec<TokenStream> = m
-            .params
-            .iter()
-            .enumerate()
-            .map(|(i, pm)| {
-                let name = format_ident!("__b{}", i);
-                let id = &pm.ident;
-                let value = match pm.passing {
-                    Passing::Owned => quote!(#id),
-                    Passing::Str => quote!(::std::string::ToString::to_string(#id)),
-                    Passing::Slice => quote!(::std::vec::Vec::from(#id)),
-                };
-                let v = conv.to_binding(value, &pm.ty);
-                quote!(let #name = #v;)
-            })
-            .collect();
-        let args = (0..m.params.len()).map(|i| {
+    let trait_fns = item.items.iter().filter_map(|ti| match ti {
+        syn::TraitItem::Fn(f) => Some(f),
+        _ => None,
+    });
+    // The plugin-side type of each object: the import's resource, owned.
+    let object_ident = |rust: &str| format_ident!("{}{}", trait_ident, rust);
+    let object_path = |wit: &str| {
+        let ty = format_ident!("{}", bindgen_type(wit));
+        quote!(#import_path::#ty)
+    };
+    // A call of an imported function (or resource function `callee`), its
+    // arguments converted; objects are passed as the import's resources.
+    let call_import = |m: &crate::model::Method, callee: TokenStream, this: Option<TokenStream>| {
+        let mut prep = Vec::new();
+        let mut args: Vec<TokenStream> = this.into_iter().collect();
+        for (i, pm) in m.params.iter().enumerate() {
             let name = format_ident!("__b{}", i);
-            quote!(#p::ImportArg::import_arg(&#name))
-        });
+            let id = &pm.ident;
+            match pm.ty.handle() {
+                Some(h) if h.owned => args.push(quote!(#id.0)),
+                Some(_) => args.push(quote!(&#id.0)),
+                None => {
+                    let value = match pm.passing {
+                        Passing::Owned => quote!(#id),
+                        Passing::Str => quote!(::std::string::ToString::to_string(#id)),
+                        Passing::Slice => quote!(::std::vec::Vec::from(#id)),
+                    };
+                    let v = conv.to_binding(value, &pm.ty);
+                    prep.push(quote!(let #name = #v;));
+                    args.push(quote!(#p::ImportArg::import_arg(&#name)));
+                }
+            }
+        }
         let result = match &m.result {
-            Some((ty, _)) => conv.to_user(quote!(__r), ty),
+            Some((ty, _)) => match ty.handle() {
+                Some(h) => {
+                    let obj = object_ident(&h.rust);
+                    quote!(#obj(__r))
+                }
+                None => conv.to_user(quote!(__r), ty),
+            },
             None => quote!(__r),
         };
-        Some(quote! {
-            #sig {
-                #(#prep)*
-                let __r = #import_path::#fname(#(#args),*);
-                #result
+        quote! {
+            #(#prep)*
+            let __r = #callee(#(#args),*);
+            #result
+        }
+    };
+    let fns: Vec<TokenStream> = iface
+        .methods
+        .iter()
+        .zip(trait_fns)
+        .map(|(m, f)| {
+            let sig = &f.sig;
+            let fname = format_ident!("{}", bindgen_ident(&m.wit));
+            let body = call_import(m, quote!(#import_path::#fname), None);
+            quote! {
+                #sig {
+                    #body
+                }
             }
         })
-    });
+        .collect();
+    let mut assoc_types = Vec::new();
+    let mut objects = Vec::new();
+    for decl in &iface.resources {
+        let Some(def) = &decl.def else {
+            continue;
+        };
+        let assoc = &decl.ident;
+        let obj = object_ident(&assoc.to_string());
+        let bound = &decl.bound;
+        let path = object_path(&decl.wit);
+        assoc_types.push(quote!(type #assoc = #obj;));
+        let fns = def.functions().map(|(kind, m)| {
+            let ident = &m.ident;
+            let params = m.params.iter().map(|pm| {
+                let id = &pm.ident;
+                let ty = &pm.rust;
+                quote!(#id: #ty)
+            });
+            let ret = match &m.result {
+                Some((_, rust)) => quote!(-> #rust),
+                None => quote!(),
+            };
+            let fname = format_ident!("{}", bindgen_ident(&m.wit));
+            match kind {
+                crate::iface::ResourceFn::Constructor => {
+                    let body = call_import(m, quote!(#path::new), None);
+                    quote! {
+                        fn new(#(#params),*) -> Self {
+                            let __r = { #body };
+                            Self(__r)
+                        }
+                    }
+                }
+                crate::iface::ResourceFn::Method => {
+                    let body = call_import(m, quote!(#path::#fname), Some(quote!(&self.0)));
+                    quote!(fn #ident(&self, #(#params),*) #ret { #body })
+                }
+                crate::iface::ResourceFn::Static => {
+                    let body = call_import(m, quote!(#path::#fname), None);
+                    quote!(fn #ident(#(#params),*) #ret { #body })
+                }
+            }
+        });
+        let doc = format!(
+            " A `{}` object of the host, as the plugin holds it: its methods call the host. \
+             Dropping it gives the object back to the host.",
+            decl.wit
+        );
+        objects.push(quote! {
+            #[cfg(target_family = "wasm")]
+            #[doc = #doc]
+            #[derive(Debug)]
+            #vis struct #obj(#path);
+
+            #[cfg(target_family = "wasm")]
+            impl #obj {
+                /// The component-model handle (an index into the plugin's
+                /// own handle table).
+                #[doc(hidden)]
+                pub fn __handle(&self) -> u32 {
+                    self.0.handle()
+                }
+
+                /// An object from a raw handle index.
+                ///
+                /// # Safety
+                ///
+                /// The handle must be an owned handle of this resource type
+                /// that nothing else owns; a wrong one traps the plugin.
+                #[doc(hidden)]
+                pub unsafe fn __from_handle(handle: u32) -> Self {
+                    Self(unsafe { #path::from_handle(handle) })
+                }
+            }
+
+            #[cfg(target_family = "wasm")]
+            #[allow(clippy::all)]
+            impl #bound for #obj {
+                #(#fns)*
+            }
+        });
+    }
     let doc = format!(
         " Calls the host's [`{trait_ident}`]: on the plugin side, this zero-sized handle \
          implements the trait by calling the host's implementation."
@@ -635,7 +743,10 @@ pub(crate) fn host_handle(
         #[cfg(target_family = "wasm")]
         #[allow(clippy::all)]
         impl #trait_ident for #handle {
+            #(#assoc_types)*
             #(#fns)*
         }
+
+        #(#objects)*
     }
 }

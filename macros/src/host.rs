@@ -623,6 +623,176 @@ pub(crate) fn proxy(
     }
 }
 
+/// The host-side registration of a host interface's objects (resources the
+/// host implements) and of its functions that take or return them. Objects
+/// live in the instance's resource table; a plugin holds handles the
+/// component model checks (it cannot name an entry it was not given), and
+/// the table goes with the instance.
+fn host_object_functions(iface: &Interface, import_name: &str) -> TokenStream {
+    let trait_ident = &iface.ident;
+    let p = quote!(::wasm_sandbox::__private);
+    let w = quote!(::wasm_sandbox::__private::wasmtime::component);
+    let mut out = Vec::new();
+    // The WASM-facing type of a parameter or result.
+    let wasm_ty = |ty: &crate::model::Ty, rust: &syn::Type, passing: Passing| -> TokenStream {
+        if let Some(h) = ty.handle() {
+            let assoc = format_ident!("{}", h.rust);
+            return quote!(#w::Resource<<T as #trait_ident>::#assoc>);
+        }
+        match passing {
+            Passing::Owned => quote!(#rust),
+            Passing::Str => quote!(::std::string::String),
+            Passing::Slice => {
+                let syn::Type::Reference(r) = rust else {
+                    return quote!(#rust);
+                };
+                let syn::Type::Slice(sl) = &*r.elem else {
+                    return quote!(#rust);
+                };
+                let elem = &sl.elem;
+                quote!(::std::vec::Vec<#elem>)
+            }
+        }
+    };
+    // One function: `receiver` is the object of a method; `call` the
+    // implementation, given the arguments.
+    let func = |wit_name: String,
+                m: &Method,
+                receiver: Option<&syn::Ident>,
+                call: &dyn Fn(Option<TokenStream>, Vec<TokenStream>) -> TokenStream,
+                result_object: Option<&syn::Ident>| {
+        let mut tys = Vec::new();
+        let mut names = Vec::new();
+        let mut prep = Vec::new();
+        let mut args = Vec::new();
+        if let Some(assoc) = receiver {
+            tys.push(quote!(#w::Resource<<T as #trait_ident>::#assoc>));
+            names.push(format_ident!("__this"));
+        }
+        for (i, pm) in m.params.iter().enumerate() {
+            let n = format_ident!("__a{}", i);
+            tys.push(wasm_ty(&pm.ty, &pm.rust, pm.passing));
+            names.push(n.clone());
+            match pm.ty.handle() {
+                Some(h) if h.owned => {
+                    // Given by the plugin: out of the table, to the host.
+                    prep.insert(0, quote!(let #n = __table.delete(#n)?;));
+                    args.push(quote!(#n));
+                }
+                Some(_) => {
+                    let b = format_ident!("__b{}", i);
+                    prep.push(quote!(let #b = __table.get(&#n)?;));
+                    args.push(quote!(#b));
+                }
+                None => match pm.passing {
+                    Passing::Owned => args.push(quote!(#n)),
+                    Passing::Str | Passing::Slice => args.push(quote!(&#n)),
+                },
+            }
+        }
+        let this = receiver.map(|_| {
+            prep.push(quote!(let __this = __table.get(&__this)?;));
+            quote!(__this)
+        });
+        let (ret_ty, ret_val) = match (&m.result, result_object) {
+            (_, Some(assoc)) => (
+                quote!((#w::Resource<<T as #trait_ident>::#assoc>,)),
+                quote!((__cx.data_mut().__table().push(__r)?,)),
+            ),
+            (Some((_, rust)), None) => (quote!((#rust,)), quote!((__r,))),
+            (None, None) => (quote!(()), quote!(())),
+        };
+        let call = call(this, args);
+        quote! {
+            {
+                let __imp = ::std::sync::Arc::clone(&imp);
+                __inst.func_wrap(
+                    #wit_name,
+                    move |mut __cx: #p::StoreContextMut<'_>,
+                          (#(#names,)*): (#(#tys,)*)|
+                          -> #p::wasmtime::Result<#ret_ty> {
+                        // The policy check and the audit event, first.
+                        #p::host_call(&mut __cx, #import_name, #wit_name, || ())?;
+                        let __r = {
+                            let __table = __cx.data_mut().__table();
+                            #(#prep)*
+                            #p::host_catch(#import_name, #wit_name, || #call)?
+                        };
+                        let _ = &__imp;
+                        ::core::result::Result::Ok(#ret_val)
+                    },
+                )?;
+            }
+        }
+    };
+    for decl in &iface.resources {
+        let Some(def) = &decl.def else {
+            continue;
+        };
+        let assoc = &decl.ident;
+        let bound = &decl.bound;
+        let wit = &decl.wit;
+        out.push(quote! {
+            __inst.resource(
+                #wit,
+                #w::ResourceType::host::<<T as #trait_ident>::#assoc>(),
+                |mut __cx: #p::StoreContextMut<'_>, __rep: u32| {
+                    // The plugin dropped its handle: the object goes.
+                    __cx.data_mut()
+                        .__table()
+                        .delete(#w::Resource::<<T as #trait_ident>::#assoc>::new_own(__rep))?;
+                    ::core::result::Result::Ok(())
+                },
+            )?;
+        });
+        for (kind, m) in def.functions() {
+            let ident = &m.ident;
+            let wit_name = kind.wit_name(wit, &m.wit);
+            let f = match kind {
+                ResourceFn::Constructor => func(
+                    wit_name,
+                    m,
+                    None,
+                    &|_, args: Vec<TokenStream>| quote!(<<T as #trait_ident>::#assoc as #bound>::#ident(#(#args),*)),
+                    Some(assoc),
+                ),
+                ResourceFn::Method => func(
+                    wit_name,
+                    m,
+                    Some(assoc),
+                    &|this: Option<TokenStream>, args: Vec<TokenStream>| quote!(<<T as #trait_ident>::#assoc as #bound>::#ident(#this, #(#args),*)),
+                    None,
+                ),
+                ResourceFn::Static => func(
+                    wit_name,
+                    m,
+                    None,
+                    &|_, args: Vec<TokenStream>| quote!(<<T as #trait_ident>::#assoc as #bound>::#ident(#(#args),*)),
+                    None,
+                ),
+            };
+            out.push(f);
+        }
+    }
+    for m in iface.methods.iter().filter(|m| uses_handles(m)) {
+        let ident = &m.ident;
+        let result_object = m
+            .result
+            .as_ref()
+            .and_then(|(t, _)| t.handle())
+            .map(|h| format_ident!("{}", h.rust));
+        let f = func(
+            m.wit.clone(),
+            m,
+            None,
+            &|_, args: Vec<TokenStream>| quote!(#trait_ident::#ident(&*__imp, #(#args),*)),
+            result_object.as_ref(),
+        );
+        out.push(f);
+    }
+    quote!(#(#out)*)
+}
+
 /// `<Trait>Host::new(impl)` for a host interface.
 pub(crate) fn host_interface(
     vis: &syn::Visibility,
@@ -632,7 +802,8 @@ pub(crate) fn host_interface(
     let trait_ident = &iface.ident;
     let host = format_ident!("{}Host", trait_ident);
     let capability = import_name.split('@').next().unwrap_or(import_name);
-    let funcs = iface.methods.iter().map(|m| {
+    let object_funcs = host_object_functions(iface, import_name);
+    let funcs = iface.methods.iter().filter(|m| !uses_handles(m)).map(|m| {
         let ident = &m.ident;
         let wit = &m.wit;
         let tys: Vec<TokenStream> = m
@@ -715,6 +886,15 @@ pub(crate) fn host_interface(
             }
         }
     });
+    let where_objects = if iface.resources.is_empty() {
+        quote!()
+    } else {
+        let bounds = iface.resources.iter().map(|r| {
+            let assoc = &r.ident;
+            quote!(<T as #trait_ident>::#assoc: ::core::marker::Send + ::core::marker::Sync + 'static)
+        });
+        quote!(where #(#bounds),*)
+    };
     let async_names = iface
         .methods
         .iter()
@@ -748,13 +928,16 @@ pub(crate) fn host_interface(
             pub const CAPABILITY: &'static str = #capability;
 
             /// Wraps `imp`; every plugin call runs `imp`'s method on the host.
-            pub fn new<T: #trait_ident + ::core::marker::Send + ::core::marker::Sync + 'static>(imp: T) -> Self {
+            pub fn new<T: #trait_ident + ::core::marker::Send + ::core::marker::Sync + 'static>(imp: T) -> Self
+            #where_objects
+            {
                 let imp = ::std::sync::Arc::new(imp);
                 let inner = ::wasm_sandbox::HostInterface::__new(
                     #import_name,
                     &[#(#async_names),*],
                     move |__linker: &mut ::wasm_sandbox::__private::Linker| {
                         let mut __inst = __linker.instance(#import_name)?;
+                        #object_funcs
                         #(#funcs)*
                         ::core::result::Result::Ok(())
                     },

@@ -265,10 +265,12 @@ pub(crate) fn parse(item: &syn::ItemTrait, role: Role) -> syn::Result<Interface>
                 }
                 Err(e) => errors.push(e),
             },
-            syn::TraitItem::Type(t) if role == Role::Plugin => match resource_decl(t) {
-                Ok(r) => resources.push(r),
-                Err(e) => errors.push(e),
-            },
+            syn::TraitItem::Type(t) if matches!(role, Role::Plugin | Role::Host) => {
+                match resource_decl(t, role) {
+                    Ok(r) => resources.push(r),
+                    Err(e) => errors.push(e),
+                }
+            }
             syn::TraitItem::Type(t) => errors.push(syn::Error::new_spanned(
                 t,
                 format!(
@@ -328,9 +330,9 @@ pub(crate) fn parse(item: &syn::ItemTrait, role: Role) -> syn::Result<Interface>
 }
 
 /// `type Counter: Counter;` in a plugin trait.
-fn resource_decl(t: &syn::TraitItemType) -> syn::Result<ResourceDecl> {
+fn resource_decl(t: &syn::TraitItemType, role: Role) -> syn::Result<ResourceDecl> {
     let usage = format!(
-        "declare a plugin object as `type {}: MyResourceTrait;`, where `MyResourceTrait` is a \
+        "declare an object as `type {}: MyResourceTrait;`, where `MyResourceTrait` is a \
          #[plugin_resource] trait",
         t.ident
     );
@@ -355,9 +357,10 @@ fn resource_decl(t: &syn::TraitItemType) -> syn::Result<ResourceDecl> {
         return Err(syn::Error::new_spanned(
             t,
             format!(
-                "an associated type of a #[sandbox_plugin] trait is a plugin object (a WIT \
-                 resource) and needs exactly one bound: {usage}; for plain values, use a \
-                 concrete type in the signatures instead"
+                "an associated type of a {} trait is an object (a WIT resource) and needs \
+                 exactly one bound: {usage}; for plain values, use a concrete type in the \
+                 signatures instead",
+                role.attr()
             ),
         ));
     };

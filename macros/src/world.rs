@@ -81,6 +81,9 @@ impl Import {
         if let Some(line) = use_line(&self.types) {
             let _ = writeln!(out, "{indent}    {line}");
         }
+        for r in &self.iface.resources {
+            write_resource(out, indent, r, &names);
+        }
         for m in &self.iface.methods {
             write_docs(out, &format!("{indent}    "), &m.docs);
             let _ = writeln!(
@@ -334,7 +337,8 @@ pub(crate) fn resolve_imports(
                 ),
             )),
             Some([t]) => match crate::iface::parse(t, Role::Host) {
-                Ok(iface) => {
+                Ok(mut iface) => {
+                    crate::expand_plugin::resolve_resources(&mut iface, scan, errors);
                     let args = crate::args::HostArgs::from_trait(t).unwrap_or_default();
                     let published = match &args.wit {
                         None => None,
@@ -401,7 +405,12 @@ fn write_docs(out: &mut String, indent: &str, docs: &[String]) {
 }
 
 /// `resource counter { .. }` in the plugin interface.
-fn write_resource(out: &mut String, r: &ResourceDecl, names: &dyn Fn(&str) -> String) {
+fn write_resource(
+    out: &mut String,
+    indent: &str,
+    r: &ResourceDecl,
+    names: &dyn Fn(&str) -> String,
+) {
     let mut docs = r.docs.clone();
     if let Some(def) = &r.def {
         if !docs.is_empty() && !def.docs.is_empty() {
@@ -409,18 +418,18 @@ fn write_resource(out: &mut String, r: &ResourceDecl, names: &dyn Fn(&str) -> St
         }
         docs.extend(def.docs.iter().cloned());
     }
-    write_docs(out, "    ", &docs);
+    write_docs(out, &format!("{indent}    "), &docs);
     let Some(def) = &r.def else {
-        let _ = writeln!(out, "    resource {};", wit_ident(&r.wit));
+        let _ = writeln!(out, "{indent}    resource {};", wit_ident(&r.wit));
         return;
     };
     if def.functions().next().is_none() {
-        let _ = writeln!(out, "    resource {};", wit_ident(&r.wit));
+        let _ = writeln!(out, "{indent}    resource {};", wit_ident(&r.wit));
         return;
     }
-    let _ = writeln!(out, "    resource {} {{", wit_ident(&r.wit));
+    let _ = writeln!(out, "{indent}    resource {} {{", wit_ident(&r.wit));
     for (kind, m) in def.functions() {
-        write_docs(out, "        ", &m.docs);
+        write_docs(out, &format!("{indent}        "), &m.docs);
         let sig = m.wit_signature(names);
         match kind {
             ResourceFn::Constructor => {
@@ -430,17 +439,17 @@ fn write_resource(out: &mut String, r: &ResourceDecl, names: &dyn Fn(&str) -> St
                     .split(" -> ")
                     .next()
                     .unwrap_or_default();
-                let _ = writeln!(out, "        constructor{params};");
+                let _ = writeln!(out, "{indent}        constructor{params};");
             }
             ResourceFn::Method => {
-                let _ = writeln!(out, "        {}: {sig};", wit_ident(&m.wit));
+                let _ = writeln!(out, "{indent}        {}: {sig};", wit_ident(&m.wit));
             }
             ResourceFn::Static => {
-                let _ = writeln!(out, "        {}: static {sig};", wit_ident(&m.wit));
+                let _ = writeln!(out, "{indent}        {}: static {sig};", wit_ident(&m.wit));
             }
         }
     }
-    let _ = writeln!(out, "    }}");
+    let _ = writeln!(out, "{indent}    }}");
 }
 
 fn write_types_interface(out: &mut String, indent: &str, types: &[TypeDef]) {
@@ -561,7 +570,7 @@ impl World {
             let _ = writeln!(out, "    {line}");
         }
         for r in &self.iface.resources {
-            write_resource(&mut out, r, &names);
+            write_resource(&mut out, "", r, &names);
         }
         for m in &self.iface.methods {
             write_docs(&mut out, "    ", &m.docs);

@@ -29,6 +29,7 @@ const GOLDEN: &[(&str, &str, &str)] = &[
     ("fs-script", "fs-script", example_interfaces::FS_SCRIPT_WIT),
     ("resolver", "resolver", example_interfaces::RESOLVER_WIT),
     ("tallies", "tallies", example_interfaces::TALLIES_WIT),
+    ("reviewer", "reviewer", example_interfaces::REVIEWER_WIT),
 ];
 
 fn golden_path(dir: &str) -> PathBuf {

@@ -16,6 +16,7 @@ mod fs_attacks;
 mod fs_table;
 mod fuzz_corpus;
 mod golden;
+mod host_objects;
 mod http;
 mod inputs;
 mod inspect;

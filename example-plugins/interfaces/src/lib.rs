@@ -41,6 +41,9 @@ pub use versions::*;
 pub mod tally;
 pub use tally::*;
 
+pub mod workspace;
+pub use workspace::*;
+
 // ANCHOR: key_value
 /// A key-value store the host offers plugins.
 #[host_interface]

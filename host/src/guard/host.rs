@@ -112,6 +112,14 @@ pub fn host_call<R>(
         .map_err(|payload| panicked(import, function, payload.as_ref()))
 }
 
+/// Runs a host implementation that [`host_call`] already checked and
+/// audited, turning a panic into the plugin's trap.
+#[doc(hidden)]
+pub fn host_catch<R>(import: &str, function: &str, f: impl FnOnce() -> R) -> wasmtime::Result<R> {
+    std::panic::catch_unwind(AssertUnwindSafe(f))
+        .map_err(|payload| panicked(import, function, payload.as_ref()))
+}
+
 /// [`host_call`] for an `async fn` of a host interface: checks the policy
 /// and audits the call at once, then returns the future that runs the
 /// implementation while the plugin waits. The plugin's call (its deadline,
