@@ -138,7 +138,7 @@ pub mod __private {
     pub use crate::guard::host::{host_call, host_call_async, host_catch};
     pub use crate::guard::store::HostState;
     pub use crate::plugin::exports::Exports;
-    pub use crate::plugin::resources::{Origin, Pin};
+    pub use crate::plugin::resources::{Lent, Origin, Pin};
     pub use crate::proxy::{ExportHandle, ExportsRef, InterfaceCheck};
     pub use crate::versions::{__none_served as none_served, version_of};
     pub use wasmtime;

@@ -6,12 +6,14 @@ use std::sync::Arc;
 use wasmtime::component::{ComponentExportIndex, ComponentNamedList, ComponentType, Lift, Lower};
 
 use crate::error::{Error, Result};
+use crate::guard::store::HostState;
 use crate::plugin::Plugin;
 use crate::plugin::exports::Exports;
-use crate::plugin::resources::{Origin, Pin, PluginResource};
+use crate::plugin::resources::{Lent, Origin, Pin, PluginResource};
 use crate::pool::SandboxPool;
 use crate::reload::ReloadablePool;
 use crate::sandbox::WasmSandbox;
+use wasmtime::StoreContextMut;
 
 /// Marks a type declared with `#[derive(PluginType)]`: it crosses the
 /// plugin boundary as a WIT record, enum or variant.
@@ -57,6 +59,21 @@ pub trait PluginHost: Send + Sync {
     /// Releases a plugin object now, on its instance.
     #[doc(hidden)]
     fn __release(&self, resource: PluginResource) -> impl Future<Output = Result<()>> + Send;
+
+    /// A typed call whose parameters include host objects, which `build`
+    /// puts into the instance's table.
+    #[doc(hidden)]
+    fn __call_building<P, R, B>(
+        &self,
+        pin: Option<Pin<'_>>,
+        export: &ExportHandle,
+        build: B,
+        makes_objects: bool,
+    ) -> impl Future<Output = Result<(R, Option<Origin>)>> + Send
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+        B: FnOnce(&mut StoreContextMut<'_, HostState>, &mut Lent) -> wasmtime::Result<P> + Send;
 }
 
 /// Implements [`PluginHost`] for an owner of a plugin that dereferences to
@@ -102,6 +119,26 @@ macro_rules! plugin_host_by_deref {
                 resource: PluginResource,
             ) -> impl Future<Output = Result<()>> + Send {
                 self.release(resource)
+            }
+
+            fn __call_building<P, R, B>(
+                &self,
+                pin: Option<Pin<'_>>,
+                export: &ExportHandle,
+                build: B,
+                makes_objects: bool,
+            ) -> impl Future<Output = Result<(R, Option<Origin>)>> + Send
+            where
+                P: ComponentNamedList + Lower + Send + Sync,
+                R: ComponentType + Lift + Send + Sync + 'static,
+                B: FnOnce(&mut StoreContextMut<'_, HostState>, &mut Lent) -> wasmtime::Result<P>
+                    + Send,
+            {
+                let position = check_handle(self.exports(), export).map(|()| export.position);
+                async move {
+                    self.call_building(pin, position?, build, makes_objects)
+                        .await
+                }
             }
         }
     )*};
@@ -158,6 +195,29 @@ impl PluginHost for ReloadablePool {
     fn __release(&self, resource: PluginResource) -> impl Future<Output = Result<()>> + Send {
         let pool = self.current();
         async move { pool.shared().release(resource).await }
+    }
+
+    fn __call_building<P, R, B>(
+        &self,
+        pin: Option<Pin<'_>>,
+        export: &ExportHandle,
+        build: B,
+        makes_objects: bool,
+    ) -> impl Future<Output = Result<(R, Option<Origin>)>> + Send
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentType + Lift + Send + Sync + 'static,
+        B: FnOnce(&mut StoreContextMut<'_, HostState>, &mut Lent) -> wasmtime::Result<P> + Send,
+    {
+        let pool = self.current();
+        let name = export.name.as_str();
+        async move {
+            let plugin = pool.shared();
+            let position = plugin.exports().resolve(name)?.0.position();
+            plugin
+                .call_building(pin, position, build, makes_objects)
+                .await
+        }
     }
 }
 
@@ -237,6 +297,22 @@ macro_rules! plugin_host_through_pointer {
                 resource: PluginResource,
             ) -> impl Future<Output = Result<()>> + Send {
                 (**self).__release(resource)
+            }
+
+            fn __call_building<P, R, B>(
+                &self,
+                pin: Option<Pin<'_>>,
+                export: &ExportHandle,
+                build: B,
+                makes_objects: bool,
+            ) -> impl Future<Output = Result<(R, Option<Origin>)>> + Send
+            where
+                P: ComponentNamedList + Lower + Send + Sync,
+                R: ComponentType + Lift + Send + Sync + 'static,
+                B: FnOnce(&mut StoreContextMut<'_, HostState>, &mut Lent) -> wasmtime::Result<P>
+                    + Send,
+            {
+                (**self).__call_building(pin, export, build, makes_objects)
             }
         }
     )*};

@@ -487,6 +487,21 @@ fn bind_as(
             )),
         }
     }
+    // Host objects the trait's functions take: their resources are the
+    // imported interface's.
+    let mut host_objects: Vec<(&String, &Vec<String>)> = binder
+        .resources
+        .iter()
+        .filter(|(rust, _)| !iface.resources.iter().any(|r| r.ident == rust.as_str()))
+        .collect();
+    host_objects.sort();
+    for (rust, path) in host_objects {
+        binding.resources.push(BoundResource {
+            rust: rust.clone(),
+            path: path.clone(),
+            functions: Vec::new(),
+        });
+    }
     for e in exports.iter().filter(|e| !e.used) {
         errors.push(syn::Error::new_spanned(
             &iface.ident,

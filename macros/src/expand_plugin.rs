@@ -27,7 +27,21 @@ pub(crate) fn expand(args: PluginArgs, item: &syn::ItemTrait) -> TokenStream {
 /// Expands `#[plugin_resource]`: checks the trait and emits it unchanged
 /// (the `#[sandbox_plugin]` trait that names it does the rest).
 pub(crate) fn expand_resource(args: TokenStream, item: &syn::ItemTrait) -> TokenStream {
-    let mut out = quote!(#item);
+    // Functions without `self` (the constructor, static functions) get
+    // `where Self: Sized`, so that `dyn Trait` is a type: the plugin sees a
+    // host's objects as `&dyn Trait`.
+    let mut emitted = item.clone();
+    for ti in &mut emitted.items {
+        if let syn::TraitItem::Fn(f) = ti
+            && !matches!(f.sig.inputs.first(), Some(syn::FnArg::Receiver(_)))
+        {
+            let clause = f.sig.generics.make_where_clause();
+            clause
+                .predicates
+                .push(syn::parse_quote!(Self: ::core::marker::Sized));
+        }
+    }
+    let mut out = quote!(#emitted);
     if !args.is_empty() {
         let e = syn::Error::new_spanned(&args, "#[plugin_resource] takes no arguments");
         out.extend(e.into_compile_error());
@@ -75,6 +89,53 @@ pub(crate) fn resolve_resources(
     }
 }
 
+/// Finds, for each host object a method takes (`&dyn Page`), the imported
+/// host interface that declares it, and sets its WIT name. Returns what the
+/// plugin interface must `use`: (import name, resource name).
+fn resolve_host_objects(
+    iface: &mut iface::Interface,
+    imports: &[world::Import],
+    errors: &mut Errors,
+) -> Vec<(String, String)> {
+    let mut uses: Vec<(String, String)> = Vec::new();
+    for m in &mut iface.methods {
+        for p in &mut m.params {
+            let crate::model::Ty::Handle(h) = &mut p.ty else {
+                continue;
+            };
+            if h.host_type.is_none() {
+                continue;
+            }
+            let found = imports.iter().find_map(|import| {
+                import
+                    .iface
+                    .resources
+                    .iter()
+                    .find(|r| r.bound.segments.last().is_some_and(|s| s.ident == h.rust))
+                    .map(|r| (import.import_name(), r.wit.clone()))
+            });
+            match found {
+                Some((import, wit)) => {
+                    h.wit = wit.clone();
+                    if !uses.contains(&(import.clone(), wit.clone())) {
+                        uses.push((import, wit));
+                    }
+                }
+                None => errors.push(syn::Error::new_spanned(
+                    &p.rust,
+                    format!(
+                        "`dyn {}` is not an object of an imported host interface: add the \
+                         #[host_interface] trait that declares `type X: {};` to \
+                         `imports(..)` of this trait",
+                        h.rust, h.rust
+                    ),
+                )),
+            }
+        }
+    }
+    uses
+}
+
 /// The trait as emitted: each plugin object's bound gets `'static` (the
 /// plugin keeps its objects in a table), and on `wasm32` the trait gets one
 /// hidden provided function per resource function, through which the
@@ -85,6 +146,48 @@ fn emitted_trait(item: &syn::ItemTrait, iface: &iface::Interface) -> syn::ItemTr
     for ti in &mut item.items {
         if let syn::TraitItem::Type(t) = ti {
             t.bounds.push(syn::parse_quote!('static));
+        }
+    }
+    // Host objects the methods take (`&dyn Page`): the export glue makes the
+    // plugin-side object through `<dyn Page>::__wasm_sandbox_import`, which
+    // `#[host_interface]` defines next to the resource trait.
+    let mut made: Vec<String> = Vec::new();
+    for m in &iface.methods {
+        for p in &m.params {
+            let Some(h) = p.ty.handle() else { continue };
+            let Some(dyn_ty) = &h.host_type else { continue };
+            if made.contains(&h.rust) {
+                continue;
+            }
+            made.push(h.rust.clone());
+            let syn::Type::TraitObject(obj) = &**dyn_ty else {
+                continue;
+            };
+            let Some(path) = obj.bounds.iter().find_map(|b| match b {
+                syn::TypeParamBound::Trait(tb)
+                    if tb
+                        .path
+                        .segments
+                        .last()
+                        .is_some_and(|s| s.ident != "Send" && s.ident != "Sync") =>
+                {
+                    Some(tb.path.clone())
+                }
+                _ => None,
+            }) else {
+                continue;
+            };
+            let shim = guest::host_object_shim(&h.rust);
+            item.items.push(syn::parse_quote! {
+                #[cfg(target_family = "wasm")]
+                #[doc(hidden)]
+                #[allow(unsafe_code)]
+                fn #shim(handle: u32, owned: bool) -> ::std::boxed::Box<dyn #path> where Self: Sized {
+                    // SAFETY: `handle` is a handle of this resource that the
+                    // plugin was just given (lent when `owned` is false).
+                    unsafe { <dyn #path>::__wasm_sandbox_import(handle, owned) }
+                }
+            });
         }
     }
     for decl in &iface.resources {
@@ -138,6 +241,7 @@ fn try_expand(args: PluginArgs, item: &syn::ItemTrait) -> syn::Result<TokenStrea
     let mut errors = Errors::default();
     let types = world::resolve_types(&iface, &scan, &mut errors);
     let imports = world::resolve_imports(&args.imports, &scan, &mut errors);
+    let host_objects = resolve_host_objects(&mut iface, &imports, &mut errors);
     errors.finish()?;
 
     // The WIT files read, whose changes must rebuild the crate.
@@ -222,6 +326,7 @@ fn try_expand(args: PluginArgs, item: &syn::ItemTrait) -> syn::Result<TokenStrea
             types: types.clone(),
             imports,
             origin,
+            host_objects,
         };
         let text = w.render();
         let id = w.world_id();

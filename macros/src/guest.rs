@@ -82,6 +82,10 @@ impl Conv<'_> {
                 quote!((#(#ts,)*))
             }
             Ty::Named(n) => self.binding_path(n),
+            Ty::Handle(h) if h.host_type.is_some() => {
+                let t = path_tokens(&self.root, &self.resource_path(&h.rust));
+                if h.owned { t } else { quote!(&#t) }
+            }
             Ty::Handle(h) => {
                 let path = self.resource_path(&h.rust);
                 if h.owned {
@@ -117,6 +121,14 @@ impl Conv<'_> {
         }
         let p = private();
         match ty {
+            Ty::Handle(h) if h.host_type.is_some() => {
+                let shim = host_object_shim(&h.rust);
+                if h.owned {
+                    quote!(<$plugin as $($trait)*>::#shim(#expr.take_handle(), true))
+                } else {
+                    quote!(&*<$plugin as $($trait)*>::#shim(#expr.handle(), false))
+                }
+            }
             Ty::Handle(h) => {
                 let adapter = resource_adapter(&h.rust);
                 if h.owned {
@@ -546,6 +558,12 @@ pub(crate) fn resource_shim(rust: &str, function: &syn::Ident) -> syn::Ident {
     )
 }
 
+/// The hidden function of a plugin trait that makes the plugin-side object
+/// of a host object handle (`&dyn Page`), from a raw handle.
+pub(crate) fn host_object_shim(rust: &str) -> syn::Ident {
+    format_ident!("__wasm_sandbox_host_object_{}", rust.to_snake_case())
+}
+
 /// The name of a trait's export macro.
 pub(crate) fn export_macro_name(trait_ident: &syn::Ident) -> syn::Ident {
     format_ident!(
@@ -589,8 +607,8 @@ pub(crate) fn host_handle(
             let name = format_ident!("__b{}", i);
             let id = &pm.ident;
             match pm.ty.handle() {
-                Some(h) if h.owned => args.push(quote!(#id.0)),
-                Some(_) => args.push(quote!(&#id.0)),
+                Some(h) if h.owned => args.push(quote!(#id.__into_inner())),
+                Some(_) => args.push(quote!(#id.__inner())),
                 None => {
                     let value = match pm.passing {
                         Passing::Owned => quote!(#id),
@@ -607,7 +625,7 @@ pub(crate) fn host_handle(
             Some((ty, _)) => match ty.handle() {
                 Some(h) => {
                     let obj = object_ident(&h.rust);
-                    quote!(#obj(__r))
+                    quote!(#obj::__owned(__r))
                 }
                 None => conv.to_user(quote!(__r), ty),
             },
@@ -663,12 +681,12 @@ pub(crate) fn host_handle(
                     quote! {
                         fn new(#(#params),*) -> Self {
                             let __r = { #body };
-                            Self(__r)
+                            Self::__owned(__r)
                         }
                     }
                 }
                 crate::iface::ResourceFn::Method => {
-                    let body = call_import(m, quote!(#path::#fname), Some(quote!(&self.0)));
+                    let body = call_import(m, quote!(#path::#fname), Some(quote!(self.__inner())));
                     quote!(fn #ident(&self, #(#params),*) #ret { #body })
                 }
                 crate::iface::ResourceFn::Static => {
@@ -686,26 +704,91 @@ pub(crate) fn host_handle(
             #[cfg(target_family = "wasm")]
             #[doc = #doc]
             #[derive(Debug)]
-            #vis struct #obj(#path);
+            #vis struct #obj {
+                inner: ::core::mem::ManuallyDrop<#path>,
+                /// Whether dropping this gives the object back (it was
+                /// given to the plugin, not lent for one call).
+                owned: bool,
+            }
 
             #[cfg(target_family = "wasm")]
+            impl ::core::ops::Drop for #obj {
+                fn drop(&mut self) {
+                    if self.owned {
+                        // SAFETY: dropped once, here; never used after.
+                        unsafe { ::core::mem::ManuallyDrop::drop(&mut self.inner) }
+                    }
+                }
+            }
+
+            #[cfg(target_family = "wasm")]
+            #[allow(unsafe_code)]
             impl #obj {
+                fn __owned(inner: #path) -> Self {
+                    Self {
+                        inner: ::core::mem::ManuallyDrop::new(inner),
+                        owned: true,
+                    }
+                }
+
+                fn __inner(&self) -> &#path {
+                    &self.inner
+                }
+
+                fn __into_inner(mut self) -> #path {
+                    self.owned = false;
+                    // SAFETY: `owned` is now false, so `drop` leaves it.
+                    unsafe { ::core::mem::ManuallyDrop::take(&mut self.inner) }
+                }
+
                 /// The component-model handle (an index into the plugin's
                 /// own handle table).
                 #[doc(hidden)]
                 pub fn __handle(&self) -> u32 {
-                    self.0.handle()
+                    self.inner.handle()
                 }
 
-                /// An object from a raw handle index.
+                /// An object from a raw handle index: owned (dropping it
+                /// gives the object back), or lent for the current call.
                 ///
                 /// # Safety
                 ///
-                /// The handle must be an owned handle of this resource type
-                /// that nothing else owns; a wrong one traps the plugin.
+                /// The handle must be a handle of this resource type that the
+                /// plugin holds; a wrong one traps the plugin.
+                #[doc(hidden)]
+                pub unsafe fn __from_raw(handle: u32, owned: bool) -> Self {
+                    Self {
+                        inner: ::core::mem::ManuallyDrop::new(unsafe { #path::from_handle(handle) }),
+                        owned,
+                    }
+                }
+
+                /// An owned object from a raw handle index.
+                ///
+                /// # Safety
+                ///
+                /// As [`__from_raw`](Self::__from_raw).
                 #[doc(hidden)]
                 pub unsafe fn __from_handle(handle: u32) -> Self {
-                    Self(unsafe { #path::from_handle(handle) })
+                    unsafe { Self::__from_raw(handle, true) }
+                }
+            }
+
+            #[cfg(target_family = "wasm")]
+            #[allow(unsafe_code)]
+            impl dyn #bound {
+                /// The plugin-side object of a host object handle the
+                /// plugin was just given; for the export glue.
+                ///
+                /// # Safety
+                ///
+                /// As `__from_raw` of the object type.
+                #[doc(hidden)]
+                pub unsafe fn __wasm_sandbox_import(
+                    handle: u32,
+                    owned: bool,
+                ) -> ::std::boxed::Box<dyn #bound> {
+                    ::std::boxed::Box::new(unsafe { #obj::__from_raw(handle, owned) })
                 }
             }
 

@@ -138,6 +138,32 @@ fn uses_handles(m: &Method) -> bool {
         || m.result.as_ref().is_some_and(|(t, _)| t.handle().is_some())
 }
 
+/// The trait of a host object parameter (`Page` of `&dyn Page`).
+fn host_trait_path(h: &crate::model::Handle) -> TokenStream {
+    let Some(ty) = &h.host_type else {
+        return quote!(::core::any::Any);
+    };
+    let syn::Type::TraitObject(obj) = &**ty else {
+        return quote!(#ty);
+    };
+    obj.bounds
+        .iter()
+        .find_map(|b| match b {
+            syn::TypeParamBound::Trait(tb)
+                if tb
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident != "Send" && s.ident != "Sync") =>
+            {
+                let path = &tb.path;
+                Some(quote!(#path))
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| quote!(::core::any::Any))
+}
+
 /// The generated handle type of the resource `rust`: `CounterHandle`.
 pub(crate) fn handle_ident(rust: &str) -> syn::Ident {
     format_ident!("{}Handle", rust)
@@ -158,17 +184,34 @@ fn pinned_call(
 ) -> (Vec<TokenStream>, TokenStream, TokenStream) {
     let mut args = Vec::new();
     let mut pins = Vec::new();
+    // Each parameter's value: computed before the call, or (host objects)
+    // put into the instance's table by the build closure.
+    let mut pre = Vec::new();
     let mut values = Vec::new();
+    let mut moved = Vec::new();
     let mut types = Vec::new();
     let mut given = Vec::new();
     if let Some(recv) = &receiver {
         pins.push(quote!(&#recv));
-        values.push(quote!(#recv.__lend()));
+        pre.push(quote!(let __v_self = #recv.__lend();));
+        values.push(quote!(__v_self));
         types.push(resource_any());
     }
-    for p in &m.params {
+    for (i, p) in m.params.iter().enumerate() {
         let id = &p.ident;
+        let v = format_ident!("__v{}", i);
         match p.ty.handle() {
+            Some(h) if h.host_type.is_some() => {
+                let path = host_trait_path(h);
+                args.push(
+                    quote!(#id: impl #path + ::core::marker::Send + ::core::marker::Sync + 'static),
+                );
+                let put = if h.owned { quote!(give) } else { quote!(lend) };
+                let param = i + usize::from(receiver.is_some());
+                moved.push(quote!(let #v = __lent.#put(__cx, #id, #param)?;));
+                values.push(quote!(#v));
+                types.push(resource_any());
+            }
             Some(h) => {
                 let handle = handle_ident(&h.rust);
                 if h.owned {
@@ -180,12 +223,15 @@ fn pinned_call(
                     args.push(quote!(#id: &#handle<'_, H>));
                 }
                 pins.push(quote!(&#id.raw));
-                values.push(quote!(#id.raw.__lend()));
+                pre.push(quote!(let #v = #id.raw.__lend();));
+                values.push(quote!(#v));
                 types.push(resource_any());
             }
             None => {
                 args.push(proxy_arg(p));
-                values.push(proxy_param_value(p));
+                let value = proxy_param_value(p);
+                pre.push(quote!(let #v = #value;));
+                values.push(quote!(#v));
                 types.push(proxy_param_type(p));
             }
         }
@@ -208,16 +254,35 @@ fn pinned_call(
         Some((_, rust)) => (quote!(#rust), quote!(__r)),
         None => (quote!(()), quote!(__r)),
     };
+    let call = if moved.is_empty() {
+        quote! {
+            ::wasm_sandbox::PluginHost::__call_pinned::<(#(#types,)*), #result_ty>(
+                &#proxy.host,
+                __pin,
+                &#proxy.exports[#index],
+                (#(#values,)*),
+                #makes,
+            )
+        }
+    } else {
+        quote! {
+            ::wasm_sandbox::PluginHost::__call_building::<(#(#types,)*), #result_ty, _>(
+                &#proxy.host,
+                __pin,
+                &#proxy.exports[#index],
+                move |__cx: &mut ::wasm_sandbox::__private::StoreContextMut<'_>,
+                      __lent: &mut ::wasm_sandbox::__private::Lent| {
+                    #(#moved)*
+                    ::core::result::Result::Ok((#(#values,)*))
+                },
+                #makes,
+            )
+        }
+    };
     let body = quote! {
         let __pin = ::wasm_sandbox::__private::Pin::__of_all(&[#(#pins),*], #export)?;
-        let (__r, __origin) = ::wasm_sandbox::PluginHost::__call_pinned::<(#(#types,)*), #result_ty>(
-            &#proxy.host,
-            __pin,
-            &#proxy.exports[#index],
-            (#(#values,)*),
-            #makes,
-        )
-        .await?;
+        #(#pre)*
+        let (__r, __origin) = #call.await?;
         let _ = &__origin;
         #(#given)*
         ::core::result::Result::Ok(#wrap)
@@ -411,6 +476,7 @@ pub(crate) fn proxy(
                             rust: rust.clone(),
                             wit: wit.clone(),
                             owned: true,
+                            host_type: None,
                         }),
                         syn::parse_quote!(Self),
                     ));

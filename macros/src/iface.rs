@@ -305,6 +305,29 @@ pub(crate) fn parse(item: &syn::ItemTrait, role: Role) -> syn::Result<Interface>
             .chain(m.result.as_ref().map(|(t, _)| (t, &m.ident)))
         {
             if let Some(h) = ty.handle()
+                && h.host_type.is_some()
+            {
+                let is_result = m.result.as_ref().is_some_and(|(t, _)| std::ptr::eq(t, ty));
+                if role != Role::Plugin || is_result {
+                    errors.push(syn::Error::new_spanned(
+                        span,
+                        format!(
+                            "a host object (`dyn {}`) can only be a parameter of a \
+                             #[sandbox_plugin] method (`&dyn {}` lent, `Box<dyn {}>` given); {}",
+                            h.rust,
+                            h.rust,
+                            h.rust,
+                            if role == Role::Host {
+                                "in a host interface, use its associated type (`Self::X`)"
+                            } else {
+                                "a plugin cannot hand a host object back as a result"
+                            }
+                        ),
+                    ));
+                }
+                continue;
+            }
+            if let Some(h) = ty.handle()
                 && !resources.iter().any(|r| r.ident == h.rust)
             {
                 errors.push(syn::Error::new_spanned(

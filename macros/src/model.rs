@@ -44,6 +44,11 @@ pub(crate) struct Handle {
     /// The resource's WIT name (`counter`).
     pub(crate) wit: String,
     pub(crate) owned: bool,
+    /// An object of an imported host interface (`&dyn Page`,
+    /// `Box<dyn Page>`): `rust` is the `#[plugin_resource]` trait's name,
+    /// `host_type` the written `dyn ..` type, and `wit` is set once the
+    /// host interface is found.
+    pub(crate) host_type: Option<Box<syn::Type>>,
 }
 
 impl Ty {
@@ -409,6 +414,12 @@ pub(crate) fn classify(ty: &syn::Type, pos: Position) -> syn::Result<(Ty, Passin
             if let Some(assoc) = self_assoc(&r.elem) {
                 return Ok((Ty::Handle(handle(&assoc, false)?), Passing::Owned));
             }
+            if let Some(name) = dyn_trait(&r.elem) {
+                return Ok((
+                    Ty::Handle(host_handle(name, &r.elem, false)?),
+                    Passing::Owned,
+                ));
+            }
             match &*r.elem {
                 syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("str") => {
                     Ok((Ty::String, Passing::Str))
@@ -487,6 +498,39 @@ fn handle(assoc: &syn::Ident, owned: bool) -> syn::Result<Handle> {
         rust: assoc.to_string(),
         wit: to_wit_name(assoc)?,
         owned,
+        host_type: None,
+    })
+}
+
+/// `Page` of `dyn Page` (a trait object of one trait, no other bounds
+/// but `Send`, `Sync` or lifetimes).
+fn dyn_trait(ty: &syn::Type) -> Option<syn::Ident> {
+    let syn::Type::TraitObject(t) = ty else {
+        return None;
+    };
+    let mut found = None;
+    for b in &t.bounds {
+        if let syn::TypeParamBound::Trait(tb) = b {
+            let last = tb.path.segments.last()?;
+            if last.ident == "Send" || last.ident == "Sync" {
+                continue;
+            }
+            if found.is_some() {
+                return None;
+            }
+            found = Some(last.ident.clone());
+        }
+    }
+    found
+}
+
+/// A host object handle: `&dyn Page` (lent) or `Box<dyn Page>` (given).
+fn host_handle(name: syn::Ident, dyn_ty: &syn::Type, owned: bool) -> syn::Result<Handle> {
+    Ok(Handle {
+        wit: to_wit_name(&name)?,
+        rust: name.to_string(),
+        owned,
+        host_type: Some(Box::new(dyn_ty.clone())),
     })
 }
 
@@ -591,6 +635,13 @@ fn classify_path(ty: &syn::Type, path: &syn::Path) -> syn::Result<(Ty, Passing)>
             ty,
             format!("`{name}` is not supported; use `Vec<T>` instead"),
         )),
+        "Box" if matches!(args.as_slice(), [t] if dyn_trait(t).is_some()) => {
+            let [t] = args.as_slice() else {
+                unreachable!("matched above")
+            };
+            let name = dyn_trait(t).expect("matched above");
+            Ok((Ty::Handle(host_handle(name, t, true)?), Passing::Owned))
+        }
         "Box" | "Rc" | "Arc" | "Cell" | "RefCell" | "Mutex" | "Cow" | "PhantomData" => {
             Err(syn::Error::new_spanned(
                 ty,

@@ -126,6 +126,8 @@ pub(crate) struct World {
     pub(crate) imports: Vec<Import>,
     /// The Rust crate and trait, for the header comment.
     pub(crate) origin: String,
+    /// Host objects the plugin's functions take: (import, resource).
+    pub(crate) host_objects: Vec<(String, String)>,
 }
 
 /// Resolves every `PluginType` that `iface` uses (transitively) against the
@@ -569,6 +571,16 @@ impl World {
         if let Some(line) = use_line(&self.types) {
             let _ = writeln!(out, "    {line}");
         }
+        let mut host_uses: Vec<(&str, Vec<String>)> = Vec::new();
+        for (import, wit) in &self.host_objects {
+            match host_uses.iter_mut().find(|(i, _)| *i == import.as_str()) {
+                Some((_, names)) => names.push(wit_ident(wit)),
+                None => host_uses.push((import.as_str(), vec![wit_ident(wit)])),
+            }
+        }
+        for (import, names) in host_uses {
+            let _ = writeln!(out, "    use {import}.{{{}}};", names.join(", "));
+        }
         for r in &self.iface.resources {
             write_resource(&mut out, "", r, &names);
         }
@@ -651,6 +663,7 @@ mod tests {
             types,
             imports: Vec::new(),
             origin: "a test".to_string(),
+            host_objects: Vec::new(),
         };
         (w, errors)
     }

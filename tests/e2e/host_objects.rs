@@ -267,3 +267,72 @@ async fn without_a_grant_object_calls_are_refused_and_audited() {
     );
     assert_eq!(live(), before, "nothing was made");
 }
+
+#[tokio::test]
+async fn the_host_lends_and_gives_its_objects_to_plugin_calls() {
+    let _turn = SERIAL.lock().await;
+    let sandbox = sandbox(granted()).await;
+    let reviewer = ReviewerPlugin::load(&sandbox).unwrap();
+    let before = live();
+    // Lent for the call: the host has it back (and drops it) afterwards.
+    let page = HostPage::made("memo", "one\ntwo");
+    assert_eq!(reviewer.describe(page).await.unwrap(), "2 lines: one\ntwo");
+    assert_eq!(live(), before, "a lent page is taken back after the call");
+    // Given: the plugin keeps it until it drops it.
+    let kept = reviewer.keep(HostPage::made("kept", "a")).await.unwrap();
+    assert_eq!(kept, 1);
+    assert_eq!(live(), before + 1);
+    assert_eq!(reviewer.release_all().await.unwrap(), 1);
+    assert_eq!(
+        live(),
+        before,
+        "the plugin dropped it: the host's table let it go"
+    );
+    // Given, then the instance goes.
+    reviewer.keep(HostPage::made("kept", "a")).await.unwrap();
+    sandbox.reset().await.unwrap();
+    assert_eq!(live(), before);
+}
+
+/// Implements the trait, but is not the type `Files` registered.
+struct Impostor;
+impl Page for Impostor {
+    fn new(_: String) -> Self {
+        Impostor
+    }
+    fn text(&self) -> String {
+        "impostor".into()
+    }
+    fn line(&self, _: u32) -> Option<String> {
+        None
+    }
+    fn lines(&self) -> u32 {
+        0
+    }
+    fn kind() -> String {
+        String::new()
+    }
+}
+#[tokio::test]
+async fn an_object_of_another_type_than_the_host_interface_s_is_refused() {
+    let _turn = SERIAL.lock().await;
+    let sandbox = sandbox(granted()).await;
+    let reviewer = ReviewerPlugin::load(&sandbox).unwrap();
+    let before = live();
+    let err = reviewer.describe(Impostor).await.unwrap_err();
+    match &err {
+        Error::TypeMismatch { given, .. } => assert!(given.contains("Impostor"), "{err}"),
+        other => panic!("expected a type mismatch, got {other:?}"),
+    }
+    crate::assert_errors_chapter_quotes(&err.to_string());
+    // Nothing ran, nothing was kept, and the instance was kept.
+    assert_eq!(sandbox.instances_created(), 1);
+    assert_eq!(
+        reviewer
+            .describe(HostPage::made("memo", "x"))
+            .await
+            .unwrap(),
+        "1 lines: x"
+    );
+    assert_eq!(live(), before);
+}

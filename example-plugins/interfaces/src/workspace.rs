@@ -52,6 +52,10 @@ pub trait Reviewer {
     fn forge(&self, handle: u32) -> String;
     /// Hostile: opens `path`, drops the page, then uses its old handle.
     fn reuse(&self, path: String) -> String;
+    /// Describes a page the host lends it for this call.
+    fn describe(&self, page: &dyn Page) -> String;
+    /// Keeps a page the host gives it; returns how many it keeps.
+    fn keep(&self, page: Box<dyn Page>) -> u32;
     /// Traps (for tests of what happens to held pages).
     fn crash(&self);
 }

@@ -10,7 +10,7 @@ use example_interfaces::{Page, Reviewer, Workspace, WorkspaceHost, WorkspacePage
 #[derive(Default)]
 struct Review {
     /// Pages kept between calls: the host keeps each alive until dropped.
-    held: RefCell<Vec<WorkspacePage>>,
+    held: RefCell<Vec<Box<dyn Page>>>,
 }
 
 impl Reviewer for Review {
@@ -26,10 +26,7 @@ impl Reviewer for Review {
     }
 
     fn hold(&self, path: String) -> u32 {
-        let page = WorkspaceHost.open(path);
-        let mut held = self.held.borrow_mut();
-        held.push(page);
-        held.len() as u32
+        self.keep(Box::new(WorkspaceHost.open(path)))
     }
 
     fn release_all(&self) -> u32 {
@@ -59,6 +56,16 @@ impl Reviewer for Review {
         let text = stale.text();
         std::mem::forget(stale);
         text
+    }
+
+    fn describe(&self, page: &dyn Page) -> String {
+        format!("{} lines: {}", page.lines(), page.text())
+    }
+
+    fn keep(&self, page: Box<dyn Page>) -> u32 {
+        let mut held = self.held.borrow_mut();
+        held.push(page);
+        held.len() as u32
     }
 
     fn crash(&self) {
