@@ -336,3 +336,62 @@ async fn an_object_of_another_type_than_the_host_interface_s_is_refused() {
     );
     assert_eq!(live(), before);
 }
+
+#[tokio::test]
+async fn host_objects_work_on_the_synchronous_path_and_on_a_pool() {
+    let _turn = SERIAL.lock().await;
+    let before = live();
+    let sync = WasmSandbox::builder()
+        .source(example_plugins::REVIEWER)
+        .host_interface(WorkspaceHost::new(files()))
+        .security_policy(granted())
+        .synchronous_calls(true)
+        .build()
+        .await
+        .unwrap();
+    assert!(sync.is_synchronous());
+    let reviewer = ReviewerPlugin::load(&sync).unwrap();
+    assert_eq!(
+        reviewer
+            .describe(HostPage::made("m", "a\nb"))
+            .await
+            .unwrap(),
+        "2 lines: a\nb"
+    );
+    assert_eq!(reviewer.keep(HostPage::made("k", "a")).await.unwrap(), 1);
+    assert!(
+        reviewer
+            .review("notes.txt")
+            .await
+            .unwrap()
+            .starts_with("NOTES.TXT")
+    );
+    assert_eq!(reviewer.release_all().await.unwrap(), 1);
+    assert_eq!(live(), before);
+
+    let pool = wasm_sandbox::SandboxPool::builder()
+        .source(example_plugins::REVIEWER)
+        .host_interface(WorkspaceHost::new(files()))
+        .security_policy(granted())
+        .max_instances(3)
+        .build()
+        .await
+        .unwrap();
+    let reviewer = ReviewerPlugin::load(&pool).unwrap();
+    let calls = (0..6).map(|i| {
+        let reviewer = &reviewer;
+        async move {
+            reviewer
+                .describe(HostPage::made("m", &"x\n".repeat(i)))
+                .await
+                .unwrap()
+        }
+    });
+    let described = futures_util::future::join_all(calls).await;
+    for (i, text) in described.iter().enumerate() {
+        assert!(text.starts_with(&format!("{i} lines")), "{text}");
+    }
+    drop(reviewer);
+    drop(pool);
+    assert_eq!(live(), before);
+}
