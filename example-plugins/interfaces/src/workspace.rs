@@ -35,6 +35,7 @@ pub trait Workspace {
 }
 // ANCHOR_END: page
 
+// ANCHOR: reviewer
 /// A plugin that reads the host's pages.
 #[sandbox_plugin(imports(Workspace))]
 pub trait Reviewer {
@@ -59,3 +60,4 @@ pub trait Reviewer {
     /// Traps (for tests of what happens to held pages).
     fn crash(&self);
 }
+// ANCHOR_END: reviewer
