@@ -35,7 +35,7 @@ use crate::policy::{Compiled, SecurityPolicy};
 ///
 /// # fn run() -> wasm_sandbox::Result<()> {
 /// let outline = ComponentOutline::from_file("plugins/greeter.wasm")?;
-/// for export in outline.exports() {
+/// for export in &outline.exports {
 ///     println!("{}: {}", export.name, export.signature);
 /// }
 /// # Ok(()) }
