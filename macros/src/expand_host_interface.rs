@@ -30,7 +30,7 @@ fn try_expand(args: HostArgs, item: &syn::ItemTrait) -> syn::Result<TokenStream>
     let mut iface = iface::parse(item, Role::Host)?;
     let scan = scan::scan_crate(scan::call_site_file());
     let mut errors = Errors::default();
-    crate::expand_plugin::resolve_resources(&mut iface, &scan, &mut errors);
+    world::resolve_resources(&mut iface, &scan, &mut errors);
     if !iface.resources.is_empty() {
         if let Some(wit) = &args.wit {
             errors.push(syn::Error::new_spanned(

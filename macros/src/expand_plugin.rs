@@ -52,43 +52,6 @@ pub(crate) fn expand_resource(args: TokenStream, item: &syn::ItemTrait) -> Token
     out
 }
 
-/// Finds the `#[plugin_resource]` trait of each resource the trait declares.
-pub(crate) fn resolve_resources(
-    iface: &mut iface::Interface,
-    scan: &scan::Scan,
-    errors: &mut Errors,
-) {
-    for decl in &mut iface.resources {
-        let name = decl
-            .bound
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
-        match scan.resource_traits.get(&name).map(Vec::as_slice) {
-            None | Some([]) => errors.push(syn::Error::new_spanned(
-                &decl.bound,
-                format!(
-                    "`{name}` is not a #[plugin_resource] trait of this crate: declare \
-                     `#[plugin_resource] pub trait {name} {{ .. }}` in this crate (the macro \
-                     reads the crate's `src/` files to find it)"
-                ),
-            )),
-            Some([t]) => match iface::parse_resource(t) {
-                Ok(def) => decl.def = Some(def),
-                Err(_) => errors.push(syn::Error::new_spanned(
-                    &decl.bound,
-                    format!("`{name}` is not a valid #[plugin_resource] trait; see the error on its definition"),
-                )),
-            },
-            Some(_) => errors.push(syn::Error::new_spanned(
-                &decl.bound,
-                format!("more than one #[plugin_resource] trait is named `{name}` in this crate"),
-            )),
-        }
-    }
-}
-
 /// Finds, for each host object a method takes (`&dyn Page`), the imported
 /// host interface that declares it, and sets its WIT name. Returns what the
 /// plugin interface must `use`: (import name, resource name).
@@ -236,7 +199,7 @@ fn try_expand(args: PluginArgs, item: &syn::ItemTrait) -> syn::Result<TokenStrea
     let mut iface = iface::parse(item, Role::Plugin)?;
     let scan = scan::scan_crate(scan::call_site_file());
     let mut errors = Errors::default();
-    resolve_resources(&mut iface, &scan, &mut errors);
+    world::resolve_resources(&mut iface, &scan, &mut errors);
     errors.finish()?;
     let mut errors = Errors::default();
     let types = world::resolve_types(&iface, &scan, &mut errors);

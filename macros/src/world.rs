@@ -322,6 +322,39 @@ fn check_recursion(types: &[TypeDef], errors: &mut Errors) {
     }
 }
 
+/// Finds the `#[plugin_resource]` trait of each resource the trait declares.
+pub(crate) fn resolve_resources(iface: &mut Interface, scan: &Scan, errors: &mut Errors) {
+    for decl in &mut iface.resources {
+        let name = decl
+            .bound
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        match scan.resource_traits.get(&name).map(Vec::as_slice) {
+            None | Some([]) => errors.push(syn::Error::new_spanned(
+                &decl.bound,
+                format!(
+                    "`{name}` is not a #[plugin_resource] trait of this crate: declare \
+                     `#[plugin_resource] pub trait {name} {{ .. }}` in this crate (the macro \
+                     reads the crate's `src/` files to find it)"
+                ),
+            )),
+            Some([t]) => match crate::iface::parse_resource(t) {
+                Ok(def) => decl.def = Some(def),
+                Err(_) => errors.push(syn::Error::new_spanned(
+                    &decl.bound,
+                    format!("`{name}` is not a valid #[plugin_resource] trait; see the error on its definition"),
+                )),
+            },
+            Some(_) => errors.push(syn::Error::new_spanned(
+                &decl.bound,
+                format!("more than one #[plugin_resource] trait is named `{name}` in this crate"),
+            )),
+        }
+    }
+}
+
 /// Finds and parses the host interfaces named in `imports(..)`.
 pub(crate) fn resolve_imports(
     names: &[syn::Ident],
@@ -340,7 +373,7 @@ pub(crate) fn resolve_imports(
             )),
             Some([t]) => match crate::iface::parse(t, Role::Host) {
                 Ok(mut iface) => {
-                    crate::expand_plugin::resolve_resources(&mut iface, scan, errors);
+                    resolve_resources(&mut iface, scan, errors);
                     let args = crate::args::HostArgs::from_trait(t).unwrap_or_default();
                     let published = match &args.wit {
                         None => None,

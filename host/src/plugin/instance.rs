@@ -114,6 +114,10 @@ impl Drop for Live {
     }
 }
 
+/// Why a plugin object's instance is gone, in [`Error::ResourceExpired`].
+pub(crate) const GONE: &str = "the instance that made it is gone: a call on it failed (a trap or a limit), \
+                    the sandbox was reset, or the plugin runs a fresh instance per call";
+
 /// Why the objects of a reloaded version cannot be used.
 pub(crate) const RELOADED: &str =
     "it was made by a version of the plugin that has since been reloaded";
@@ -158,7 +162,7 @@ impl InstanceCell {
         if self.reloaded.load(Ordering::Acquire) {
             RELOADED
         } else {
-            crate::plugin::instances::GONE
+            GONE
         }
     }
 

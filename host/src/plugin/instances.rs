@@ -432,10 +432,6 @@ impl Instances {
     }
 }
 
-/// Why a plugin object's instance is gone, in [`Error::ResourceExpired`].
-pub(crate) const GONE: &str = "the instance that made it is gone: a call on it failed (a trap or a limit), \
-                    the sandbox was reset, or the plugin runs a fresh instance per call";
-
 /// One live instance, lent to one call. Dereferences to the instance;
 /// when dropped, keeps it for the next call or discards it.
 pub(crate) struct Lease<'a> {
