@@ -215,7 +215,7 @@ pub(crate) struct AuditCore {
     plugin: Arc<str>,
     enabled: bool,
     capacity: usize,
-    ring: Mutex<VecDeque<AuditEvent>>,
+    ring: Mutex<VecDeque<Recorded>>,
     file: Option<Mutex<BufWriter<File>>>,
     /// The audit file's path, for messages.
     file_path: Option<PathBuf>,
@@ -229,6 +229,22 @@ pub(crate) struct AuditCore {
     /// The denials of the policy the sandbox enforces, which a learned
     /// policy keeps.
     denials: Mutex<Arc<[Capability]>>,
+}
+
+/// An event as the ring keeps it: what was decided, with the raw time and
+/// the export's position. It becomes an [`AuditEvent`] (the timestamp
+/// formatted, the names filled in) when it is read, so that recording one,
+/// which a plugin does on every call into the host, formats nothing.
+#[derive(Clone, Debug)]
+struct Recorded {
+    at: SystemTime,
+    /// The export's position, or `usize::MAX` outside a call.
+    call: usize,
+    capability: CapabilityKind,
+    operation: Box<str>,
+    target: String,
+    decision: Decision,
+    rule: String,
 }
 
 /// The first operation refused during a call: its kind, target and rule.
@@ -245,7 +261,7 @@ pub(crate) struct AuditSink {
     /// `usize::MAX` between calls.
     current: AtomicUsize,
     capturing: AtomicBool,
-    captured: Mutex<Vec<AuditEvent>>,
+    captured: Mutex<Vec<Recorded>>,
     /// Whether an operation was refused during the current call, and the
     /// first one that was (kept even when auditing is off: the call's
     /// outcome may depend on it, see `ViolationAction::AbortCall`).
@@ -399,7 +415,8 @@ impl AuditSink {
 
     pub(crate) fn finish_capture(&self) -> CallAudit {
         self.capturing.store(false, Ordering::SeqCst);
-        let events = std::mem::take(&mut *lock(&self.captured));
+        let recorded = std::mem::take(&mut *lock(&self.captured));
+        let events: Vec<AuditEvent> = recorded.iter().map(|r| self.event(r)).collect();
         let violations = events
             .iter()
             .filter(|e| e.is_violation())
@@ -408,12 +425,23 @@ impl AuditSink {
         CallAudit { events, violations }
     }
 
-    fn current_call(&self) -> Option<String> {
-        let pos = self.current.load(Ordering::Relaxed);
-        if pos == usize::MAX {
-            return None;
+    /// The event `r` records, formatted.
+    fn event(&self, r: &Recorded) -> AuditEvent {
+        AuditEvent {
+            time: rfc3339(r.at),
+            sandbox_id: self.core.sandbox_id,
+            plugin: self.core.plugin.to_string(),
+            call: if r.call == usize::MAX {
+                None
+            } else {
+                lock(&self.core.names).get(r.call).cloned()
+            },
+            capability: r.capability,
+            operation: r.operation.to_string(),
+            target: r.target.clone(),
+            decision: r.decision,
+            rule: r.rule.clone(),
         }
-        lock(&self.core.names).get(pos).cloned()
     }
 
     /// Records an operation and its verdict.
@@ -461,17 +489,43 @@ impl AuditSink {
         if !self.core.enabled {
             return;
         }
-        let event = AuditEvent {
-            time: rfc3339(SystemTime::now()),
-            sandbox_id: self.core.sandbox_id,
-            plugin: self.core.plugin.to_string(),
-            call: self.current_call(),
+        let recorded = Recorded {
+            at: SystemTime::now(),
+            call: self.current.load(Ordering::Relaxed),
             capability,
-            operation: operation.to_string(),
+            operation: operation.into(),
             target,
             decision,
             rule,
         };
+        let level = if decision == Decision::Allowed {
+            tracing::Level::INFO
+        } else {
+            tracing::Level::WARN
+        };
+        let traced = match level {
+            tracing::Level::INFO => {
+                tracing::enabled!(target: "wasm_sandbox::audit", tracing::Level::INFO)
+            }
+            _ => tracing::enabled!(target: "wasm_sandbox::audit", tracing::Level::WARN),
+        };
+        // Formatted only for a subscriber or a file that wants it now.
+        if traced || self.core.file.is_some() {
+            self.emit(&self.event(&recorded));
+        }
+        if self.capturing.load(Ordering::SeqCst) {
+            lock(&self.captured).push(recorded.clone());
+        }
+        let mut ring = lock(&self.core.ring);
+        if ring.len() == self.core.capacity {
+            ring.pop_front();
+        }
+        ring.push_back(recorded);
+    }
+
+    /// Sends a formatted event to `tracing` and the audit file.
+    fn emit(&self, event: &AuditEvent) {
+        let decision = event.decision;
         match decision {
             Decision::Allowed => tracing::info!(
                 target: "wasm_sandbox::audit",
@@ -500,7 +554,7 @@ impl AuditSink {
             ),
         }
         if self.core.file.is_some()
-            && let Ok(line) = serde_json::to_string(&event)
+            && let Ok(line) = serde_json::to_string(event)
         {
             // Denials are flushed at once; so is everything when the audit
             // is required, so that a failure is seen by the call.
@@ -509,18 +563,11 @@ impl AuditSink {
                 decision != Decision::Allowed || self.core.required,
             );
         }
-        if self.capturing.load(Ordering::SeqCst) {
-            lock(&self.captured).push(event.clone());
-        }
-        let mut ring = lock(&self.core.ring);
-        if ring.len() == self.core.capacity {
-            ring.pop_front();
-        }
-        ring.push_back(event);
     }
 
     pub(crate) fn events(&self) -> Vec<AuditEvent> {
-        lock(&self.core.ring).iter().cloned().collect()
+        let recorded: Vec<Recorded> = lock(&self.core.ring).iter().cloned().collect();
+        recorded.iter().map(|r| self.event(r)).collect()
     }
 
     pub(crate) fn clear(&self) {
