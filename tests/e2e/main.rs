@@ -7,6 +7,7 @@
 mod async_host;
 mod audit_sink;
 mod blocking;
+mod book;
 mod cache;
 mod calls;
 mod cm_async;

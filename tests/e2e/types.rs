@@ -237,6 +237,7 @@ async fn several_arguments_of_different_kinds() {
 
 #[tokio::test]
 async fn plugin_types_also_work_with_dynamic_typed_calls() {
+    // ANCHOR: dynamic
     // `#[derive(PluginType)]` implements wasmtime's traits, so the types work
     // with `WasmSandbox::call` too.
     let sandbox = WasmSandbox::builder()
@@ -258,4 +259,5 @@ async fn plugin_types_also_work_with_dynamic_typed_calls() {
         .await
         .unwrap();
     assert_eq!(back, Color::Blue);
+    // ANCHOR_END: dynamic
 }

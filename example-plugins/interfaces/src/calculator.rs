@@ -29,6 +29,7 @@ pub enum CalcError {
     InvalidInput(String),
 }
 
+// ANCHOR: types
 /// `record series`
 #[derive(PluginType, Clone, Debug, PartialEq)]
 pub struct Series {
@@ -54,6 +55,7 @@ pub struct Stats {
     /// `max: option<f64>`
     pub max: Option<f64>,
 }
+// ANCHOR_END: types
 
 // ANCHOR: calculator
 /// The calculator of `wit/calculator/calculator.wit`: world-level functions
