@@ -330,6 +330,12 @@ pub(crate) struct Grants {
     #[arg(long, value_name = "PROGRAM", num_args = 0..=1, require_equals = true,
           value_delimiter = ',', default_missing_value = "", action = ArgAction::Append)]
     pub(crate) allow_run: Vec<String>,
+    /// What to do with an import no grant could ever allow: `deny` refuses
+    /// to load the plugin (the default), `warn` loads it and refuses each
+    /// use of the import at run time (for toolchains that import all of
+    /// WASI, such as componentize-py and jco)
+    #[arg(long, value_enum, value_name = "CHECK")]
+    pub(crate) imports: Option<Imports>,
     #[command(flatten)]
     pub(crate) denials: Denials,
 }
@@ -411,6 +417,15 @@ pub(crate) struct Limits {
     /// a plugin
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub(crate) component_model_async: AsyncAbi,
+}
+
+/// `--imports`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Imports {
+    /// Refuse to load the plugin.
+    Deny,
+    /// Load it; refuse each use at run time.
+    Warn,
 }
 
 /// `--component-model-async`.

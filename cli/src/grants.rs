@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use wasm_sandbox::{Capability, PortRange, SecurityPolicy};
+use wasm_sandbox::{Capability, ImportCheck, PortRange, SecurityPolicy};
 
-use crate::cli::{Denials, Grants};
+use crate::cli::{Denials, Grants, Imports};
 use crate::exit::Failure;
 
 /// The policy for `run` and `validate`: the `--policy` file (or nothing
@@ -39,6 +39,12 @@ pub(crate) fn policy(grants: &Grants) -> Result<SecurityPolicy, Failure> {
         }
         policy = policy.allow(Capability::ProcessSpawn(grants.allow_run.clone()));
     }
+    // The flag wins over the policy file's `imports`.
+    policy = match grants.imports {
+        Some(Imports::Deny) => policy.import_check(ImportCheck::Deny),
+        Some(Imports::Warn) => policy.import_check(ImportCheck::Warn),
+        None => policy,
+    };
     deny(policy, &grants.denials)
 }
 

@@ -38,6 +38,36 @@ fn without_a_file_grant_a_file_reading_plugin_does_not_load() {
 }
 
 #[test]
+fn imports_warn_loads_the_plugin_and_refuses_each_use_at_run_time() {
+    let files = Files::new();
+    let refused_at_load = "which the security policy can never allow";
+    // Loaded and run; the read is refused by the policy (the plugin gets
+    // WASI's error and reports it), and the denial makes the status 4.
+    let out = read(&files, "data/report.txt", &["--imports=warn"]).expect(4);
+    assert!(out.stdout.starts_with("err("), "{out:#?}");
+    assert!(!out.stdout.contains("quarterly numbers"), "{out:#?}");
+    assert!(out.stderr.contains(" DENIED file-read open "), "{out:#?}");
+    // `deny` is the default, and the flag wins over a policy file's setting.
+    std::fs::write(files.dir.path().join("warn.toml"), "imports = \"warn\"\n").unwrap();
+    for flags in [
+        &["--imports=deny"][..],
+        &[][..],
+        &["--policy=warn.toml", "--imports=deny"][..],
+    ] {
+        let out = read(&files, "data/report.txt", flags).expect(4);
+        assert!(out.stderr.contains(refused_at_load), "{flags:?}: {out:#?}");
+        assert!(out.stdout.is_empty(), "{flags:?}: {out:#?}");
+    }
+    let out = read(&files, "data/report.txt", &["--policy=warn.toml"]).expect(4);
+    assert!(out.stdout.starts_with("err("), "{out:#?}");
+    let out = read(&files, "data/report.txt", &["--imports=maybe"]).expect(2);
+    assert!(
+        out.stderr.contains("possible values: deny, warn"),
+        "{out:#?}"
+    );
+}
+
+#[test]
 fn allow_read_grants_paths_and_a_bare_flag_grants_everything() {
     let files = Files::new();
     let ok = "ok(\"quarterly numbers\\n\")\n";
