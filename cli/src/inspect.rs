@@ -69,7 +69,13 @@ fn print_text(info: &ComponentOutline, args: &InspectArgs) {
     outln!("{}", args.plugin.display());
     match &info.package {
         Some(package) => outln!("package: {package} (from its exports)"),
-        None => outln!("package: unknown (it exports no interface)"),
+        None if info.exported_interfaces.is_empty() => {
+            outln!("package: unknown (it exports no interface)")
+        }
+        None => outln!(
+            "package: unknown (its exported interfaces belong to no single package: {})",
+            info.exported_interfaces.join(", ")
+        ),
     }
     outln!();
     outln!("exports:");

@@ -233,7 +233,9 @@ impl ComponentInfo {
 /// `ns:pkg@1.0.0` when every interface is `ns:pkg/<name>@1.0.0`.
 pub(crate) fn common_package(interfaces: &[String]) -> Option<String> {
     let mut package: Option<String> = None;
-    for name in interfaces {
+    // Interfaces exported under a plain name (`exports`, which
+    // componentize-py adds) belong to no package and say nothing about it.
+    for name in interfaces.iter().filter(|n| n.contains(':')) {
         let (path, version) = match name.split_once('@') {
             Some((path, version)) => (path, Some(version)),
             None => (name.as_str(), None),
@@ -272,6 +274,8 @@ mod tests {
         ];
         assert_eq!(common_package(&two), None);
         assert_eq!(common_package(&[]), None);
+        let python = vec!["exports".to_string(), "acme:kv/plugin@1.0.0".to_string()];
+        assert_eq!(common_package(&python).as_deref(), Some("acme:kv@1.0.0"));
         assert_eq!(
             common_package(&["acme:kv/store".to_string()]).as_deref(),
             Some("acme:kv")

@@ -279,6 +279,20 @@ macro_rules! per_language {
                 };
                 contract::file_reader_reads_granted_files_only(&path, $imports).await;
             }
+
+            #[test]
+            fn inspect_names_the_package_whatever_else_the_toolchain_exports() {
+                let Some(path) = component($language, "text-filter") else {
+                    return;
+                };
+                let outline = wasm_sandbox::ComponentOutline::from_file(&path).unwrap();
+                assert_eq!(
+                    outline.package.as_deref(),
+                    Some("example-interfaces:text-filter@0.1.0"),
+                    "{:?}",
+                    outline.exported_interfaces
+                );
+            }
         }
     };
 }
