@@ -73,7 +73,13 @@ async fn call(
     func: &str,
     args: &[String],
 ) -> Result<Called, Failure> {
-    let sandbox = builder.build().await?;
+    let sandbox = match builder.build().await {
+        Ok(sandbox) => sandbox,
+        Err(e @ wasm_sandbox::Error::UnsatisfiableImport { .. }) => {
+            return Err(plugin::refused_import(e, plugin));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let export = plugin::resolve(&sandbox, func)?;
     let example = format!(
         "wasm-sandbox {command} {} {}",

@@ -333,7 +333,7 @@ pub(crate) struct Grants {
     /// What to do with an import no grant could ever allow: `deny` refuses
     /// to load the plugin (the default), `warn` loads it and refuses each
     /// use of the import at run time (for toolchains that import all of
-    /// WASI, such as componentize-py and jco)
+    /// WASI, such as componentize-py)
     #[arg(long, value_enum, value_name = "CHECK")]
     pub(crate) imports: Option<Imports>,
     #[command(flatten)]

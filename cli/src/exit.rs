@@ -173,8 +173,8 @@ impl From<Error> for Failure {
         let exit = exit_for(&error);
         let hint = match &error {
             Error::UnsatisfiableImport { capability, .. } => Some(format!(
-                "{}, or load the plugin anyway with `imports = \"warn\"` in a --policy file; \
-                 `wasm-sandbox inspect PLUGIN` lists what each import needs",
+                "{}, or load the plugin anyway with --imports=warn (each use is then refused at \
+                 run time); `wasm-sandbox inspect PLUGIN` lists what each import needs",
                 how_to_grant(capability)
             )),
             Error::SecurityViolation { capability, .. } => Some(how_to_grant(capability)),

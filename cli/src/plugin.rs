@@ -149,13 +149,72 @@ pub(crate) fn resolve(sandbox: &WasmSandbox, name: &str) -> Result<ExportFunctio
     }
 }
 
+/// The failure for a plugin refused because it imports something no grant
+/// covers. A plugin made by a toolchain that imports all of WASI whatever
+/// the plugin uses (componentize-py) is told about
+/// `--imports=warn` first: granting every interface it imports would be the
+/// wrong fix.
+pub(crate) fn refused_import(error: wasm_sandbox::Error, plugin: &Path) -> Failure {
+    let wasm_sandbox::Error::UnsatisfiableImport { capability, .. } = &error else {
+        return error.into();
+    };
+    let grant = crate::exit::how_to_grant(capability);
+    match std::fs::read(plugin).ok().and_then(|b| toolchain(&b)) {
+        Some(toolchain) => {
+            let hint = format!(
+                "this plugin was built with {toolchain}, which imports all of WASI whatever the \
+                 plugin uses: load it with --imports=warn (every use of an import not granted is \
+                 still refused, and audited), or {grant}"
+            );
+            Failure::from(error).hint(hint)
+        }
+        None => error.into(),
+    }
+}
+
+/// The toolchain that made a component, when it is one known to import all
+/// of WASI whatever the plugin uses: componentize-py, recognised by the
+/// build-time `init` it exports (in an interface named `exports`, with a
+/// `stub-wasi` parameter; its `producers` sections name only
+/// wit-component). The JavaScript toolchain imports only what a plugin uses.
+pub(crate) fn toolchain(binary: &[u8]) -> Option<&'static str> {
+    let outline = wasm_sandbox::ComponentOutline::from_bytes(binary.to_vec()).ok()?;
+    outline
+        .exports
+        .iter()
+        .any(|e| {
+            e.interface.as_deref() == Some("exports")
+                && e.function == "init"
+                && e.params.iter().any(|(name, _)| name == "stub-wasi")
+        })
+        .then_some("componentize-py")
+}
+
 /// Prints the events that need attention (denied, warnings) on stderr;
 /// a limit is left to the error that reports it.
 pub(crate) fn print_audit_notes(events: &[AuditEvent]) {
-    for event in events
+    let notes = events
         .iter()
-        .filter(|e| e.decision != Decision::Allowed && e.capability != CapabilityKind::Limit)
-    {
+        .filter(|e| e.decision != Decision::Allowed && e.capability != CapabilityKind::Limit);
+    let (imports, others): (Vec<&AuditEvent>, Vec<&AuditEvent>) = notes
+        .partition(|e| e.capability == CapabilityKind::Import && e.decision == Decision::Warning);
+    // Imports loaded under `--imports=warn` that no grant could allow: one
+    // line for all of them (a Python plugin has nine); each use is still
+    // refused, and audited, on a line of its own.
+    if !imports.is_empty() {
+        let names: Vec<String> = imports
+            .iter()
+            .map(|e| e.target.escape_debug().to_string())
+            .collect();
+        eprintln!(
+            "audit: warning: loaded {} import{} that the policy can never allow, each use of \
+             which will be refused: {}",
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        );
+    }
+    for event in others {
         eprintln!("audit: {event}");
     }
 }

@@ -47,6 +47,20 @@ fn imports_warn_loads_the_plugin_and_refuses_each_use_at_run_time() {
     assert!(out.stdout.starts_with("err("), "{out:#?}");
     assert!(!out.stdout.contains("quarterly numbers"), "{out:#?}");
     assert!(out.stderr.contains(" DENIED file-read open "), "{out:#?}");
+    // The imports it loaded without a grant: one line for both.
+    let warnings: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("import"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "audit: warning: loaded 2 imports that the policy can never allow, each use of which \
+          will be refused: wasi:filesystem/types@0.2.12, wasi:filesystem/preopens@0.2.12"
+        ],
+        "{out:#?}"
+    );
     // `deny` is the default, and the flag wins over a policy file's setting.
     std::fs::write(files.dir.path().join("warn.toml"), "imports = \"warn\"\n").unwrap();
     for flags in [
@@ -367,4 +381,42 @@ fn allow_net_and_deny_net() {
     fetch(port, &["--allow-net", "--deny-net"]).expect(4);
     let out = fetch(port, &["--allow-net=127.0.0.1:http"]).expect(2);
     assert!(out.stderr.contains("is not a port"), "{}", out.stderr);
+}
+
+#[test]
+fn a_python_plugin_refused_for_its_imports_is_pointed_at_imports_warn_first() {
+    let Some(built) =
+        example_plugins::polyglot::require(example_plugins::polyglot::Language::Python)
+    else {
+        return;
+    };
+    let plugin = built.path("tallies");
+    let out = run_cli(["run".as_ref(), plugin.as_os_str(), "live".as_ref()]).expect(4);
+    assert!(
+        out.stderr.contains(
+            "hint: this plugin was built with componentize-py, which imports all of WASI \
+             whatever the plugin uses: load it with --imports=warn"
+        ),
+        "{out:#?}"
+    );
+    let out = run_cli([
+        "run".as_ref(),
+        plugin.as_os_str(),
+        "live".as_ref(),
+        "--imports=warn".as_ref(),
+    ])
+    .expect(0);
+    assert_eq!(out.stdout, "0\n", "{out:#?}");
+    let warnings = out.stderr.lines().filter(|l| l.contains("import")).count();
+    assert_eq!(warnings, 1, "one summary line for every import: {out:#?}");
+    // A Rust plugin refused for an import keeps the grant first.
+    let files = Files::new();
+    let out = read(&files, "data/report.txt", &[]).expect(4);
+    assert!(
+        out.stderr.contains(
+            "hint: grant it with --allow-read=PATH (or --allow-write=PATH), or load the plugin \
+             anyway with --imports=warn"
+        ),
+        "{out:#?}"
+    );
 }
