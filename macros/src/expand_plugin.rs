@@ -118,28 +118,11 @@ fn emitted_trait(item: &syn::ItemTrait, iface: &iface::Interface) -> syn::ItemTr
     for m in &iface.methods {
         for p in &m.params {
             let Some(h) = p.ty.handle() else { continue };
-            let Some(dyn_ty) = &h.host_type else { continue };
-            if made.contains(&h.rust) {
+            if h.host_type.is_none() || made.contains(&h.rust) {
                 continue;
             }
             made.push(h.rust.clone());
-            let syn::Type::TraitObject(obj) = &**dyn_ty else {
-                continue;
-            };
-            let Some(path) = obj.bounds.iter().find_map(|b| match b {
-                syn::TypeParamBound::Trait(tb)
-                    if tb
-                        .path
-                        .segments
-                        .last()
-                        .is_some_and(|s| s.ident != "Send" && s.ident != "Sync") =>
-                {
-                    Some(tb.path.clone())
-                }
-                _ => None,
-            }) else {
-                continue;
-            };
+            let path = host::host_trait_path(h);
             let shim = guest::host_object_shim(&h.rust);
             item.items.push(syn::parse_quote! {
                 #[cfg(target_family = "wasm")]

@@ -139,7 +139,7 @@ fn uses_handles(m: &Method) -> bool {
 }
 
 /// The trait of a host object parameter (`Page` of `&dyn Page`).
-fn host_trait_path(h: &crate::model::Handle) -> TokenStream {
+pub(crate) fn host_trait_path(h: &crate::model::Handle) -> TokenStream {
     let Some(ty) = &h.host_type else {
         return quote!(::core::any::Any);
     };
