@@ -15,7 +15,8 @@ async fn main() -> Result<(), Error> {
 
     // ANCHOR: names
     // A world-level export is called by its name; a function inside an
-    // exported interface by any of three names.
+    // exported interface by any of three names, or by its own name while
+    // no other export has it.
     let version: String = calculator.call("version", ()).await?;
     let a: u32 = calculator
         .call("example:calculator/math@0.1.0#add", (1u32, 2u32))
@@ -24,7 +25,8 @@ async fn main() -> Result<(), Error> {
         .call("example:calculator/math#add", (1u32, 2u32))
         .await?;
     let c: u32 = calculator.call("math#add", (1u32, 2u32)).await?;
-    assert_eq!((a, b, c), (3, 3, 3));
+    let d: u32 = calculator.call("add", (1u32, 2u32)).await?;
+    assert_eq!((a, b, c, d), (3, 3, 3, 3));
     // ANCHOR_END: names
     println!("version {version}; add = {a}");
 

@@ -259,16 +259,21 @@ async fn a_missing_export_suggests_the_nearest_names() {
         "{err}"
     );
 
-    // An interface function called by its bare name points at `iface#name`.
+    // A misspelt interface function points at `iface#name`.
     let calc = calculator().await;
     let err = calc
-        .call::<(u32, u32), u32>("add", (1, 2))
+        .call::<(u32, u32), u32>("ad", (1, 2))
         .await
         .unwrap_err();
     let Error::ExportNotFound { suggestions, .. } = &err else {
         panic!("expected ExportNotFound, got {err:?}")
     };
     assert_eq!(suggestions.first().map(String::as_str), Some("math#add"));
+    // Its plain name calls it: no other export is called `add`.
+    assert_eq!(
+        calc.call::<(u32, u32), u32>("add", (1, 2)).await.unwrap(),
+        3
+    );
 
     // Nothing close: the message points at list_exports().
     let err = calc

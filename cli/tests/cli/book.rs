@@ -1,12 +1,14 @@
-//! The terminal sessions of the guide's CLI chapter (`book/src/cli.md`),
-//! produced by running them.
+//! The terminal sessions of the guide's CLI chapter (`book/src/cli.md`) and
+//! of its walkthrough (`book/src/walkthrough.md`), produced by running them.
 //!
 //! Each session is a list of shell commands, run in order by `sh` in one
-//! demo directory that holds `plugins/` (copies of the example plugins) and
-//! `data/` (a report and a secret), with this crate's `wasm-sandbox` first
-//! on `PATH`. What they print (stdout and stderr, interleaved as on a
-//! terminal), and any exit status other than 0, is compared with
-//! `book/src/cli/<session>.console`, which the chapter includes.
+//! demo directory that holds `plugins/` (copies of the example plugins),
+//! `data/` (a report and a secret) and, for the walkthrough,
+//! `target/wasm32-wasip2/release/adder.wasm`, with this crate's
+//! `wasm-sandbox` first on `PATH`. What they print (stdout and stderr,
+//! interleaved as on a terminal), and any exit status other than 0, is
+//! compared with `book/src/cli/<session>.console`, which the chapter
+//! includes.
 //!
 //! Two things are normalised: the demo directory, a fresh temporary one, is
 //! written `/tmp/demo` (in the commands, it is replaced by the real one
@@ -81,6 +83,16 @@ const SESSIONS: &[(&str, &[&str])] = &[
         &["wasm-sandbox inspect plugins/file_reader.wasm"],
     ),
     (
+        "walkthrough",
+        &[
+            "wasm-sandbox inspect target/wasm32-wasip2/release/adder.wasm",
+            "wasm-sandbox run target/wasm32-wasip2/release/adder.wasm add 2 3",
+            "wasm-sandbox run target/wasm32-wasip2/release/adder.wasm add 4294967295 1",
+            "wasm-sandbox run target/wasm32-wasip2/release/adder.wasm add 2",
+            "wasm-sandbox run target/wasm32-wasip2/release/adder.wasm add two three",
+        ],
+    ),
+    (
         "validate",
         &[
             "wasm-sandbox validate plugins/greeter.wasm",
@@ -134,6 +146,11 @@ fn demo() -> tempfile::TempDir {
         let path = Path::new(path);
         std::fs::copy(path, plugins.join(path.file_name().unwrap())).unwrap();
     }
+    // The walkthrough's adder, where `cargo build --target wasm32-wasip2
+    // --release` leaves it (not in `plugins/`, which `compile` compiles).
+    let built = dir.path().join("target/wasm32-wasip2/release");
+    std::fs::create_dir_all(&built).unwrap();
+    std::fs::copy(example_plugins::ADDER, built.join("adder.wasm")).unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir_all(data.join("secrets")).unwrap();
     std::fs::write(data.join("report.txt"), "quarterly numbers\n").unwrap();

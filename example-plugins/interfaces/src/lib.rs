@@ -41,6 +41,9 @@ pub use versions::*;
 pub mod tally;
 pub use tally::*;
 
+pub mod adder;
+pub use adder::*;
+
 pub mod workspace;
 pub use workspace::*;
 

@@ -11,8 +11,10 @@
 //! | full name without version | `example:calculator/math#add` |
 //! | interface and function | `math#add` |
 //!
-//! and a world-level function by its plain name (`greet`). When two exported
-//! interfaces share a short name, only the longer forms work for them.
+//! and a world-level function by its plain name (`greet`). An interface
+//! function can also be called by its plain name (`add`) when no other
+//! export has that name. When two exported interfaces share a short name,
+//! only the longer forms work for them.
 
 use std::any::TypeId;
 use std::fmt::{self, Write as _};
@@ -202,6 +204,7 @@ impl Exports {
                 _ => {}
             }
         }
+        exports.add_plain_names();
         exports.refresh_short_names();
         exports.checked = exports.functions.iter().map(|_| OnceLock::new()).collect();
         exports
@@ -270,12 +273,41 @@ impl Exports {
         self.indices.push(index);
     }
 
+    /// Each interface function's plain name (`add` for `math#add`) as one
+    /// more alias, when no world-level function has it: the one function
+    /// when only one interface exports that name, else an ambiguity whose
+    /// error lists them all.
+    fn add_plain_names(&mut self) {
+        for (idx, func) in self.functions.iter().enumerate() {
+            if func.interface.is_none() {
+                continue;
+            }
+            match self.by_name.get_mut(&func.function) {
+                None => {
+                    self.by_name.insert(func.function.clone(), Lookup::One(idx));
+                }
+                // A world-level function of that name keeps it.
+                Some(Lookup::One(other)) if self.functions[*other].interface.is_none() => {}
+                Some(Lookup::One(other)) => {
+                    let other = *other;
+                    self.by_name
+                        .insert(func.function.clone(), Lookup::Ambiguous(vec![other, idx]));
+                }
+                Some(Lookup::Ambiguous(list)) => list.push(idx),
+            }
+        }
+    }
+
     /// The short name of each function is the shortest alias that is not
-    /// ambiguous.
+    /// ambiguous, among the names that say which interface it is in (the
+    /// plain name of an interface function is not shown as its name).
     fn refresh_short_names(&mut self) {
         for (idx, func) in self.functions.iter_mut().enumerate() {
             let mut best: Option<&String> = None;
             for (alias, lookup) in &self.by_name {
+                if func.interface.is_some() && *alias == func.function {
+                    continue;
+                }
                 if matches!(lookup, Lookup::One(i) if *i == idx)
                     && best.is_none_or(|b| alias.len() < b.len())
                 {
