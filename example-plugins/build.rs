@@ -34,6 +34,8 @@ const PLUGINS: &[(&str, &str)] = &[
     ("greeter-next", "GREETER_NEXT"),
     ("tally", "TALLY"),
     ("reviewer", "REVIEWER"),
+    ("hello", "HELLO"),
+    ("adder", "ADDER"),
 ];
 
 fn main() {

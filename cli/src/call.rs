@@ -66,20 +66,48 @@ impl Called {
     }
 }
 
+/// Builds the sandbox; a refused import gets the hint for its toolchain.
+async fn build(builder: SandboxBuilder, plugin: &Path) -> Result<WasmSandbox, Failure> {
+    match builder.build().await {
+        Ok(sandbox) => Ok(sandbox),
+        Err(e @ wasm_sandbox::Error::UnsatisfiableImport { .. }) => {
+            Err(plugin::refused_import(e, plugin))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `run PLUGIN` without a function, for a plugin that is not a command.
+fn missing_function(sandbox: &WasmSandbox, plugin: &Path) -> Failure {
+    let names: Vec<&str> = sandbox
+        .list_exports()
+        .iter()
+        .map(|e| e.short_name())
+        .take(8)
+        .collect();
+    Failure::usage(format!(
+        "no function given, and `{}` is not a command (a program with a `main`); name the \
+         function to call{}",
+        plugin.display(),
+        if names.is_empty() {
+            String::new()
+        } else {
+            format!(": it exports {}", names.join(", "))
+        }
+    ))
+    .hint(format!(
+        "wasm-sandbox run {} FUNCTION ARGS; `wasm-sandbox inspect PLUGIN` shows each signature",
+        wave::shell_quote(&plugin.display().to_string())
+    ))
+}
+
 async fn call(
-    builder: SandboxBuilder,
+    sandbox: WasmSandbox,
     plugin: &Path,
     command: &str,
     func: &str,
     args: &[String],
 ) -> Result<Called, Failure> {
-    let sandbox = match builder.build().await {
-        Ok(sandbox) => sandbox,
-        Err(e @ wasm_sandbox::Error::UnsatisfiableImport { .. }) => {
-            return Err(plugin::refused_import(e, plugin));
-        }
-        Err(e) => return Err(e.into()),
-    };
     let export = plugin::resolve(&sandbox, func)?;
     let example = format!(
         "wasm-sandbox {command} {} {}",
@@ -114,7 +142,27 @@ pub(crate) async fn run(args: RunArgs, json: bool) -> Result<Exit, Failure> {
     if let Some(audit) = &args.audit {
         builder = builder.audit_file(audit);
     }
-    let called = call(builder, &args.plugin, "run", &args.func, &args.args).await?;
+    let sandbox = build(builder, &args.plugin).await?;
+    let mut call_args = args.args;
+    let runs_command = sandbox.is_command()
+        && match &args.func {
+            None => true,
+            Some(func) => plugin::resolve(&sandbox, func).is_ok_and(|export| {
+                export
+                    .interface()
+                    .is_some_and(|i| i.starts_with("wasi:cli/run@"))
+            }),
+        };
+    if runs_command {
+        // `run hello.wasm -- a b`, or `run hello.wasm run a b`.
+        call_args.extend(args.after_dashes);
+        return crate::command::run(sandbox, &args.plugin, call_args, json).await;
+    }
+    let Some(func) = args.func else {
+        return Err(missing_function(&sandbox, &args.plugin));
+    };
+    call_args.extend(args.after_dashes);
+    let called = call(sandbox, &args.plugin, "run", &func, &call_args).await?;
     if json {
         print_json(&called.to_json(&args.plugin));
     } else {
@@ -136,7 +184,8 @@ pub(crate) async fn learn(args: LearnArgs, json: bool) -> Result<Exit, Failure> 
     if let Some(audit) = &args.audit {
         builder = builder.audit_file(audit);
     }
-    let called = call(builder, &args.plugin, "learn", &args.func, &args.args).await?;
+    let sandbox = build(builder, &args.plugin).await?;
+    let called = call(sandbox, &args.plugin, "learn", &args.func, &args.args).await?;
     let learned = called.sandbox.audit_log().learned_policy();
     let toml = learned.to_toml();
     let grants = learned.grants().len();

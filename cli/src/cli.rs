@@ -33,6 +33,7 @@ Examples:
   wasm-sandbox run greeter.wasm greet world
   wasm-sandbox run calculator.wasm math#add 2 3
   wasm-sandbox run file_reader.wasm read-file /srv/a.txt --allow-read=/srv
+  wasm-sandbox run hello.wasm --imports=warn -- arg1 arg2
   wasm-sandbox inspect file_reader.wasm
   wasm-sandbox validate plugin.wasm --policy policy.toml
   wasm-sandbox learn file_reader.wasm read-file /srv/a.txt -o policy.toml
@@ -103,6 +104,15 @@ has it. The result is printed in WAVE on stdout; denied operations are
 printed on stderr as `audit:` lines (with control characters escaped). With
 --abort-on-violation the first denied operation ends the call (exit status 4).
 
+A command (a program with a `main`, as `cargo build --target wasm32-wasip2`
+makes from a binary crate; `inspect` says `command`) is run without FUNC:
+  wasm-sandbox run hello.wasm -- ARGS
+It gets ARGS after its own name, the environment variables granted with
+--allow-env, and the CLI's stdin; its stdout and stderr go to the terminal as
+it writes them, and `wasm-sandbox` exits with its exit status (WASI 0.2
+carries 0 or 1), or 5 if it trapped (a panic) and 6 if it hit a limit.
+With --json its output is captured into the JSON instead.
+
 Grants (deny wins over allow; repeat a flag or separate values with commas):
   --allow-read            everything (/), as in Deno
   --allow-read=DIR,FILE   those paths (relative ones from the current directory)
@@ -117,6 +127,7 @@ Examples:
   wasm-sandbox run calculator.wasm math#min-max '[3, -1, 7]'
   wasm-sandbox run file_reader.wasm read-file /srv/a.txt --allow-read=/srv --audit a.jsonl
   wasm-sandbox run hog.wasm spin --timeout 500ms
+  wasm-sandbox run hello.wasm --imports=warn -- echo one two
   wasm-sandbox run plugin.wasm f --policy policy.toml --abort-on-violation
   wasm-sandbox --json run calculator.wasm math#add 2 3
 
@@ -197,10 +208,15 @@ pub(crate) struct RunArgs {
     /// The plugin: a component (`.wasm`, or `.wat` text), or, with
     /// --allow-precompiled, a `.cwasm` made by `compile -o`.
     pub(crate) plugin: PathBuf,
-    /// The function to call: `add`, `math#add`, or the full name.
-    pub(crate) func: String,
+    /// The function to call: `add`, `math#add`, or the full name. Left
+    /// out for a command (a program with a `main`), which is run instead.
+    pub(crate) func: Option<String>,
     /// The arguments, one WAVE value per parameter.
     pub(crate) args: Vec<String>,
+    /// After `--`: a command's arguments (or, for a function, more WAVE
+    /// arguments that start with `-`).
+    #[arg(last = true, value_name = "ARGS")]
+    pub(crate) after_dashes: Vec<String>,
     #[command(flatten)]
     pub(crate) grants: Grants,
     #[command(flatten)]

@@ -8,27 +8,39 @@ use wasm_sandbox::{Error, Limit};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Exit {
     /// Success.
-    Success = 0,
+    Success,
     /// The plugin returned `err(..)`; for `policy diff`, the new policy widens.
-    PluginError = 1,
+    PluginError,
     /// Bad flags, function name, arguments or policy.
-    Usage = 2,
+    Usage,
     /// The plugin could not be loaded.
-    Load = 3,
+    Load,
     /// The policy refused something.
-    Denied = 4,
+    Denied,
     /// The plugin trapped.
-    Trap = 5,
+    Trap,
     /// A resource limit was hit.
-    Limit = 6,
+    Limit,
     /// Anything else.
-    Other = 7,
+    Other,
+    /// A command component's own exit status (`run PLUGIN -- ARGS`).
+    Program(u8),
 }
 
 impl Exit {
     /// The status as a process exit code.
     pub(crate) fn code(self) -> u8 {
-        self as u8
+        match self {
+            Exit::Success => 0,
+            Exit::PluginError => 1,
+            Exit::Usage => 2,
+            Exit::Load => 3,
+            Exit::Denied => 4,
+            Exit::Trap => 5,
+            Exit::Limit => 6,
+            Exit::Other => 7,
+            Exit::Program(code) => code,
+        }
     }
 
     /// A one-word name for `--json` output.
@@ -42,6 +54,7 @@ impl Exit {
             Exit::Trap => "trap",
             Exit::Limit => "limit",
             Exit::Other => "other",
+            Exit::Program(_) => "program-exit",
         }
     }
 }
@@ -139,7 +152,8 @@ pub(crate) fn exit_for(error: &Error) -> Exit {
         | Error::InputTooLarge { .. }
         | Error::ComponentModelAsync { .. } => Exit::Load,
         Error::UnsatisfiableImport { .. } | Error::SecurityViolation { .. } => Exit::Denied,
-        Error::Trap { .. } => Exit::Trap,
+        Error::Trap { .. } | Error::Exited { .. } => Exit::Trap,
+        Error::NotACommand { .. } => Exit::Usage,
         // Too many core instances is a limit hit while loading.
         Error::ResourceLimitExceeded(_) => Exit::Limit,
         Error::ExportNotFound { .. } | Error::TypeMismatch { .. } | Error::Policy { .. } => {

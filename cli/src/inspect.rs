@@ -55,6 +55,7 @@ fn to_json(info: &ComponentOutline, args: &InspectArgs) -> serde_json::Value {
         .collect();
     serde_json::json!({
         "plugin": args.plugin,
+        "kind": if info.is_command() { "command" } else { "plugin" },
         "package": info.package,
         "exported_interfaces": info.exported_interfaces,
         "component_model_async": info.async_abi,
@@ -68,6 +69,10 @@ fn to_json(info: &ComponentOutline, args: &InspectArgs) -> serde_json::Value {
 fn print_text(info: &ComponentOutline, args: &InspectArgs) {
     outln!("{}", args.plugin.display());
     match &info.package {
+        _ if info.is_command() => outln!(
+            "command: a program with a `main` (it exports wasi:cli/run); run it with \
+             `wasm-sandbox run PLUGIN -- ARGS`"
+        ),
         Some(package) => outln!("package: {package} (from its exports)"),
         None if info.exported_interfaces.is_empty() => {
             outln!("package: unknown (it exports no interface)")

@@ -23,6 +23,7 @@ macro_rules! out {
 
 mod call;
 mod cli;
+mod command;
 mod compile;
 mod exit;
 mod grants;

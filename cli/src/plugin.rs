@@ -162,7 +162,7 @@ pub(crate) fn refused_import(error: wasm_sandbox::Error, plugin: &Path) -> Failu
     match std::fs::read(plugin).ok().and_then(|b| toolchain(&b)) {
         Some(toolchain) => {
             let hint = format!(
-                "this plugin was built with {toolchain}, which imports all of WASI whatever the \
+                "{toolchain}, which imports all of WASI whatever the \
                  plugin uses: load it with --imports=warn (every use of an import not granted is \
                  still refused, and audited), or {grant}"
             );
@@ -172,22 +172,29 @@ pub(crate) fn refused_import(error: wasm_sandbox::Error, plugin: &Path) -> Failu
     }
 }
 
-/// The toolchain that made a component, when it is one known to import all
-/// of WASI whatever the plugin uses: componentize-py, recognised by the
-/// build-time `init` it exports (in an interface named `exports`, with a
-/// `stub-wasi` parameter; its `producers` sections name only
-/// wit-component). The JavaScript toolchain imports only what a plugin uses.
+/// How a component was made, when that is known to import all of WASI
+/// whatever the plugin uses, as the start of a sentence:
+/// - componentize-py, recognised by the build-time `init` it exports (in an
+///   interface named `exports`, with a `stub-wasi` parameter; its
+///   `producers` sections name only wit-component);
+/// - a command (a program with a `main`, exporting `wasi:cli/run`), whose
+///   standard library (Rust's, wasi-libc) links the filesystem whether or
+///   not the program opens a file.
+///
+/// The JavaScript toolchain imports only what a plugin uses.
 pub(crate) fn toolchain(binary: &[u8]) -> Option<&'static str> {
     let outline = wasm_sandbox::ComponentOutline::from_bytes(binary.to_vec()).ok()?;
+    let exports = &outline.exports;
+    if exports.iter().any(|e| {
+        e.interface.as_deref() == Some("exports")
+            && e.function == "init"
+            && e.params.iter().any(|(name, _)| name == "stub-wasi")
+    }) {
+        return Some("this plugin was built with componentize-py");
+    }
     outline
-        .exports
-        .iter()
-        .any(|e| {
-            e.interface.as_deref() == Some("exports")
-                && e.function == "init"
-                && e.params.iter().any(|(name, _)| name == "stub-wasi")
-        })
-        .then_some("componentize-py")
+        .is_command()
+        .then_some("this plugin is a command (a program with a `main`) built on a standard library")
 }
 
 /// Prints the events that need attention (denied, warnings) on stderr;

@@ -41,6 +41,7 @@ impl From<Box<Error>> for Error {
 /// ([`Instantiate`](Error::Instantiate)) and calling it
 /// ([`ExportNotFound`](Error::ExportNotFound), [`TypeMismatch`](Error::TypeMismatch),
 /// [`InterfaceMismatch`](Error::InterfaceMismatch), [`Trap`](Error::Trap),
+/// [`Exited`](Error::Exited), [`NotACommand`](Error::NotACommand),
 /// [`ResourceLimitExceeded`](Error::ResourceLimitExceeded),
 /// [`SecurityViolation`](Error::SecurityViolation)). Every message says what
 /// happened and what to do. The guide's "Errors and traps" chapter shows each
@@ -240,6 +241,38 @@ pub enum Error {
         /// The last lines the guest wrote to stderr during the call (a Rust
         /// guest's panic message lands here).
         guest_stderr: Vec<String>,
+    },
+
+    /// The plugin called WASI's `exit` during a function call. A function
+    /// of a plugin must return; a program with a `main` (a command
+    /// component, which exports `wasi:cli/run`) is run with
+    /// [`Plugin::command`](crate::Plugin::command) instead, where `exit(n)`
+    /// is its status.
+    ///
+    /// The instance is discarded, as after a trap.
+    #[error(
+        "`{function}` called exit({code}) instead of returning; the instance was discarded. \
+         A plugin function must return its result; to run a program with a `main`, \
+         run it as a command (`Plugin::command`, or `wasm-sandbox run PLUGIN -- ARGS`)"
+    )]
+    Exited {
+        /// The export that was running.
+        function: String,
+        /// The status it gave `exit`: 0 for `exit(ok)`, 1 for `exit(err)`,
+        /// or the code of `exit-with-code`.
+        code: i32,
+    },
+
+    /// [`Plugin::command`](crate::Plugin::command) on a plugin that is not
+    /// a command: it does not export `wasi:cli/run`.
+    #[error(
+        "`{plugin}` is not a command: it exports no `wasi:cli/run` (a program built from a `main`). \
+         Call its functions instead (`sandbox.call(..)`, or `wasm-sandbox run PLUGIN FUNCTION ARGS`); \
+         `wasm-sandbox inspect PLUGIN` lists them"
+    )]
+    NotACommand {
+        /// The plugin's name.
+        plugin: String,
     },
 
     /// The plugin does not implement the interface a typed proxy expects:

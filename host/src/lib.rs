@@ -73,6 +73,7 @@ pub use crate::inspect::outline::{ComponentOutline, ExportOutline};
 pub use crate::inspect::{ComponentImport, ComponentInfo};
 pub use crate::limits::{CallReport, ResourceLimits};
 pub use crate::plugin::Plugin;
+pub use crate::plugin::command::{CommandOutput, CommandRun, CommandStatus};
 pub use crate::plugin::exports::ExportFunction;
 pub use crate::plugin::resources::PluginResource;
 pub use crate::policy::{

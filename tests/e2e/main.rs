@@ -11,6 +11,7 @@ mod book;
 mod cache;
 mod calls;
 mod cm_async;
+mod commands;
 mod errors;
 mod exports;
 mod fs_attacks;
@@ -36,6 +37,7 @@ mod security;
 mod sync_path;
 mod types;
 mod versions;
+mod walkthrough;
 
 use wasm_sandbox::WasmSandbox;
 

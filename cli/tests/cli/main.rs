@@ -6,6 +6,7 @@
 //! the output shown in the guide's CLI chapter.
 
 mod book;
+mod command;
 mod compile;
 mod grants;
 mod inspect;
@@ -14,6 +15,7 @@ mod policy;
 mod run;
 mod usage;
 mod validate;
+mod walkthrough;
 
 use std::path::{Path, PathBuf};
 

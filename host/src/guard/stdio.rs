@@ -5,6 +5,11 @@
 //! with the plugin's name; the last few lines of a call are also kept so that
 //! a trap can say what the guest printed just before it died (a Rust guest's
 //! panic message, for instance).
+//!
+//! A command run (`plugin/command.rs`) gives the program its own stdout and
+//! stderr instead: [`CommandStream`]s that capture what it writes (up to a
+//! limit) or forward it to a writer the caller chose. Its stderr still
+//! keeps the last lines for a trap's message, without the `tracing` events.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -41,6 +46,9 @@ struct State {
     limit: usize,
     /// Whether the "output dropped" notice was given this call.
     cut: bool,
+    /// Lines are only remembered, not sent to `tracing` (a command's
+    /// stderr, which goes to the caller instead).
+    quiet: bool,
 }
 
 impl GuestStderr {
@@ -53,9 +61,18 @@ impl GuestStderr {
                 budget: limit,
                 limit,
                 cut: false,
+                quiet: false,
             })),
             dirty: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// A stderr that only remembers the last lines, for the message of a
+    /// trap: a command's stderr, whose bytes go to a [`CommandStream`].
+    pub(crate) fn quiet(plugin: Arc<str>, limit: usize) -> Self {
+        let stderr = GuestStderr::new(plugin, limit);
+        stderr.lock().quiet = true;
+        stderr
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -105,7 +122,7 @@ impl GuestStderr {
         // Past the per-call budget, output is dropped (once noted).
         let allowed = bytes.len().min(state.budget);
         state.budget -= allowed;
-        if allowed < bytes.len() && !state.cut {
+        if allowed < bytes.len() && !state.cut && !state.quiet {
             state.cut = true;
             let limit = state.limit;
             state.flush_partial();
@@ -148,7 +165,9 @@ impl State {
         }
         self.partial.clear();
         let line = line.trim_end_matches('\r').to_string();
-        tracing::warn!(target: "wasm_sandbox::guest", plugin = %self.plugin, stream = "stderr", "{line}");
+        if !self.quiet {
+            tracing::warn!(target: "wasm_sandbox::guest", plugin = %self.plugin, stream = "stderr", "{line}");
+        }
         if self.recent.len() == RECENT_LINES {
             self.recent.pop_front();
         }
@@ -211,6 +230,141 @@ impl tokio::io::AsyncWrite for GuestStderr {
     }
 }
 
+/// Where a command's stdout or stderr goes.
+pub(crate) enum Sink {
+    /// Kept in memory, up to `limit` bytes; past it the rest is dropped.
+    Capture {
+        bytes: Vec<u8>,
+        limit: usize,
+        truncated: bool,
+    },
+    /// Written to the caller's writer as the program writes.
+    Forward(Box<dyn std::io::Write + Send>),
+}
+
+/// One output stream of a command run: what the program writes goes to the
+/// [`Sink`] and, for stderr, to a quiet [`GuestStderr`] that remembers the
+/// last lines for a trap's message.
+#[derive(Clone)]
+pub(crate) struct CommandStream {
+    sink: Arc<Mutex<Sink>>,
+    lines: Option<GuestStderr>,
+}
+
+impl std::fmt::Debug for CommandStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandStream").finish_non_exhaustive()
+    }
+}
+
+impl CommandStream {
+    pub(crate) fn new(sink: Sink, lines: Option<GuestStderr>) -> Self {
+        CommandStream {
+            sink: Arc::new(Mutex::new(sink)),
+            lines,
+        }
+    }
+
+    fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
+        if let Some(lines) = &self.lines {
+            lines.write(bytes);
+        }
+        let mut sink = self.sink.lock().unwrap_or_else(|e| e.into_inner());
+        match &mut *sink {
+            Sink::Capture {
+                bytes: kept,
+                limit,
+                truncated,
+            } => {
+                let room = limit.saturating_sub(kept.len());
+                let take = bytes.len().min(room);
+                kept.extend_from_slice(&bytes[..take]);
+                if take < bytes.len() {
+                    *truncated = true;
+                }
+                Ok(())
+            }
+            Sink::Forward(writer) => writer.write_all(bytes),
+        }
+    }
+
+    fn flush_sink(&self) -> std::io::Result<()> {
+        match &mut *self.sink.lock().unwrap_or_else(|e| e.into_inner()) {
+            Sink::Capture { .. } => Ok(()),
+            Sink::Forward(writer) => writer.flush(),
+        }
+    }
+
+    /// What was captured, and whether bytes were dropped past the limit
+    /// (empty for a forwarded stream).
+    pub(crate) fn take(&self) -> (Vec<u8>, bool) {
+        let _ = self.flush_sink();
+        match &mut *self.sink.lock().unwrap_or_else(|e| e.into_inner()) {
+            Sink::Capture {
+                bytes, truncated, ..
+            } => (std::mem::take(bytes), *truncated),
+            Sink::Forward(_) => (Vec::new(), false),
+        }
+    }
+}
+
+impl IsTerminal for CommandStream {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for CommandStream {
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+}
+
+#[wasmtime_wasi_io::async_trait]
+impl Pollable for CommandStream {
+    async fn ready(&mut self) {}
+}
+
+impl OutputStream for CommandStream {
+    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        // A closed terminal or pipe on the caller's side ends the stream
+        // for the program, as it would for a native one.
+        CommandStream::write(self, &bytes)
+            .map_err(|e| wasmtime_wasi_io::streams::StreamError::LastOperationFailed(e.into()))
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        self.flush_sink()
+            .map_err(|e| wasmtime_wasi_io::streams::StreamError::LastOperationFailed(e.into()))
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        Ok(64 * 1024)
+    }
+}
+
+impl tokio::io::AsyncWrite for CommandStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Poll::Ready(CommandStream::write(&self, buf).map(|()| buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(self.flush_sink())
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,5 +405,23 @@ mod tests {
         err.start_call();
         err.write(b"fresh\n");
         assert_eq!(err.take_recent(), vec!["fresh"]);
+    }
+
+    #[test]
+    fn a_captured_command_stream_keeps_its_limit_and_says_it_dropped_the_rest() {
+        let lines = GuestStderr::quiet("t".into(), usize::MAX);
+        let stream = CommandStream::new(
+            Sink::Capture {
+                bytes: Vec::new(),
+                limit: 8,
+                truncated: false,
+            },
+            Some(lines.clone()),
+        );
+        stream.write(b"oops: ").unwrap();
+        stream.write(b"it broke\n").unwrap();
+        assert_eq!(stream.take(), (b"oops: it".to_vec(), true));
+        // The trap's message still sees the whole line.
+        assert_eq!(lines.take_recent(), vec!["oops: it broke"]);
     }
 }

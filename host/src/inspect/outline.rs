@@ -85,6 +85,19 @@ impl std::fmt::Display for ExportOutline {
 }
 
 impl ComponentOutline {
+    /// Whether the component is a command: a program with a `main`, which
+    /// exports `wasi:cli/run@0.2.x` (run it with
+    /// [`Plugin::command`](crate::Plugin::command)). Its `package` is then
+    /// WASI's, not the program's.
+    pub fn is_command(&self) -> bool {
+        self.exports.iter().any(|e| {
+            e.function == "run"
+                && e.interface
+                    .as_deref()
+                    .is_some_and(|i| i.starts_with("wasi:cli/run@0.2"))
+        })
+    }
+
     /// Reads the component at `path` (binary or text format).
     ///
     /// # Errors

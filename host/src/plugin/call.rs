@@ -492,6 +492,12 @@ pub(crate) fn classify(
 
 /// Classifies an error that wasmtime returned while running `function`.
 fn classify_failure(function: &str, err: wasmtime::Error, stderr: Vec<String>) -> Error {
+    if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return Error::Exited {
+            function: function.to_string(),
+            code: exit.0,
+        };
+    }
     if let Some(denied) = err.downcast_ref::<Denied>() {
         return Error::SecurityViolation {
             function: function.to_string(),

@@ -16,7 +16,7 @@ use crate::error::{Error, Limit, Result};
 use crate::guard::fs::state::FsState;
 use crate::guard::http::HttpState;
 use crate::guard::net::state::NetState;
-use crate::guard::stdio::GuestStderr;
+use crate::guard::stdio::{CommandStream, GuestStderr};
 use crate::guard::store::{HostParts, HostState};
 use crate::limits::{Effective, LimitHit};
 use crate::policy::Compiled;
@@ -32,6 +32,19 @@ fn instantiate_error(err: wasmtime::Error) -> Error {
         return Error::ResourceLimitExceeded(hit.0.clone());
     }
     Error::instantiate(err)
+}
+
+/// What a command run gives its instance instead of the defaults (no
+/// arguments, stdin closed, stdout discarded, stderr to `tracing`).
+pub(crate) struct CommandIo {
+    /// `argv`, the program's name first.
+    pub(crate) args: Vec<String>,
+    /// The bytes on stdin, or `None` for the host process's own stdin.
+    pub(crate) stdin: Option<Vec<u8>>,
+    pub(crate) stdout: CommandStream,
+    pub(crate) stderr: CommandStream,
+    /// The quiet stderr that remembers the last lines for a trap's message.
+    pub(crate) lines: GuestStderr,
 }
 
 /// What every instance of a sandbox is made from.
@@ -199,9 +212,40 @@ impl Live {
         audit: Arc<AuditSink>,
         owner: u64,
     ) -> Result<Live> {
-        let stderr = GuestStderr::new(setup.plugin.clone(), setup.limits.log_output);
+        Live::with_io(setup, audit, owner, None).await
+    }
+
+    /// [`new`](Self::new), with a command run's arguments, stdin and
+    /// output streams when `io` is given (see `plugin/command.rs`).
+    pub(crate) async fn with_io(
+        setup: &InstanceSetup,
+        audit: Arc<AuditSink>,
+        owner: u64,
+        io: Option<CommandIo>,
+    ) -> Result<Live> {
         let mut builder = WasiCtx::builder();
-        builder.stderr(stderr.clone());
+        let stderr = match io {
+            None => {
+                let stderr = GuestStderr::new(setup.plugin.clone(), setup.limits.log_output);
+                builder.stderr(stderr.clone());
+                stderr
+            }
+            Some(io) => {
+                builder.args(&io.args);
+                match io.stdin {
+                    Some(bytes) => {
+                        builder.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(bytes));
+                    }
+                    // Read as the program reads, on a worker thread.
+                    None => {
+                        builder.stdin(std::io::stdin());
+                    }
+                }
+                builder.stdout(io.stdout);
+                builder.stderr(io.stderr);
+                io.lines
+            }
+        };
         let fs = if setup.uses_preopens {
             FsState::setup(&setup.policy, &mut builder)
         } else {

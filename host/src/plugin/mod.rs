@@ -11,6 +11,7 @@
 //! runs the call path of `call.rs` on it.
 
 pub(crate) mod call;
+pub(crate) mod command;
 pub(crate) mod exports;
 pub(crate) mod instance;
 pub(crate) mod instances;
@@ -367,6 +368,37 @@ impl Plugin {
         let mut live = self.lease().await?;
         live.call_dynamic(&self.setup, &self.exports, export.position(), params)
             .await
+    }
+
+    /// Whether the plugin is a command: a program with a `main`, which
+    /// exports `wasi:cli/run` (run it with [`command`](Self::command)).
+    pub fn is_command(&self) -> bool {
+        self.exports.list().iter().any(command::is_run)
+    }
+
+    /// Sets up a run of a command component (a program with a `main`, as
+    /// `cargo build --target wasm32-wasip2` makes from a binary crate): its
+    /// arguments, stdin and where its output goes, then
+    /// [`run`](command::CommandRun::run) runs it to its end on an instance
+    /// of its own and returns its status and output.
+    ///
+    /// ```no_run
+    /// # async fn run(sandbox: wasm_sandbox::WasmSandbox) -> wasm_sandbox::Result<()> {
+    /// let output = sandbox.command().args(["echo", "hi"]).run().await?;
+    /// assert!(output.status.success());
+    /// print!("{}", output.stdout_text());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// The program sees the arguments (after its own name), the
+    /// environment variables the policy grants, and the files it grants,
+    /// like any plugin; every privileged operation is audited. Its stdout
+    /// is captured up to [`max_output`](crate::SandboxBuilder::max_output)
+    /// bytes and its stderr up to
+    /// [`log_output`](crate::SandboxBuilder::log_output), unless forwarded.
+    /// The call's time limit bounds the whole run.
+    pub fn command(&self) -> command::CommandRun<'_> {
+        command::CommandRun::new(self)
     }
 
     /// Runs one typed call of the export at `position`: the one typed entry
