@@ -93,6 +93,19 @@ const SESSIONS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "command",
+        &[
+            "wasm-sandbox run target/wasm32-wasip2/release/hello.wasm",
+            "wasm-sandbox run target/wasm32-wasip2/release/hello.wasm --imports=warn",
+            "wasm-sandbox run target/wasm32-wasip2/release/hello.wasm --imports=warn -- echo one 'two words'",
+            "echo 'read me' | wasm-sandbox run target/wasm32-wasip2/release/hello.wasm --imports=warn -- shout",
+            "wasm-sandbox run target/wasm32-wasip2/release/hello.wasm --allow-read=data -- cat /tmp/demo/data/report.txt",
+            "wasm-sandbox run target/wasm32-wasip2/release/hello.wasm --allow-read=data -- cat /tmp/demo/data/../../../etc/passwd",
+            "wasm-sandbox run target/wasm32-wasip2/release/hello.wasm --imports=warn -- exit 1",
+            "wasm-sandbox run target/wasm32-wasip2/release/hello.wasm --imports=warn -- panic",
+        ],
+    ),
+    (
         "validate",
         &[
             "wasm-sandbox validate plugins/greeter.wasm",
@@ -151,6 +164,8 @@ fn demo() -> tempfile::TempDir {
     let built = dir.path().join("target/wasm32-wasip2/release");
     std::fs::create_dir_all(&built).unwrap();
     std::fs::copy(example_plugins::ADDER, built.join("adder.wasm")).unwrap();
+    // The command of `run -- ARGS`, where cargo leaves a binary crate's.
+    std::fs::copy(example_plugins::HELLO, built.join("hello.wasm")).unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir_all(data.join("secrets")).unwrap();
     std::fs::write(data.join("report.txt"), "quarterly numbers\n").unwrap();
