@@ -119,7 +119,7 @@ async fn call(
         .call_dynamic(export.name(), &params)
         .await
         .map(|mut results| results.pop())
-        .map_err(Failure::from);
+        .map_err(|e| Failure::from(crate::logs::without_shown_stderr(e)));
     let audit = sandbox.audit_log().events();
     Ok(Called {
         sandbox,

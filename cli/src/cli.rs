@@ -57,6 +57,16 @@ pub(crate) struct Cli {
     #[arg(long, global = true)]
     pub(crate) json: bool,
 
+    /// Show more of what plugins log (their `debug` lines and the host's
+    /// own events; twice: everything). `RUST_LOG`, when set, decides
+    /// instead.
+    #[arg(short, long, global = true, action = ArgAction::Count, conflicts_with = "quiet")]
+    pub(crate) verbose: u8,
+
+    /// Show only the errors plugins log (not their info lines or stderr).
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+
     #[command(subcommand)]
     pub(crate) command: Command,
 }

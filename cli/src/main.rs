@@ -28,6 +28,7 @@ mod compile;
 mod exit;
 mod grants;
 mod inspect;
+mod logs;
 mod plugin;
 mod policy;
 mod units;
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
     // Usage errors exit with status 2, `--help` and `--version` with 0.
     let cli = Cli::parse();
     let json = cli.json;
+    logs::init(cli.verbose, cli.quiet);
     let outcome = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -71,7 +71,7 @@ pub use crate::error::{BoxError, Error, Result, TrapCode};
 pub use crate::guard::host::HostInterface;
 pub use crate::inspect::outline::{ComponentOutline, ExportOutline};
 pub use crate::inspect::{ComponentImport, ComponentInfo};
-pub use crate::limits::{CallReport, ResourceLimits};
+pub use crate::limits::{CallReport, LogLevel, LogLine, LogSource, ResourceLimits};
 pub use crate::plugin::Plugin;
 pub use crate::plugin::command::{CommandOutput, CommandRun, CommandStatus};
 pub use crate::plugin::exports::ExportFunction;

@@ -271,6 +271,52 @@ pub struct CallReport {
     pub peak_memory: usize,
     /// Calls from the plugin into the host (WASI, logging, host interfaces).
     pub host_calls: u64,
+    /// What the plugin logged during the call, in order: its `log` calls
+    /// (`wasm_sandbox_guest::log`, `sandbox:host/logging`) and the lines it
+    /// wrote to stderr, within the call's
+    /// [`log_output`](crate::SandboxBuilder::log_output_limit) budget. The same
+    /// lines are also `tracing` events with target `wasm_sandbox::guest`.
+    pub logs: Vec<LogLine>,
+}
+
+/// One line a plugin logged during a call (see [`CallReport::logs`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogLine {
+    /// Its level: the level the plugin gave `log`, or `Warn` for a line of
+    /// stderr.
+    pub level: LogLevel,
+    /// Whether it came from `log` or from stderr.
+    pub source: LogSource,
+    /// The text, as the plugin wrote it (cut past 16 KiB for `log`, 4 KiB
+    /// for a line of stderr).
+    pub message: String,
+}
+
+/// The level of a [`LogLine`], as in `tracing` and `log`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum LogLevel {
+    /// Very detailed.
+    Trace,
+    /// For debugging.
+    Debug,
+    /// Normal operation.
+    Info,
+    /// Something unexpected; every line of stderr.
+    Warn,
+    /// A failure.
+    Error,
+}
+
+/// Where a [`LogLine`] came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogSource {
+    /// The plugin's `log` calls (`sandbox:host/logging`).
+    Log,
+    /// A line the plugin wrote to stderr.
+    Stderr,
 }
 
 /// A limit hit recorded by the limiter, turned into the call's error.

@@ -23,6 +23,7 @@ mod http;
 mod inputs;
 mod inspect;
 mod limits;
+mod logs;
 mod net_attacks;
 mod policies;
 mod polyglot;

@@ -11,6 +11,7 @@ mod compile;
 mod grants;
 mod inspect;
 mod learn;
+mod logs;
 mod policy;
 mod run;
 mod usage;

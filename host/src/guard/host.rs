@@ -13,6 +13,7 @@ use wasmtime::component::{ComponentType, Lift, Linker, Lower};
 use crate::audit::CapabilityKind;
 use crate::error::Denied;
 use crate::guard::store::HostState;
+use crate::limits::LogLevel;
 
 /// A set of host functions that plugins may import, made by the
 /// `<Trait>Host::new(impl)` type that `#[host_interface]` generates.
@@ -318,6 +319,16 @@ pub(crate) fn add_builtin(linker: &mut Linker<HostState>) -> wasmtime::Result<()
                 message.push_str(" [message cut]");
             }
             let plugin = cx.data().plugin();
+            cx.data().stderr.collect_log(
+                match level {
+                    Level::Trace => LogLevel::Trace,
+                    Level::Debug => LogLevel::Debug,
+                    Level::Info => LogLevel::Info,
+                    Level::Warn => LogLevel::Warn,
+                    Level::Error => LogLevel::Error,
+                },
+                &message,
+            );
             match level {
                 Level::Trace => {
                     tracing::trace!(target: "wasm_sandbox::guest", plugin = %plugin, "{message}")

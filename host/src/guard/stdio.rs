@@ -18,6 +18,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+
+use crate::limits::{LogLevel, LogLine, LogSource};
 use wasmtime_wasi_io::bytes::Bytes;
 use wasmtime_wasi_io::poll::Pollable;
 use wasmtime_wasi_io::streams::{OutputStream, StreamResult};
@@ -34,6 +36,8 @@ pub(crate) struct GuestStderr {
     /// Set when the guest wrote anything since the last `start_call`, so
     /// that calls that write nothing never take the lock.
     dirty: Arc<AtomicBool>,
+    /// Set while a call's log lines are collected (`call_with_report`).
+    collecting: Arc<AtomicBool>,
 }
 
 #[derive(Debug)]
@@ -49,6 +53,9 @@ struct State {
     /// Lines are only remembered, not sent to `tracing` (a command's
     /// stderr, which goes to the caller instead).
     quiet: bool,
+    /// The current call's log lines (its `log` calls and stderr lines),
+    /// while they are collected.
+    collected: Option<Vec<LogLine>>,
 }
 
 impl GuestStderr {
@@ -62,8 +69,41 @@ impl GuestStderr {
                 limit,
                 cut: false,
                 quiet: false,
+                collected: None,
             })),
             dirty: Arc::new(AtomicBool::new(false)),
+            collecting: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Starts collecting the current call's log lines.
+    pub(crate) fn start_collecting(&self) {
+        self.lock().collected = Some(Vec::new());
+        self.collecting.store(true, Ordering::Relaxed);
+    }
+
+    /// Stops collecting and returns the lines collected (an unterminated
+    /// line of stderr included).
+    pub(crate) fn take_collected(&self) -> Vec<LogLine> {
+        if !self.collecting.swap(false, Ordering::Relaxed) {
+            return Vec::new();
+        }
+        let mut state = self.lock();
+        state.flush_partial();
+        state.collected.take().unwrap_or_default()
+    }
+
+    /// Records one `log` call of the plugin, when lines are collected.
+    #[inline]
+    pub(crate) fn collect_log(&self, level: LogLevel, message: &str) {
+        if self.collecting.load(Ordering::Relaxed)
+            && let Some(lines) = &mut self.lock().collected
+        {
+            lines.push(LogLine {
+                level,
+                source: LogSource::Log,
+                message: message.to_string(),
+            });
         }
     }
 
@@ -167,6 +207,13 @@ impl State {
         let line = line.trim_end_matches('\r').to_string();
         if !self.quiet {
             tracing::warn!(target: "wasm_sandbox::guest", plugin = %self.plugin, stream = "stderr", "{line}");
+        }
+        if let Some(lines) = &mut self.collected {
+            lines.push(LogLine {
+                level: LogLevel::Warn,
+                source: LogSource::Stderr,
+                message: line.clone(),
+            });
         }
         if self.recent.len() == RECENT_LINES {
             self.recent.pop_front();

@@ -12,6 +12,7 @@ use crate::error::Denied;
 use crate::guard::fs::state::FsState;
 use crate::guard::http::HttpState;
 use crate::guard::net::state::NetState;
+use crate::guard::stdio::GuestStderr;
 use crate::limits::{Effective, Limiter};
 use crate::policy::{Compiled, ViolationAction};
 use crate::profile::Profiler;
@@ -43,6 +44,9 @@ pub struct HostState {
     /// Bytes of log output the current call may still write.
     pub(crate) log_budget: usize,
     pub(crate) log_limit: usize,
+    /// The instance's stderr, which also collects a call's log lines for
+    /// `CallReport::logs`.
+    pub(crate) stderr: GuestStderr,
     /// The sandbox's profiler, when profiling is on.
     pub(crate) profile: Option<Arc<Profiler>>,
     /// On the synchronous call path: the coarse-clock tick (see
@@ -72,6 +76,7 @@ pub(crate) struct HostParts<'a> {
     pub(crate) environment: Vec<(String, String)>,
     pub(crate) limits: &'a Effective,
     pub(crate) profile: Option<Arc<Profiler>>,
+    pub(crate) stderr: GuestStderr,
 }
 
 impl HostState {
@@ -92,6 +97,7 @@ impl HostState {
             host_calls: 0,
             log_budget: parts.limits.log_output,
             log_limit: parts.limits.log_output,
+            stderr: parts.stderr,
             profile: parts.profile,
             call_deadline: u64::MAX,
         }

@@ -121,6 +121,9 @@ impl Live {
             TypedExport::Value(unsafe { TypedFunc::new_unchecked(func) })
         };
         let start_tick = self.begin(setup, position, measuring);
+        if measuring {
+            self.stderr.start_collecting();
+        }
         Ok((prepared, start_tick))
     }
 
@@ -450,6 +453,7 @@ impl Live {
             let state = self.store.data();
             report.peak_memory = state.limiter.peak;
             report.host_calls = state.host_calls;
+            report.logs = self.stderr.take_collected();
         }
     }
 

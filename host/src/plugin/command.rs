@@ -70,7 +70,7 @@ pub struct CommandOutput {
     /// stdout was forwarded with [`CommandRun::stdout_to`]).
     pub stdout: Vec<u8>,
     /// What it wrote to stderr, up to
-    /// [`log_output`](crate::SandboxBuilder::log_output) bytes (empty when
+    /// [`log_output`](crate::SandboxBuilder::log_output_limit) bytes (empty when
     /// stderr was forwarded with [`CommandRun::stderr_to`]).
     pub stderr: Vec<u8>,
     /// Whether stdout went past its limit (the rest was dropped).

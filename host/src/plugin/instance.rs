@@ -276,6 +276,7 @@ impl Live {
                 environment,
                 limits: &setup.limits,
                 profile: setup.profile.clone(),
+                stderr: stderr.clone(),
             }),
         );
         store.limiter(|state| &mut state.limiter);

@@ -395,7 +395,7 @@ impl Plugin {
     /// like any plugin; every privileged operation is audited. Its stdout
     /// is captured up to [`max_output`](crate::SandboxBuilder::max_output)
     /// bytes and its stderr up to
-    /// [`log_output`](crate::SandboxBuilder::log_output), unless forwarded.
+    /// [`log_output`](crate::SandboxBuilder::log_output_limit), unless forwarded.
     /// The call's time limit bounds the whole run.
     pub fn command(&self) -> command::CommandRun<'_> {
         command::CommandRun::new(self)
