@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use wasm_sandbox::component::Val;
-use wasm_sandbox::{AuditEvent, Decision, SandboxBuilder, ViolationAction, WasmSandbox};
+use wasm_sandbox::{
+    AuditEvent, CapabilityKind, Decision, SandboxBuilder, ViolationAction, WasmSandbox,
+};
 
 use crate::cli::{LearnArgs, RunArgs};
 use crate::exit::{Exit, Failure};
@@ -12,7 +14,6 @@ use crate::wave;
 
 /// One finished call.
 struct Called {
-    sandbox: WasmSandbox,
     function: String,
     result: Result<Option<Val>, Failure>,
     audit: Vec<AuditEvent>,
@@ -66,6 +67,18 @@ impl Called {
     }
 }
 
+/// Whether `run`/`learn` runs the plugin as a command: it is one, and no
+/// function is named, or the one named is its `wasi:cli/run`.
+fn runs_as_command(sandbox: &WasmSandbox, func: Option<&str>) -> bool {
+    sandbox.is_command()
+        && func.is_none_or(|func| {
+            plugin::resolve(sandbox, func).is_ok_and(|e| {
+                e.interface()
+                    .is_some_and(|i| i.starts_with("wasi:cli/run@"))
+            })
+        })
+}
+
 /// Builds the sandbox; a refused import gets the hint for its toolchain.
 async fn build(builder: SandboxBuilder, plugin: &Path) -> Result<WasmSandbox, Failure> {
     match builder.build().await {
@@ -102,13 +115,13 @@ fn missing_function(sandbox: &WasmSandbox, plugin: &Path) -> Failure {
 }
 
 async fn call(
-    sandbox: WasmSandbox,
+    sandbox: &WasmSandbox,
     plugin: &Path,
     command: &str,
     func: &str,
     args: &[String],
 ) -> Result<Called, Failure> {
-    let export = plugin::resolve(&sandbox, func)?;
+    let export = plugin::resolve(sandbox, func)?;
     let example = format!(
         "wasm-sandbox {command} {} {}",
         wave::shell_quote(&plugin.display().to_string()),
@@ -122,7 +135,6 @@ async fn call(
         .map_err(|e| Failure::from(crate::logs::without_shown_stderr(e)));
     let audit = sandbox.audit_log().events();
     Ok(Called {
-        sandbox,
         function: export.name().to_string(),
         result,
         audit,
@@ -144,16 +156,7 @@ pub(crate) async fn run(args: RunArgs, json: bool) -> Result<Exit, Failure> {
     }
     let sandbox = build(builder, &args.plugin).await?;
     let mut call_args = args.args;
-    let runs_command = sandbox.is_command()
-        && match &args.func {
-            None => true,
-            Some(func) => plugin::resolve(&sandbox, func).is_ok_and(|export| {
-                export
-                    .interface()
-                    .is_some_and(|i| i.starts_with("wasi:cli/run@"))
-            }),
-        };
-    if runs_command {
+    if runs_as_command(&sandbox, args.func.as_deref()) {
         // `run hello.wasm -- a b`, or `run hello.wasm run a b`.
         call_args.extend(args.after_dashes);
         return crate::command::run(sandbox, &args.plugin, call_args, json).await;
@@ -162,7 +165,7 @@ pub(crate) async fn run(args: RunArgs, json: bool) -> Result<Exit, Failure> {
         return Err(missing_function(&sandbox, &args.plugin));
     };
     call_args.extend(args.after_dashes);
-    let called = call(sandbox, &args.plugin, "run", &func, &call_args).await?;
+    let called = call(&sandbox, &args.plugin, "run", &func, &call_args).await?;
     if json {
         print_json(&called.to_json(&args.plugin));
     } else {
@@ -170,6 +173,16 @@ pub(crate) async fn run(args: RunArgs, json: bool) -> Result<Exit, Failure> {
     }
     Ok(called.exit())
 }
+
+/// Appended to a learned policy when the plugin listed the environment.
+const ENVIRONMENT_NOTE: &str = "
+# The plugin listed the environment through WASI (as `std::env::var` and C's
+# `getenv` do), which hands over every variable at once, so `learn` cannot
+# tell which it used, and granted none. To let it see some, uncomment and
+# name them:
+# [[allow]]
+# EnvironmentRead = [\"NAME\"]
+";
 
 /// `wasm-sandbox learn`.
 pub(crate) async fn learn(args: LearnArgs, json: bool) -> Result<Exit, Failure> {
@@ -185,9 +198,36 @@ pub(crate) async fn learn(args: LearnArgs, json: bool) -> Result<Exit, Failure> 
         builder = builder.audit_file(audit);
     }
     let sandbox = build(builder, &args.plugin).await?;
-    let called = call(sandbox, &args.plugin, "learn", &args.func, &args.args).await?;
-    let learned = called.sandbox.audit_log().learned_policy();
-    let toml = learned.to_toml();
+    let mut call_args = args.args;
+    call_args.extend(args.after_dashes);
+    // A command's output goes to stderr: stdout is the policy.
+    let (exit, mut out, called) = if runs_as_command(&sandbox, args.func.as_deref()) {
+        let (exit, out) =
+            crate::command::execute(&sandbox, &args.plugin, call_args, json, true).await?;
+        (exit, out, None)
+    } else {
+        let Some(func) = args.func else {
+            return Err(missing_function(&sandbox, &args.plugin));
+        };
+        let called = call(&sandbox, &args.plugin, "learn", &func, &call_args).await?;
+        let out = json.then(|| called.to_json(&args.plugin));
+        (called.exit(), out, Some(called))
+    };
+    let log = sandbox.audit_log();
+    let learned = log.learned_policy();
+    let warned_imports = log.learned_policy_needs_warn();
+    // `std::env::var` and `getenv` list the whole environment through WASI:
+    // audited, but it does not say which variable was used.
+    let listed_environment = log.events().iter().any(|e| {
+        e.capability == CapabilityKind::Environment
+            && e.operation == "env-list"
+            && e.decision == Decision::Allowed
+            && e.target != "(no variables)"
+    });
+    let mut toml = learned.to_toml();
+    if listed_environment {
+        toml.push_str(ENVIRONMENT_NOTE);
+    }
     let grants = learned.grants().len();
     let mut written = None;
     if let Some(path) = &args.output {
@@ -200,14 +240,31 @@ pub(crate) async fn learn(args: LearnArgs, json: bool) -> Result<Exit, Failure> 
         })?;
         written = Some(path);
     }
-    if json {
-        let mut out = called.to_json(&args.plugin);
+    if let Some(mut out) = out.take() {
         out["policy"] = toml.clone().into();
         out["policy_file"] = serde_json::json!(written);
+        out["imports_warned"] = serde_json::json!(warned_imports);
+        out["environment_listed"] = listed_environment.into();
         print_json(&out);
     } else {
+        if !warned_imports.is_empty() {
+            eprintln!(
+                "learn: the policy says imports = \"warn\" so that the plugin loads: it imports {}, \
+                 which nothing it did needed (each use will be refused, and audited)",
+                warned_imports.join(", ")
+            );
+        }
+        if listed_environment {
+            eprintln!(
+                "learn: the plugin listed the environment through WASI (as std::env::var and getenv \
+                 do), which hands over every variable at once, so which it used is unknown; none \
+                 is granted (see the note at the end of the policy)"
+            );
+        }
         // Without -o the policy is the output, and the result a note.
-        called.print_text(written.is_none());
+        if let Some(called) = &called {
+            called.print_text(written.is_none());
+        }
         match written {
             Some(path) => eprintln!(
                 "learned {grants} grant{}; wrote {}",
@@ -217,5 +274,5 @@ pub(crate) async fn learn(args: LearnArgs, json: bool) -> Result<Exit, Failure> 
             None => out!("{toml}"),
         }
     }
-    Ok(called.exit())
+    Ok(exit)
 }

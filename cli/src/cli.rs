@@ -192,9 +192,16 @@ Only the operations of this one call are learned: exercise the plugin the
 way it will be used. --deny-* flags still apply to every kind of operation
 (a denied program is never run), and the learned policy keeps them.
 
+A command (a program with a `main`) is run as with `run PLUGIN -- ARGS`; its
+output goes to stderr. A program that reads its environment (std::env::var,
+getenv) sees the host's, but lists all of it at once through WASI, so which
+variables it used cannot be learned: none is granted, and the policy ends
+with a note saying how to grant them.
+
 Example:
   wasm-sandbox learn file_reader.wasm read-file /srv/a.txt -o policy.toml
   wasm-sandbox run file_reader.wasm read-file /srv/a.txt --policy policy.toml
+  wasm-sandbox learn hello.wasm -- cat /srv/a.txt -o policy.toml
 
 Exit status: as for `run`; 7 if the policy file cannot be written";
 
@@ -279,10 +286,15 @@ pub(crate) struct LearnArgs {
     /// The plugin: a component (`.wasm` or `.wat`), or, with
     /// --allow-precompiled, a `.cwasm`.
     pub(crate) plugin: PathBuf,
-    /// The function to call.
-    pub(crate) func: String,
+    /// The function to call; left out for a command (a program with a
+    /// `main`), which is run instead.
+    pub(crate) func: Option<String>,
     /// The arguments, one WAVE value per parameter.
     pub(crate) args: Vec<String>,
+    /// After `--`: a command's arguments (or, for a function, more WAVE
+    /// arguments that start with `-`).
+    #[arg(last = true, value_name = "ARGS")]
+    pub(crate) after_dashes: Vec<String>,
     /// Write the learned policy to FILE (TOML) instead of printing it.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,

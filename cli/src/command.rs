@@ -16,6 +16,24 @@ pub(crate) async fn run(
     args: Vec<String>,
     json: bool,
 ) -> Result<Exit, Failure> {
+    let (exit, out) = execute(&sandbox, plugin, args, json, false).await?;
+    if let Some(out) = out {
+        print_json(&out);
+    }
+    Ok(exit)
+}
+
+/// Runs the command: in text mode its output goes to the terminal (its
+/// stdout to our stderr with `stdout_to_stderr`, for `learn`, whose stdout
+/// is the policy) and our notes and any failure are printed; with `json`,
+/// its output is captured and returned in the JSON, which is not printed.
+pub(crate) async fn execute(
+    sandbox: &WasmSandbox,
+    plugin: &Path,
+    args: Vec<String>,
+    json: bool,
+    stdout_to_stderr: bool,
+) -> Result<(Exit, Option<serde_json::Value>), Failure> {
     // What loading noted (imports loaded under --imports=warn) comes before
     // the program's output; what the run did, after it.
     let loaded = sandbox.audit_log().events();
@@ -24,9 +42,12 @@ pub(crate) async fn run(
     }
     let mut run = sandbox.command().args(args.iter().cloned()).inherit_stdin();
     if !json {
-        run = run
-            .stdout_to(std::io::stdout())
-            .stderr_to(std::io::stderr());
+        run = if stdout_to_stderr {
+            run.stdout_to(std::io::stderr())
+        } else {
+            run.stdout_to(std::io::stdout())
+        }
+        .stderr_to(std::io::stderr());
     }
     let output = run.run().await?;
     let mut audit = sandbox.audit_log().events();
@@ -52,7 +73,7 @@ pub(crate) async fn run(
         if let CommandStatus::Failed(error) = output.status {
             out["error"] = Failure::from(error).to_json();
         }
-        print_json(&out);
+        return Ok((exit, Some(out)));
     } else {
         print_audit_notes(&audit.split_off(loaded.len().min(audit.len())));
         if let CommandStatus::Failed(mut error) = output.status {
@@ -63,5 +84,5 @@ pub(crate) async fn run(
             eprintln!("{}", Failure::from(error));
         }
     }
-    Ok(exit)
+    Ok((exit, None))
 }

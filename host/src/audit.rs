@@ -229,6 +229,9 @@ pub(crate) struct AuditCore {
     /// The denials of the policy the sandbox enforces, which a learned
     /// policy keeps.
     denials: Mutex<Arc<[Capability]>>,
+    /// The interfaces the plugin imports (not the type-only ones), for
+    /// deciding whether a learned policy needs `ImportCheck::Warn`.
+    imports: Mutex<Arc<[String]>>,
 }
 
 /// An event as the ring keeps it: what was decided, with the raw time and
@@ -332,6 +335,7 @@ impl AuditSink {
             failing: AtomicBool::new(false),
             names: Mutex::new(Arc::from(Vec::new())),
             denials: Mutex::new(Arc::from(Vec::new())),
+            imports: Mutex::new(Arc::from(Vec::new())),
         })))
     }
 
@@ -364,6 +368,12 @@ impl AuditSink {
     /// [`AuditLog::learned_policy`].
     pub(crate) fn set_policy_denials(&self, denials: &[Capability]) {
         *lock(&self.core.denials) = Arc::from(denials);
+    }
+
+    /// Records the interfaces the plugin imports, for
+    /// [`AuditLog::learned_policy`].
+    pub(crate) fn set_imports(&self, imports: Vec<String>) {
+        *lock(&self.core.imports) = Arc::from(imports);
     }
 
     /// Marks the start of a call to the export at `position`. Cheap: two
@@ -723,18 +733,55 @@ impl AuditLog {
     /// with [`deny`](SecurityPolicy::deny)) are kept as denials of the
     /// learned policy, and no grant they wholly cover is learned: a learned
     /// policy never allows what the user denied while it was learned.
+    ///
+    /// Its import check is the default, [`ImportCheck::Deny`](crate::ImportCheck::Deny),
+    /// unless the plugin imports an interface that the learned grants can
+    /// never allow (a Rust program's filesystem imports, when it opened no
+    /// file while observed): then [`ImportCheck::Warn`](crate::ImportCheck::Warn),
+    /// so that the plugin loads, and each use of such an import is refused.
+    /// [`learned_policy_needs_warn`](Self::learned_policy_needs_warn) names
+    /// those imports.
     pub fn learned_policy(&self) -> SecurityPolicy {
         let denials = lock(&self.sink.core.denials).clone();
-        learned_within(learn_policy(&self.events()), &denials)
+        let learned = learned_within(learn_policy(&self.events()), &denials);
+        if self.unusable_imports(&learned).is_empty() {
+            learned
+        } else {
+            learned.import_check(crate::policy::ImportCheck::Warn)
+        }
+    }
+
+    /// The imports that make [`learned_policy`](Self::learned_policy) use
+    /// `ImportCheck::Warn`: the plugin imports them, and nothing it did
+    /// while observed needs the capability that would allow them. Empty
+    /// when the learned policy keeps the default check.
+    pub fn learned_policy_needs_warn(&self) -> Vec<String> {
+        let denials = lock(&self.sink.core.denials).clone();
+        self.unusable_imports(&learned_within(learn_policy(&self.events()), &denials))
+    }
+
+    /// The plugin's imports that `policy` can never allow.
+    fn unusable_imports(&self, policy: &SecurityPolicy) -> Vec<String> {
+        let Ok(compiled) = crate::policy::Compiled::new(policy) else {
+            // Learned paths that no longer exist: the imports cannot be
+            // judged, so keep the check that loads the plugin.
+            return lock(&self.sink.core.imports).to_vec();
+        };
+        lock(&self.sink.core.imports)
+            .iter()
+            .filter(|import| compiled.needed_capability(import).is_some())
+            .cloned()
+            .collect()
     }
 }
 
 /// The least-privilege policy that would have allowed exactly the allowed
 /// operations in `events` (files by exact path, hosts by the names looked
 /// up or the addresses reached, ports by number, variables, programs and
-/// host interfaces by name). Its import check is [`ImportCheck::Warn`](crate::ImportCheck::Warn):
-/// interfaces the plugin imports but did not use while observed are
-/// reported at load, not refused.
+/// host interfaces by name). Its import check is the default,
+/// [`ImportCheck::Deny`](crate::ImportCheck::Deny): events do not say what
+/// the plugin imports. [`AuditLog::learned_policy`], which knows, relaxes
+/// it to `Warn` when the plugin would not load otherwise.
 pub fn learn_policy(events: &[AuditEvent]) -> SecurityPolicy {
     let mut read: BTreeSet<PathBuf> = BTreeSet::new();
     let mut write: BTreeSet<PathBuf> = BTreeSet::new();
@@ -796,9 +843,7 @@ pub fn learn_policy(events: &[AuditEvent]) -> SecurityPolicy {
             _ => {}
         }
     }
-    // A plugin may import interfaces it did not use while it was observed:
-    // they are warned about at load rather than refused.
-    let mut policy = SecurityPolicy::strict().import_check(crate::policy::ImportCheck::Warn);
+    let mut policy = SecurityPolicy::strict();
     for p in &write {
         policy = policy.allow(Capability::FileWrite(p.clone()));
     }

@@ -887,31 +887,6 @@ fn no_source() -> Error {
     }
 }
 
-/// The capability a plugin would need to use an import, if the policy has
-/// none of it; `None` when the import is always fine.
-pub(crate) fn needed_capability(import: &str, policy: &Compiled) -> Option<&'static str> {
-    let name = host::unversioned(import);
-    if name.starts_with("wasi:filesystem/") && !policy.has_file_grants() {
-        Some("Capability::FileRead or Capability::FileWrite")
-    } else if (name.starts_with("wasi:sockets/") || name.starts_with("wasi:http/"))
-        && !policy.has_network()
-    {
-        Some("Capability::NetworkAccess { .. }")
-    } else if name == "sandbox:host/process" && !policy.can_spawn() && !policy.source.is_observing()
-    {
-        Some("Capability::ProcessSpawn(..)")
-    } else if name == "sandbox:host/environment" && !policy.can_read_env() {
-        Some("Capability::EnvironmentRead(..)")
-    } else if !name.starts_with("wasi:")
-        && !name.starts_with("sandbox:host/")
-        && !policy.custom_granted(name)
-    {
-        Some("Capability::Custom(..)")
-    } else {
-        None
-    }
-}
-
 /// The load-time check: an import the policy can never allow is an error
 /// (`ImportCheck::Deny`) or a warning in the audit log (`ImportCheck::Warn`).
 fn check_imports(
@@ -920,6 +895,7 @@ fn check_imports(
     audit: &AuditSink,
 ) -> Result<()> {
     let ty = component.component_type();
+    let mut imports = Vec::new();
     for (import, item) in ty.imports(component.engine()) {
         // Type-only interfaces (shared record definitions) are never "used".
         if let wasmtime::component::types::ComponentItem::ComponentInstance(inst) = &item.ty
@@ -929,7 +905,8 @@ fn check_imports(
         {
             continue;
         }
-        let Some(capability) = needed_capability(import, policy) else {
+        imports.push(import.to_string());
+        let Some(capability) = policy.needed_capability(import) else {
             continue;
         };
         let capability = if capability == "Capability::Custom(..)" {
@@ -953,6 +930,7 @@ fn check_imports(
             ),
         }
     }
+    audit.set_imports(imports);
     Ok(())
 }
 

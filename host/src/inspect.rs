@@ -9,7 +9,6 @@ use wasmtime::component::types::ComponentItem;
 pub(crate) mod outline;
 
 use crate::builder::loader::{self, Source};
-use crate::builder::needed_capability;
 use crate::cache::{CacheOutcome, CompileCache};
 use crate::engine::{Engine, EngineConfig};
 use crate::error::Result;
@@ -151,7 +150,7 @@ impl ComponentInfo {
                 let capability = if types_only {
                     None
                 } else {
-                    needed_capability(name, &nothing_granted).map(|c| {
+                    nothing_granted.needed_capability(name).map(|c| {
                         if c == "Capability::Custom(..)" {
                             format!("Capability::Custom(\"{}\")", unversioned(name))
                         } else {

@@ -465,7 +465,9 @@ fn no_wider(old: &SandboxPool, new: &SandboxPool) -> Result<()> {
             .imports(component.engine())
             .filter(|(_, item)| !type_only(&item.ty, component.engine()))
             .filter_map(|(name, _)| {
-                crate::builder::needed_capability(name, &nothing).map(|c| (name.to_string(), c))
+                nothing
+                    .needed_capability(name)
+                    .map(|c| (name.to_string(), c))
             })
             .collect()
     };

@@ -307,3 +307,97 @@ async fn a_command_s_run_called_by_name_is_a_plain_call() {
     let result: Result<(), ()> = sandbox.call("run#run", ()).await.unwrap();
     assert_eq!(result, Ok(()));
 }
+
+#[tokio::test]
+async fn learn_mode_shows_the_host_environment_and_audits_the_listing() {
+    assert!(
+        std::env::var_os("PATH").is_some(),
+        "the test needs PATH set"
+    );
+    let sandbox = hello(SecurityPolicy::observe()).await;
+    let output = sandbox.command().args(["env", "PATH"]).run().await.unwrap();
+    assert_eq!(
+        output.stdout_text(),
+        format!("PATH={}\n", std::env::var("PATH").unwrap())
+    );
+    let listing = sandbox
+        .audit_log()
+        .events()
+        .into_iter()
+        .find(|e| e.operation == "env-list")
+        .expect("the listing is audited");
+    assert!(
+        listing.target.split(',').any(|name| name == "PATH"),
+        "{listing:?}"
+    );
+    // Which variable it used is unknown: none is granted, and the program's
+    // filesystem imports (unused) need `warn` to load.
+    let learned = sandbox.audit_log().learned_policy();
+    assert!(
+        !learned
+            .grants()
+            .iter()
+            .any(|g| matches!(g, Capability::EnvironmentRead(_))),
+        "{learned:?}"
+    );
+    assert_eq!(learned.imports(), ImportCheck::Warn);
+    let needs_warn = sandbox.audit_log().learned_policy_needs_warn();
+    assert!(
+        needs_warn.iter().all(|i| i.starts_with("wasi:filesystem/")) && !needs_warn.is_empty(),
+        "{needs_warn:?}"
+    );
+
+    // A denied variable stays out, in learn mode too.
+    let sandbox =
+        hello(SecurityPolicy::observe().deny(Capability::EnvironmentRead(vec!["PATH".into()])))
+            .await;
+    let output = sandbox.command().args(["env", "PATH"]).run().await.unwrap();
+    assert_eq!(output.stdout_text(), "PATH is not set\n");
+}
+
+#[tokio::test]
+async fn a_learned_policy_keeps_the_default_import_check_when_it_can() {
+    // The greeter imports nothing a grant is needed for.
+    let sandbox = WasmSandbox::builder()
+        .source(example_plugins::GREETER)
+        .security_policy(SecurityPolicy::observe())
+        .build()
+        .await
+        .unwrap();
+    let _: String = sandbox.call("greet", ("x",)).await.unwrap();
+    let learned = sandbox.audit_log().learned_policy();
+    assert_eq!(learned.imports(), ImportCheck::Deny);
+    assert!(learned.grants().is_empty());
+    assert!(sandbox.audit_log().learned_policy_needs_warn().is_empty());
+    // And the learned policy loads it.
+    WasmSandbox::builder()
+        .source(example_plugins::GREETER)
+        .security_policy(learned)
+        .build()
+        .await
+        .unwrap();
+
+    // A program that read a file: the grant satisfies its filesystem
+    // imports, so no `warn` either.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.txt");
+    std::fs::write(&file, "x").unwrap();
+    let sandbox = hello(SecurityPolicy::observe()).await;
+    let output = sandbox
+        .command()
+        .args(["cat", file.to_str().unwrap()])
+        .run()
+        .await
+        .unwrap();
+    assert!(output.status.success());
+    let learned = sandbox.audit_log().learned_policy();
+    assert_eq!(learned.imports(), ImportCheck::Deny);
+    let loaded = hello(learned).await;
+    let output = loaded
+        .command()
+        .args(["cat", file.to_str().unwrap()])
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(output.stdout_text(), "x");
+}

@@ -132,6 +132,7 @@ const SESSIONS: &[(&str, &[&str])] = &[
             "cat policy.toml",
             "wasm-sandbox run plugins/file_reader.wasm read-file /tmp/demo/data/report.txt --policy policy.toml",
             "wasm-sandbox run plugins/file_reader.wasm read-file /tmp/demo/data/secrets/key.txt --policy policy.toml",
+            "GREETING=hello wasm-sandbox learn target/wasm32-wasip2/release/hello.wasm -- env GREETING",
         ],
     ),
     (

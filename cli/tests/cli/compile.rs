@@ -231,7 +231,7 @@ fn artifacts_load_only_with_allow_precompiled() {
     let out = run_cli(["validate", x, "--allow-precompiled"]).expect(0);
     assert!(out.stdout.contains("component  ok"), "{}", out.stdout);
     let out = run_cli(["learn", x, "greet", "x", "--allow-precompiled"]).expect(0);
-    assert_eq!(out.stdout, "imports = \"warn\"\n");
+    assert_eq!(out.stdout, "imports = \"deny\"\n");
     // A component given with the flag is still a component.
     let out = run_cli(["run", GREETER, "greet", "y", "--allow-precompiled"]).expect(0);
     assert_eq!(out.stdout, "\"Hello, y!\"\n");

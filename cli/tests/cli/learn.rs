@@ -28,7 +28,7 @@ fn learns_the_least_privilege_policy_that_run_then_accepts() {
     assert_eq!(
         policy,
         format!(
-            "imports = \"warn\"\n\n[[allow]]\nFileRead = \"{}\"\n",
+            "imports = \"deny\"\n\n[[allow]]\nFileRead = \"{}\"\n",
             files.canonical("data/report.txt")
         )
     );
@@ -57,14 +57,15 @@ fn without_output_the_policy_is_printed_and_the_result_is_a_note() {
     .expect(0);
     assert!(
         out.stdout
-            .starts_with("imports = \"warn\"\n\n[[allow]]\nFileRead = "),
+            .starts_with("imports = \"deny\"\n\n[[allow]]\nFileRead = "),
         "{}",
         out.stdout
     );
     assert_eq!(out.stderr, "result: ok(\"quarterly numbers\\n\")\n");
     // A plugin that does nothing privileged learns an empty policy.
+    // Its imports all load under the default check: no `imports = "warn"`.
     let out = learn(&files, &[GREETER, "greet", "x"]).expect(0);
-    assert_eq!(out.stdout, "imports = \"warn\"\n");
+    assert_eq!(out.stdout, "imports = \"deny\"\n");
 }
 
 #[test]
@@ -242,6 +243,85 @@ fn a_denied_program_is_never_run_in_learn_mode() {
     assert!(marker.exists());
     assert_eq!(
         out.stdout,
-        format!("imports = \"warn\"\n\n[[allow]]\nProcessSpawn = [\"{script}\"]\n")
+        format!("imports = \"deny\"\n\n[[allow]]\nProcessSpawn = [\"{script}\"]\n")
     );
+}
+
+#[test]
+fn a_command_sees_the_host_environment_while_learned_but_is_granted_none() {
+    let files = Files::new();
+    let out = outcome(
+        wasm_sandbox()
+            .current_dir(files.dir.path())
+            .args(["learn", example_plugins::HELLO, "--", "env", "GREETING"])
+            .env("GREETING", "hi there"),
+    )
+    .expect(0);
+    // The program saw the variable, as it would under a grant; its output
+    // goes to stderr, since stdout is the policy.
+    assert!(out.stderr.contains("GREETING=hi there\n"), "{out:#?}");
+    assert!(
+        out.stderr
+            .contains("learn: the plugin listed the environment through WASI"),
+        "{out:#?}"
+    );
+    // No grant: listing the environment does not say which variable was
+    // used. The note says how to grant one.
+    assert!(!out.stdout.contains("\nEnvironmentRead"), "{out:#?}");
+    assert!(
+        out.stdout.contains("# EnvironmentRead = [\"NAME\"]"),
+        "{out:#?}"
+    );
+    // Its filesystem imports need `warn` to load, and it says why.
+    assert!(out.stdout.starts_with("imports = \"warn\"\n"), "{out:#?}");
+    assert!(
+        out.stderr.contains("it imports wasi:filesystem/types"),
+        "{out:#?}"
+    );
+    // The policy it wrote runs the program (which then sees no variable).
+    std::fs::write(files.dir.path().join("policy.toml"), &out.stdout).unwrap();
+    let out = outcome(
+        wasm_sandbox()
+            .current_dir(files.dir.path())
+            .args(["run", example_plugins::HELLO, "--policy", "policy.toml"])
+            .args(["--", "env", "GREETING"])
+            .env("GREETING", "hi there"),
+    )
+    .expect(0);
+    assert_eq!(out.stdout, "GREETING is not set\n");
+}
+
+#[test]
+fn a_denied_variable_stays_hidden_in_learn_mode() {
+    let files = Files::new();
+    let out = outcome(
+        wasm_sandbox()
+            .current_dir(files.dir.path())
+            .args(["learn", example_plugins::HELLO, "--deny-env=GREETING"])
+            .args(["--", "env", "GREETING"])
+            .env("GREETING", "hi there"),
+    )
+    .expect(0);
+    assert!(out.stderr.contains("GREETING is not set"), "{out:#?}");
+    assert!(
+        out.stdout
+            .contains("[[deny]]\nEnvironmentRead = [\"GREETING\"]"),
+        "{out:#?}"
+    );
+}
+
+#[test]
+fn a_command_that_reads_a_file_learns_it_and_keeps_the_default_import_check() {
+    let files = Files::new();
+    let report = files.path("data/report.txt");
+    let out = learn(&files, &[example_plugins::HELLO, "--", "cat", &report]).expect(0);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "imports = \"deny\"\n\n[[allow]]\nFileRead = \"{}\"\n",
+            files.canonical("data/report.txt")
+        )
+    );
+    assert!(out.stderr.contains("quarterly numbers"), "{out:#?}");
+    assert!(!out.stderr.contains("imports = \\\"warn\\\""), "{out:#?}");
 }

@@ -16,7 +16,6 @@ use std::sync::Arc;
 use wit_parser::{Resolve, Type, TypeDefKind, WorldItem, WorldKey};
 
 use crate::builder::loader::{self, Source};
-use crate::builder::needed_capability;
 use crate::error::{Error, Result};
 use crate::guard::host::unversioned;
 use crate::inspect::{ComponentImport, common_package};
@@ -175,7 +174,7 @@ fn outline(
                 WorldItem::Type { .. } => (Vec::new(), true),
             };
             let capability = match (&nothing_granted, types_only) {
-                (Some(nothing), false) => needed_capability(&name, nothing).map(|c| {
+                (Some(nothing), false) => nothing.needed_capability(&name).map(|c| {
                     if c == "Capability::Custom(..)" {
                         format!("Capability::Custom(\"{}\")", unversioned(&name))
                     } else {

@@ -252,12 +252,13 @@ impl Live {
             FsState::default()
         };
         let net = NetState::setup(&setup.policy, &audit, &mut builder);
-        // Learn mode keeps the WASI environment empty, as it will be under
-        // the learned policy (see `SecurityPolicy::observe`).
-        let environment = if setup.policy.source.is_observing() || !setup.policy.can_read_env() {
-            Vec::new()
-        } else {
+        // The variables the policy grants; in learn mode, as permissive, the
+        // host's whole environment but what it denies (the plugin lists it
+        // through WASI, and that listing is audited).
+        let environment = if setup.policy.can_read_env() {
             setup.policy.environment(std::env::vars())
+        } else {
+            Vec::new()
         };
         builder.envs(&environment);
         let wasi = builder.build();

@@ -349,6 +349,34 @@ fn real_prefix(path: &Path) -> PathBuf {
 }
 
 impl Compiled {
+    /// The capability a plugin would need to use an import, if the policy has
+    /// none of it; `None` when the import is always fine.
+    pub(crate) fn needed_capability(&self, import: &str) -> Option<&'static str> {
+        let policy = self;
+        let name = import.split('@').next().unwrap_or(import);
+        if name.starts_with("wasi:filesystem/") && !policy.has_file_grants() {
+            Some("Capability::FileRead or Capability::FileWrite")
+        } else if (name.starts_with("wasi:sockets/") || name.starts_with("wasi:http/"))
+            && !policy.has_network()
+        {
+            Some("Capability::NetworkAccess { .. }")
+        } else if name == "sandbox:host/process"
+            && !policy.can_spawn()
+            && !policy.source.is_observing()
+        {
+            Some("Capability::ProcessSpawn(..)")
+        } else if name == "sandbox:host/environment" && !policy.can_read_env() {
+            Some("Capability::EnvironmentRead(..)")
+        } else if !name.starts_with("wasi:")
+            && !name.starts_with("sandbox:host/")
+            && !policy.custom_granted(name)
+        {
+            Some("Capability::Custom(..)")
+        } else {
+            None
+        }
+    }
+
     /// Validates `policy` (absolute paths that exist, valid hosts and
     /// ports) and prepares it.
     pub(crate) fn new(policy: &SecurityPolicy) -> Result<Compiled> {

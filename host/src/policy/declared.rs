@@ -362,9 +362,13 @@ impl SecurityPolicy {
 
     /// Learn mode: [`permissive`](Self::permissive), recording what the
     /// plugin does so that [`AuditLog::learned_policy`](crate::AuditLog::learned_policy)
-    /// can write the least-privilege policy. (The plugin's WASI environment
-    /// stays empty in learn mode, as it will be under the learned policy;
-    /// variables read through `wasm_sandbox_guest::env` are learned.)
+    /// can write the least-privilege policy. The plugin sees the host's
+    /// environment, as under `permissive` (minus denied variables):
+    /// variables read one by one through `wasm_sandbox_guest::env` are
+    /// learned by name; a listing of the whole environment through WASI
+    /// (which is how `std::env::var` and C's `getenv` read it) is audited
+    /// as one `env-list` event naming every variable, and grants nothing,
+    /// since it does not say which variable the plugin used.
     ///
     /// Learn mode also lets the plugin run programs and call host interfaces
     /// (so they can be learned), but explicit denials added with
