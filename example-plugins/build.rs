@@ -83,6 +83,7 @@ fn main() {
     ] {
         cmd.env_remove(var);
     }
+    let started = std::time::Instant::now();
     let status = cmd
         .status()
         .unwrap_or_else(|e| panic!("could not run cargo to build the guest plugins: {e}"));
@@ -93,6 +94,18 @@ fn main() {
         );
     }
 
+    // Cargo shows `example-plugins(build)` while this runs, and a build
+    // script's own output only on failure; a warning is what reaches the
+    // terminal, so the first build (minutes) says what it was doing.
+    let names: Vec<&str> = PLUGINS.iter().map(|(krate, _)| *krate).collect();
+    println!(
+        "cargo:warning=built the {} example plugins for {TARGET} in {:.0} s ({}) into {}; \
+         they are rebuilt only when example-plugins/guests, wit/, guest-sdk/ or macros/ change",
+        names.len(),
+        started.elapsed().as_secs_f64(),
+        names.join(", "),
+        target_dir.display()
+    );
     let release = target_dir.join(TARGET).join("release");
     let mut code = String::new();
     for (krate, constant) in PLUGINS {
