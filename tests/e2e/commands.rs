@@ -401,3 +401,30 @@ async fn a_learned_policy_keeps_the_default_import_check_when_it_can() {
         .unwrap();
     assert_eq!(output.stdout_text(), "x");
 }
+
+#[tokio::test]
+async fn concurrent_runs_on_a_pool_each_get_their_own_arguments() {
+    let pool = wasm_sandbox::SandboxPool::builder()
+        .source(example_plugins::HELLO)
+        .security_policy(warn())
+        .max_instances(2)
+        .build()
+        .await
+        .unwrap();
+    assert!(pool.is_command());
+    let runs = (0..6).map(|i| {
+        let pool = pool.clone();
+        async move {
+            let output = pool
+                .command()
+                .args(["echo", &format!("run {i}")])
+                .run()
+                .await
+                .unwrap();
+            (i, output.stdout_text())
+        }
+    });
+    for (i, stdout) in futures_util::future::join_all(runs).await {
+        assert_eq!(stdout, format!("run {i}\n"));
+    }
+}

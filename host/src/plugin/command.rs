@@ -214,6 +214,14 @@ impl<'p> CommandRun<'p> {
             stderr: stderr.clone(),
             lines,
         };
+        // At most `max_instances` runs at once: each makes an instance.
+        let _slot = plugin
+            .command_runs
+            .acquire()
+            .await
+            .map_err(|_| Error::Config {
+                detail: "the plugin is shutting down".to_string(),
+            })?;
         // An instance of its own, recording into the plugin's audit log.
         let audit = Arc::new(setup.audit.sibling());
         let mut live = Live::with_io(setup, audit.clone(), 0, Some(io)).await?;

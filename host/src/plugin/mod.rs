@@ -55,6 +55,9 @@ pub struct Plugin {
     exports: Exports,
     cache_outcome: Option<CacheOutcome>,
     instances: Instances,
+    /// Command runs at once: at most as many as the plugin may have
+    /// instances, since each run makes one of its own.
+    command_runs: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -81,6 +84,7 @@ impl Plugin {
             setup: linked.setup,
             exports: linked.exports,
             cache_outcome: linked.cache_outcome,
+            command_runs: tokio::sync::Semaphore::new(instances.max_instances().max(1)),
             instances,
         };
         plugin.instances.preload(&plugin.setup, preload).await?;
@@ -396,7 +400,9 @@ impl Plugin {
     /// is captured up to [`max_output`](crate::SandboxBuilder::max_output)
     /// bytes and its stderr up to
     /// [`log_output`](crate::SandboxBuilder::log_output_limit), unless forwarded.
-    /// The call's time limit bounds the whole run.
+    /// The call's time limit bounds the whole run. Runs of one plugin at
+    /// the same time are at most its instance count (1 for a
+    /// `WasmSandbox`, `max_instances` for a pool); more wait their turn.
     pub fn command(&self) -> command::CommandRun<'_> {
         command::CommandRun::new(self)
     }
