@@ -32,7 +32,7 @@ async fn main() -> wasm_sandbox::Result<()> {
     // ANCHOR_END: cache
 
     // ANCHOR: precompiled
-    // Ahead of time (in a build step, or `wasm-sandbox precompile`):
+    // Ahead of time (in a build step, or `wasm-sandbox compile -o DIR`):
     let artifact = dir.join("bench.cwasm");
     let bytes = WasmSandbox::builder()
         .source(example_plugins::BENCH)
