@@ -120,7 +120,7 @@ impl fmt::Display for Failure {
 
 /// Text printed on one line, its control characters escaped (`\n`,
 /// `\x1b`, ...).
-struct OneLine<'a>(&'a str);
+pub(crate) struct OneLine<'a>(pub(crate) &'a str);
 
 impl fmt::Display for OneLine<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

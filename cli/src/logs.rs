@@ -134,24 +134,10 @@ impl Visit for Fields {
     }
 }
 
-/// `text` on one line: control characters escaped.
+/// `text` on one line: control characters escaped, as in our own error
+/// lines.
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{2028}' | '\u{2029}' => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c if c.is_control() => {
-                let _ = write!(out, "{}", c.escape_unicode());
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    crate::exit::OneLine(text).to_string()
 }
 
 #[cfg(test)]

@@ -87,9 +87,7 @@ fn command_run(c: &mut Criterion) {
     assert_eq!(rt.block_on(ours()), b"x\n");
 
     let mut group = c.benchmark_group("command-run");
-    group.bench_function("echo/raw-wasmtime", |b| {
-        b.iter(|| rt.block_on(raw_run()))
-    });
+    group.bench_function("echo/raw-wasmtime", |b| b.iter(|| rt.block_on(raw_run())));
     group.bench_function("echo/command", |b| b.iter(|| rt.block_on(ours())));
     group.finish();
 }
