@@ -5,6 +5,7 @@ use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower, Val};
 use crate::audit::CallAudit;
 use crate::builder::SandboxBuilder;
 use crate::error::{Error, Result};
+use crate::plugin::command::{CommandOutput, CommandRun};
 use crate::plugin::exports::ExportFunction;
 use crate::sandbox::WasmSandbox;
 
@@ -206,6 +207,32 @@ impl BlockingSandbox {
             })?);
         }
         self.run(self.sandbox.call_handle(handle, params))
+    }
+
+    /// Blocking form of [`WasmSandbox::command`](crate::Plugin::command):
+    /// runs the command component set up by `setup` to its end.
+    ///
+    /// ```no_run
+    /// # fn run(sandbox: wasm_sandbox::BlockingSandbox) -> wasm_sandbox::Result<()> {
+    /// let output = sandbox.run_command(|run| run.args(["echo", "hi"]))?;
+    /// assert_eq!(output.stdout_text(), "hi\n");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`CommandRun::run`](crate::CommandRun::run), and [`Error::BlockingInAsyncContext`].
+    pub fn run_command<'a>(
+        &'a self,
+        setup: impl FnOnce(CommandRun<'a>) -> CommandRun<'a>,
+    ) -> Result<CommandOutput> {
+        ensure_not_async()?;
+        self.runtime.block_on(setup(self.sandbox.command()).run())
+    }
+
+    /// See [`WasmSandbox::is_command`](crate::Plugin::is_command).
+    pub fn is_command(&self) -> bool {
+        self.sandbox.is_command()
     }
 
     /// See [`WasmSandbox::list_exports`](crate::Plugin::list_exports).

@@ -428,3 +428,19 @@ async fn concurrent_runs_on_a_pool_each_get_their_own_arguments() {
         assert_eq!(stdout, format!("run {i}\n"));
     }
 }
+
+#[test]
+fn a_blocking_sandbox_runs_commands_too() {
+    let sandbox = WasmSandbox::builder()
+        .source(example_plugins::HELLO)
+        .security_policy(warn())
+        .build_blocking()
+        .unwrap();
+    assert!(sandbox.is_command());
+    let output = sandbox
+        .run_command(|run| run.args(["echo", "blocking"]))
+        .unwrap();
+    assert_eq!(output.stdout_text(), "blocking\n");
+    let output = sandbox.run_command(|run| run.args(["exit", "1"])).unwrap();
+    assert_eq!(output.status.code(), Some(1));
+}
