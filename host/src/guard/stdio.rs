@@ -156,6 +156,17 @@ impl GuestStderr {
         state.recent.drain(..).collect()
     }
 
+    /// Takes what the guest wrote; never fails (for `output_stream!`).
+    fn put(&self, bytes: &[u8]) -> std::io::Result<()> {
+        self.write(bytes);
+        Ok(())
+    }
+
+    /// Nothing is buffered outside the lines (for `output_stream!`).
+    fn flush_out(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+
     fn write(&self, bytes: &[u8]) {
         self.dirty.store(true, Ordering::Relaxed);
         let mut state = self.lock();
@@ -222,61 +233,6 @@ impl State {
     }
 }
 
-impl IsTerminal for GuestStderr {
-    fn is_terminal(&self) -> bool {
-        false
-    }
-}
-
-impl StdoutStream for GuestStderr {
-    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
-        Box::new(self.clone())
-    }
-
-    fn p2_stream(&self) -> Box<dyn OutputStream> {
-        Box::new(self.clone())
-    }
-}
-
-#[wasmtime_wasi_io::async_trait]
-impl Pollable for GuestStderr {
-    async fn ready(&mut self) {}
-}
-
-impl OutputStream for GuestStderr {
-    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
-        GuestStderr::write(self, &bytes);
-        Ok(())
-    }
-
-    fn flush(&mut self) -> StreamResult<()> {
-        Ok(())
-    }
-
-    fn check_write(&mut self) -> StreamResult<usize> {
-        Ok(64 * 1024)
-    }
-}
-
-impl tokio::io::AsyncWrite for GuestStderr {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        GuestStderr::write(&self, buf);
-        Poll::Ready(Ok(buf.len()))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
 /// Where a command's stdout or stderr goes.
 pub(crate) enum Sink {
     /// Kept in memory, up to `limit` bytes; past it the rest is dropped.
@@ -312,7 +268,7 @@ impl CommandStream {
         }
     }
 
-    fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
+    fn put(&self, bytes: &[u8]) -> std::io::Result<()> {
         if let Some(lines) = &self.lines {
             lines.write(bytes);
         }
@@ -335,7 +291,7 @@ impl CommandStream {
         }
     }
 
-    fn flush_sink(&self) -> std::io::Result<()> {
+    fn flush_out(&self) -> std::io::Result<()> {
         match &mut *self.sink.lock().unwrap_or_else(|e| e.into_inner()) {
             Sink::Capture { .. } => Ok(()),
             Sink::Forward(writer) => writer.flush(),
@@ -345,7 +301,7 @@ impl CommandStream {
     /// What was captured, and whether bytes were dropped past the limit
     /// (empty for a forwarded stream).
     pub(crate) fn take(&self) -> (Vec<u8>, bool) {
-        let _ = self.flush_sink();
+        let _ = self.flush_out();
         match &mut *self.sink.lock().unwrap_or_else(|e| e.into_inner()) {
             Sink::Capture {
                 bytes, truncated, ..
@@ -355,62 +311,81 @@ impl CommandStream {
     }
 }
 
-impl IsTerminal for CommandStream {
-    fn is_terminal(&self) -> bool {
-        false
-    }
+/// The WASI output-stream traits for a cloneable stream type whose
+/// inherent `put(&self, &[u8]) -> io::Result<()>` takes what the guest
+/// writes and `flush_out(&self) -> io::Result<()>` flushes it: never a
+/// terminal, always ready, 64 KiB at a time.
+macro_rules! output_stream {
+    ($ty:ty) => {
+        impl IsTerminal for $ty {
+            fn is_terminal(&self) -> bool {
+                false
+            }
+        }
+
+        impl StdoutStream for $ty {
+            fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+                Box::new(self.clone())
+            }
+
+            fn p2_stream(&self) -> Box<dyn OutputStream> {
+                Box::new(self.clone())
+            }
+        }
+
+        #[wasmtime_wasi_io::async_trait]
+        impl Pollable for $ty {
+            async fn ready(&mut self) {}
+        }
+
+        impl OutputStream for $ty {
+            fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+                // A closed terminal or pipe on the caller's side ends the
+                // stream for the program, as it would for a native one.
+                self.put(&bytes).map_err(|e| {
+                    wasmtime_wasi_io::streams::StreamError::LastOperationFailed(e.into())
+                })
+            }
+
+            fn flush(&mut self) -> StreamResult<()> {
+                self.flush_out().map_err(|e| {
+                    wasmtime_wasi_io::streams::StreamError::LastOperationFailed(e.into())
+                })
+            }
+
+            fn check_write(&mut self) -> StreamResult<usize> {
+                Ok(64 * 1024)
+            }
+        }
+
+        impl tokio::io::AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                _cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<std::io::Result<usize>> {
+                Poll::Ready(self.put(buf).map(|()| buf.len()))
+            }
+
+            fn poll_flush(
+                self: Pin<&mut Self>,
+                _cx: &mut Context<'_>,
+            ) -> Poll<std::io::Result<()>> {
+                Poll::Ready(self.flush_out())
+            }
+
+            fn poll_shutdown(
+                self: Pin<&mut Self>,
+                _cx: &mut Context<'_>,
+            ) -> Poll<std::io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+        }
+    };
 }
 
-impl StdoutStream for CommandStream {
-    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
-        Box::new(self.clone())
-    }
-
-    fn p2_stream(&self) -> Box<dyn OutputStream> {
-        Box::new(self.clone())
-    }
-}
-
-#[wasmtime_wasi_io::async_trait]
-impl Pollable for CommandStream {
-    async fn ready(&mut self) {}
-}
-
-impl OutputStream for CommandStream {
-    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
-        // A closed terminal or pipe on the caller's side ends the stream
-        // for the program, as it would for a native one.
-        CommandStream::write(self, &bytes)
-            .map_err(|e| wasmtime_wasi_io::streams::StreamError::LastOperationFailed(e.into()))
-    }
-
-    fn flush(&mut self) -> StreamResult<()> {
-        self.flush_sink()
-            .map_err(|e| wasmtime_wasi_io::streams::StreamError::LastOperationFailed(e.into()))
-    }
-
-    fn check_write(&mut self) -> StreamResult<usize> {
-        Ok(64 * 1024)
-    }
-}
-
-impl tokio::io::AsyncWrite for CommandStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Poll::Ready(CommandStream::write(&self, buf).map(|()| buf.len()))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(self.flush_sink())
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
+output_stream!(GuestStderr);
+output_stream!(CommandStream);
 
 #[cfg(test)]
 mod tests {
@@ -465,8 +440,8 @@ mod tests {
             },
             Some(lines.clone()),
         );
-        stream.write(b"oops: ").unwrap();
-        stream.write(b"it broke\n").unwrap();
+        stream.put(b"oops: ").unwrap();
+        stream.put(b"it broke\n").unwrap();
         assert_eq!(stream.take(), (b"oops: it".to_vec(), true));
         // The trap's message still sees the whole line.
         assert_eq!(lines.take_recent(), vec!["oops: it broke"]);
